@@ -1,0 +1,64 @@
+"""alwidget: interactive active learning in Jupyter.
+
+>>> from sklearn.datasets import load_digits
+>>> import alwidget
+>>> d = load_digits()
+>>> w = alwidget.label(d.data, items=d.images, classes=[str(c) for c in range(10)])  # doctest: +SKIP
+>>> w  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .session import AlwidgetWarning, Session
+from .store import LabelStore, StoreMismatchError
+
+__version__ = "0.1.0"
+
+__all__ = ["Session", "LabelingWidget", "label", "LabelStore", "StoreMismatchError", "AlwidgetWarning"]
+
+
+def __getattr__(name: str) -> Any:  # the widget (ipywidgets, plotly) is imported lazily
+    if name == "LabelingWidget":
+        from .widget import LabelingWidget
+
+        return LabelingWidget
+    raise AttributeError(f"module 'alwidget' has no attribute {name!r}")
+
+
+def label(
+    X: Any,
+    *,
+    classes: Any,
+    items: Any = None,
+    renderer: Any = None,
+    projection: str = "auto",
+    **session_kwargs: Any,
+) -> Any:
+    """Start labeling ``X`` in one call: a :class:`Session` and its :class:`LabelingWidget`.
+
+    Parameters
+    ----------
+    X : ndarray or DataFrame of shape (n_samples, n_features)
+        Numeric features of the pool.
+    classes : sequence of str
+        Label names.
+    items : sequence, optional
+        What a human looks at, one per row of X (images, texts, rows).
+    renderer : {"image", "text", "row"} or callable, optional
+        Force a renderer.
+    projection : {"auto", "umap", "pca"}, default="auto"
+        Map coordinates.
+    **session_kwargs
+        Passed to :class:`Session` (estimator, strategy, batch_size, random_state, store...).
+
+    Returns
+    -------
+    LabelingWidget
+        Display it (last expression of a cell); ``widget.session`` is the session.
+    """
+    from .widget import LabelingWidget
+
+    session = Session(X, classes=classes, **session_kwargs)
+    return LabelingWidget(session, items, renderer=renderer, projection=projection)

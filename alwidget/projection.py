@@ -1,0 +1,188 @@
+"""2-D projections of the pool for the map: PCA at once, UMAP in the background, cached.
+
+UMAP runs in a separate process (its numba code holds the GIL, and the first call in a process
+compiles for tens of seconds), so labeling goes on while it computes. Results are cached on
+disk per pool fingerprint in ``$ALWIDGET_CACHE_DIR`` (default ``~/.cache/alwidget``).
+
+Set ``ALWIDGET_PROJECTION=pca`` to force PCA everywhere (CI, slow machines).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing as mp
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+__all__ = ["pca_2d", "umap_2d", "Projection", "cache_dir"]
+
+UMAP_PARAMS = {"n_neighbors": 15, "min_dist": 0.1, "n_epochs": 200, "init": "pca"}
+
+
+def cache_dir() -> Path:
+    """Folder of the on-disk projection cache (``$ALWIDGET_CACHE_DIR`` or ~/.cache/alwidget)."""
+    return Path(os.environ.get("ALWIDGET_CACHE_DIR", Path.home() / ".cache" / "alwidget"))
+
+
+def pca_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
+    """First two principal components.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 2), float32
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if X.shape[1] == 1:
+        return np.column_stack([X[:, 0], np.zeros(X.shape[0])]).astype(np.float32)
+    if X.shape[1] == 2:
+        return X.astype(np.float32)
+    solver = "randomized" if X.shape[0] > 5000 else "full"
+    pca = PCA(n_components=2, svd_solver=solver, random_state=random_state)
+    return pca.fit_transform(X).astype(np.float32)
+
+
+def umap_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
+    """UMAP embedding with settings that are fast on small machines.
+
+    Up to 20,000 items the exact nearest neighbours come from scikit-learn and are passed
+    to UMAP as ``precomputed_knn``; ``init="pca"`` and ``n_epochs=200``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, 2), float32
+
+    Raises
+    ------
+    ImportError
+        If umap-learn is not installed.
+    """
+    import umap  # lazy: costs ~40 s the first time (numba compilation)
+
+    X = np.asarray(X, dtype=np.float32)
+    params = dict(UMAP_PARAMS, random_state=random_state)
+    n_nb = min(params["n_neighbors"], X.shape[0] - 1)
+    params["n_neighbors"] = n_nb
+    if X.shape[0] <= 20_000:
+        from sklearn.neighbors import NearestNeighbors
+
+        dist, ind = NearestNeighbors(n_neighbors=n_nb).fit(X).kneighbors(X)
+        params["precomputed_knn"] = (ind, dist)
+    return umap.UMAP(**params).fit_transform(X).astype(np.float32)
+
+
+def _umap_cached(X: np.ndarray, fp: str, random_state: int) -> np.ndarray:
+    path = cache_dir() / f"umap-{fp[:32]}-{random_state}.npy"
+    if path.exists():
+        return np.load(path, allow_pickle=False)
+    emb = umap_2d(X, random_state=random_state)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, emb, allow_pickle=False)
+    os.replace(tmp, path)
+    return emb
+
+
+def forced_method() -> str | None:
+    m = os.environ.get("ALWIDGET_PROJECTION", "").strip().lower()
+    return m or None
+
+
+class Projection:
+    """The map coordinates of one pool: PCA now, UMAP when ready.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Pool features.
+    fingerprint : str
+        Pool fingerprint (cache key), see :func:`alwidget.store.fingerprint`.
+    method : {"umap", "pca", "auto", "none"}, default="auto"
+        ``"umap"`` / ``"auto"``: PCA at once, UMAP swapped in when ready (``"auto"`` falls
+        back to PCA silently if umap-learn is missing). ``"pca"``: PCA only. The environment
+        variable ``ALWIDGET_PROJECTION`` overrides this. If X has two columns it is its own map.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    xy : ndarray of shape (n_samples, 2), float32
+        Current coordinates.
+    method_ : str
+        ``"pca"``, ``"umap"``, or ``"identity"`` for 2-D data.
+    status : str
+        Human-readable state ("UMAP computing...", "UMAP ready", "UMAP failed: ...").
+    """
+
+    def __init__(
+        self, X: np.ndarray, fingerprint: str, method: str = "auto", random_state: int = 0
+    ) -> None:
+        method = forced_method() or method
+        if method not in ("umap", "pca", "auto", "none"):
+            raise ValueError(f"method must be 'umap', 'pca' or 'auto'; got {method!r}")
+        self.X, self.fingerprint, self.random_state = X, fingerprint, random_state
+        self.method = method
+        if X.shape[1] == 2:
+            self.xy, self.method_, self.status = X.astype(np.float32), "identity", "features"
+            self.method = "pca"
+        else:
+            self.xy, self.method_, self.status = pca_2d(X, random_state), "pca", "PCA"
+        self._future: cf.Future | None = None
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    @property
+    def wants_umap(self) -> bool:
+        return self.method in ("umap", "auto") and self.method_ == "pca"
+
+    def start(self, on_ready: Callable[[np.ndarray], None] | None = None) -> cf.Future | None:
+        """Start UMAP in a background process (no-op if not wanted or already started).
+
+        ``on_ready(xy)`` is called from a helper thread with the UMAP coordinates, float32
+        (n_samples, 2), once they are ready; :attr:`status` says what happened.
+        """
+        if not self.wants_umap or self._future is not None:
+            return self._future
+        path = cache_dir() / f"umap-{self.fingerprint[:32]}-{self.random_state}.npy"
+        if path.exists():  # cached: no process needed
+            self._finish(np.load(path, allow_pickle=False), on_ready)
+            return None
+        self.status = "UMAP computing in the background (PCA shown meanwhile)"
+        self._pool = cf.ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+        self._future = self._pool.submit(_umap_cached, self.X, self.fingerprint, self.random_state)
+
+        def done(fut: cf.Future) -> None:
+            try:
+                xy = fut.result()
+            except Exception as exc:  # missing umap-learn, a numba failure...: keep PCA
+                self.status = f"UMAP failed, showing PCA: {type(exc).__name__}: {exc}"
+                if on_ready is not None:
+                    on_ready(self.xy)
+            else:
+                self._finish(xy, on_ready)
+            finally:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False)
+
+        self._future.add_done_callback(done)
+        return self._future
+
+    def _finish(self, xy: np.ndarray, on_ready: Callable[[np.ndarray], None] | None) -> None:
+        self.xy, self.method_, self.status = xy.astype(np.float32), "umap", "UMAP"
+        if on_ready is not None:
+            on_ready(self.xy)
+
+    def wait(self, timeout: float | None = None) -> np.ndarray:
+        """Block until the background UMAP (if any) is done; return :attr:`xy`."""
+        if self._future is not None:
+            cf.wait([self._future], timeout=timeout)
+        return self.xy

@@ -1,0 +1,256 @@
+"""The strategy interface: a query context in, a batch of pool indices (with scores) out.
+
+A strategy is either
+
+* a :class:`Strategy` subclass whose :meth:`Strategy.query` picks a whole batch (diversity
+  strategies such as core-set or BADGE need this), or
+* a plain **score function** ``f(ctx) -> scores`` of shape ``(len(ctx.candidates),)``, higher =
+  more informative, wrapped by :class:`ScoreStrategy`, which selects the top-k with seeded
+  tie-breaking (:func:`top_k`).
+
+Strategies are looked up by name with :func:`get_strategy`; :func:`register` adds one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import uncertainty as _u
+
+__all__ = [
+    "QueryContext",
+    "Strategy",
+    "ScoreStrategy",
+    "UncertaintyStrategy",
+    "RandomStrategy",
+    "top_k",
+    "register",
+    "get_strategy",
+    "available_strategies",
+]
+
+
+@dataclass
+class QueryContext:
+    """Everything a strategy may look at for one query.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64
+        Numeric features of the whole pool.
+    labels : ndarray of shape (n_samples,), int64
+        Label codes, ``-1`` for unlabeled.
+    candidates : ndarray of shape (n_candidates,), int64
+        Pool indices that may be picked (unlabeled, not skipped, not excluded).
+    proba : ndarray of shape (n_samples, n_classes), float64, or None
+        Predicted class probabilities of the current model for the whole pool; ``None`` before
+        a model could be fitted (cold start).
+    model : fitted estimator or None
+        The current model (a clone of the user's estimator).
+    estimator : estimator
+        The user's unfitted estimator (for strategies that fit committees).
+    n_classes : int
+        Number of classes.
+    rng : numpy.random.Generator
+        The seeded generator to use for anything random.
+    """
+
+    X: np.ndarray
+    labels: np.ndarray
+    candidates: np.ndarray
+    proba: np.ndarray | None
+    model: Any
+    estimator: Any
+    n_classes: int
+    rng: np.random.Generator = field(default_factory=np.random.default_rng)
+
+    @property
+    def labeled(self) -> np.ndarray:
+        """Boolean mask of shape (n_samples,): True where a label is known."""
+        return self.labels >= 0
+
+
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """Positions of the ``k`` highest scores, best first, ties broken at random.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n,)
+        Higher is better. NaN counts as the lowest score.
+    k : int
+        How many to pick; clipped to ``n``.
+    rng : numpy.random.Generator, optional
+        Seeded generator for tie-breaking; a fresh unseeded one if omitted.
+
+    Returns
+    -------
+    positions : ndarray of shape (min(k, n),), int64
+        Unique positions into ``scores``, sorted by decreasing score.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    n = scores.shape[0]
+    k = min(int(k), n)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    rng = np.random.default_rng() if rng is None else rng
+    perm = rng.permutation(n)
+    s = np.nan_to_num(scores[perm], nan=-np.inf)
+    part = np.argpartition(-s, k - 1)[:k] if k < n else np.arange(n)
+    part = part[np.argsort(-s[part], kind="stable")]
+    return perm[part].astype(np.int64)
+
+
+class Strategy:
+    """Base class of a query strategy.
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"entropy"``.
+    measure : str
+        The uncertainty measure used to colour the map for this strategy.
+    needs_model : bool
+        Whether :meth:`query` needs ``ctx.proba`` / ``ctx.model`` (False for random or
+        purely feature-based strategies).
+    """
+
+    name: str = "strategy"
+    measure: str = "entropy"
+    needs_model: bool = True
+
+    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pick a batch.
+
+        Parameters
+        ----------
+        ctx : QueryContext
+            The pool, labels, candidates and current model.
+        batch_size : int
+            How many items to pick (at most ``len(ctx.candidates)``).
+
+        Returns
+        -------
+        indices : ndarray of shape (k,), int64
+            Unique pool indices, all in ``ctx.candidates``, most informative first.
+        scores : ndarray of shape (k,), float64
+            The strategy's score of each picked item (higher = more informative).
+        """
+        raise NotImplementedError
+
+    def uncertainty(self, proba: np.ndarray) -> np.ndarray:
+        """Per-item uncertainty in [0, 1], float32 of shape (n_samples,), for the map colour."""
+        return _u.normalised(self.measure, proba)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class ScoreStrategy(Strategy):
+    """A strategy made of a score function and top-k selection.
+
+    Parameters
+    ----------
+    score : callable
+        ``score(ctx) -> ndarray of shape (len(ctx.candidates),)``, higher = more informative.
+    name : str
+        Display and registry name.
+    measure : str, default="entropy"
+        Map colour measure.
+    needs_model : bool, default=True
+        Whether the score needs a fitted model.
+    """
+
+    def __init__(
+        self,
+        score: Callable[[QueryContext], np.ndarray],
+        name: str | None = None,
+        measure: str = "entropy",
+        needs_model: bool = True,
+    ) -> None:
+        self.score = score
+        self.name = name or getattr(score, "__name__", "custom")
+        self.measure = measure
+        self.needs_model = needs_model
+
+    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = np.asarray(self.score(ctx), dtype=np.float64)
+        if scores.shape != ctx.candidates.shape:
+            raise ValueError(
+                f"strategy {self.name!r} returned scores of shape {scores.shape}; expected "
+                f"{ctx.candidates.shape} (one score per candidate)"
+            )
+        pos = top_k(scores, batch_size, ctx.rng)
+        return ctx.candidates[pos], scores[pos]
+
+
+class UncertaintyStrategy(ScoreStrategy):
+    """Top-k by an uncertainty measure of ``predict_proba`` (least confidence, margin, entropy)."""
+
+    def __init__(self, measure: str) -> None:
+        fn = getattr(_u, measure)
+
+        def score(ctx: QueryContext) -> np.ndarray:
+            return fn(ctx.proba[ctx.candidates])
+
+        super().__init__(score, name=measure, measure=measure)
+
+
+class RandomStrategy(Strategy):
+    """Uniform random sampling without replacement: the baseline every strategy must beat."""
+
+    name = "random"
+    needs_model = False
+
+    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(batch_size, len(ctx.candidates))
+        idx = ctx.rng.choice(ctx.candidates, size=k, replace=False).astype(np.int64)
+        return idx, np.zeros(k)
+
+
+_REGISTRY: dict[str, Callable[[], Strategy]] = {
+    "random": RandomStrategy,
+    "least_confidence": lambda: UncertaintyStrategy("least_confidence"),
+    "margin": lambda: UncertaintyStrategy("margin"),
+    "entropy": lambda: UncertaintyStrategy("entropy"),
+}
+
+
+def register(name: str, factory: Callable[[], Strategy]) -> None:
+    """Make a strategy selectable by name (in :class:`~alwidget.Session` and the widget)."""
+    _REGISTRY[name] = factory
+
+
+def available_strategies() -> list[str]:
+    """Names accepted by :func:`get_strategy`, in registration order."""
+    return list(_REGISTRY)
+
+
+def get_strategy(strategy: str | Strategy | Callable[[QueryContext], np.ndarray]) -> Strategy:
+    """Turn a name, a :class:`Strategy` or a score function into a :class:`Strategy`.
+
+    Raises
+    ------
+    ValueError
+        If a name is not registered.
+    TypeError
+        If ``strategy`` is none of the accepted kinds.
+    """
+    if isinstance(strategy, Strategy):
+        return strategy
+    if isinstance(strategy, str):
+        key = strategy.strip().lower().replace(" ", "_").replace("-", "_")
+        if key not in _REGISTRY:
+            raise ValueError(
+                f"unknown strategy {strategy!r}; choose one of {available_strategies()} "
+                "or pass a Strategy or a score function f(ctx) -> scores"
+            )
+        return _REGISTRY[key]()
+    if callable(strategy):
+        return ScoreStrategy(strategy)
+    raise TypeError(
+        f"strategy must be a name, a Strategy or a callable; got {type(strategy).__name__}"
+    )

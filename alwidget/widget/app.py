@@ -1,0 +1,358 @@
+"""LabelingWidget: batch cards, label buttons, keyboard, status line and the map.
+
+A thin view over :class:`alwidget.Session`: it turns session state into widgets and forwards
+clicks and keys; all decisions live in the session.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+
+from ..projection import Projection
+from ..session import Session
+from ..strategies import available_strategies
+from .keyboard import KeyboardShortcuts
+from .map import MapView
+from .renderers import render_item
+
+__all__ = ["LabelingWidget"]
+
+_CSS = """
+<style>
+.alw-root { outline: none; }
+.alw-root:focus-within { box-shadow: 0 0 0 2px var(--jp-brand-color2, #90caf9); border-radius: 4px; }
+.alw-card { border: 1px solid var(--jp-border-color2, #ddd); border-radius: 6px; padding: 6px; }
+.alw-card.alw-current { border: 2px solid var(--jp-brand-color1, #1976d2); }
+.alw-card.alw-chosen { background: var(--jp-layout-color2, #f3f7fb); }
+.alw-pixelated img, img.alw-pixelated { image-rendering: pixelated; }
+.alw-text { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 9em; overflow-y: auto;
+            font-size: 13px; line-height: 1.35; }
+.alw-row th { text-align: left; padding-right: 8px; font-weight: 600; }
+.alw-caption { font-size: 12px; color: var(--jp-ui-font-color2, #555); }
+.alw-status { font-size: 13px; }
+.alw-error { color: #b00020; font-size: 13px; }
+.alw-card .widget-toggle-buttons .widget-toggle-button { width: auto; min-width: 28px; padding: 0 6px; }
+</style>
+"""
+
+KEY_HELP = "0-9 label · ←/→ move · s skip · Enter submit · u undo"
+
+
+class LabelingWidget(W.VBox):
+    """The interactive active-learning widget for one :class:`~alwidget.Session`.
+
+    Parameters
+    ----------
+    session : Session
+        The headless loop this widget shows and drives.
+    items : sequence, optional
+        What a human looks at, one per pool item (``len(items) == session.n_samples``):
+        2-D/3-D arrays (images), strings (texts) or table rows (a DataFrame is taken row by
+        row). Default: the rows of the session's features.
+    renderer : {"image", "text", "row"} or callable, optional
+        Force how items are shown; default guessed from each item's type.
+    projection : {"auto", "umap", "pca"}, default="auto"
+        Map coordinates: PCA at once, UMAP swapped in when ready (see
+        :class:`alwidget.projection.Projection`); ``ALWIDGET_PROJECTION=pca`` forces PCA.
+    columns : int, default=5
+        Cards per row.
+
+    Raises
+    ------
+    ValueError
+        If ``items`` and the pool have different lengths.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        items: Any = None,
+        *,
+        renderer: str | Callable[[Any], W.Widget] | None = None,
+        projection: str = "auto",
+        columns: int = 5,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.items = _as_items(items, session)
+        self.renderer = renderer
+        self._lock = threading.RLock()
+        self._choices: dict[int, int] = {}
+        self._cursor = 0
+        self.cards: list[W.VBox] = []
+        self.card_buttons: dict[int, W.ToggleButtons] = {}
+        self._skip_buttons: dict[int, W.Button] = {}
+
+        self.status = W.HTML().add_class("alw-status")
+        self.error = W.HTML().add_class("alw-error")
+        self.strategy_select = W.Dropdown(
+            options=_strategy_options(session), value=session.strategy.name,
+            description="Strategy", layout=W.Layout(width="260px"),
+        )  # fmt: skip
+        self.submit_button = W.Button(
+            description="Submit batch", button_style="primary", icon="check",
+            tooltip="Record the chosen labels, retrain, next batch (Enter)",
+        )  # fmt: skip
+        self.undo_button = W.Button(description="Undo", icon="undo", tooltip="Take back the last submit (u)")
+        self.keyboard = KeyboardShortcuts(help=KEY_HELP)
+        self.grid = W.GridBox(
+            layout=W.Layout(
+                grid_template_columns=f"repeat({columns}, minmax(150px, 1fr))", grid_gap="8px",
+                width="100%",
+            )
+        )  # fmt: skip
+        self.projection = Projection(session.X, session.fingerprint, method=projection)
+        self.map = MapView(self.projection.xy, session.classes, _proj_name(self.projection))
+
+        self.submit_button.on_click(lambda _: self.submit())
+        self.undo_button.on_click(lambda _: self.undo())
+        self.strategy_select.observe(self._on_strategy, names="value")
+        self.keyboard.on_key(self._on_key)
+
+        toolbar = W.HBox(
+            [self.strategy_select, self.submit_button, self.undo_button],
+            layout=W.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        self.children = [
+            W.HTML(_CSS),
+            W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
+            self.status, self.error, toolbar, self.keyboard, self.grid, self.map.fig,
+        ]  # fmt: skip
+        self.add_class("alw-root")
+        self.refresh()
+        self.projection.start(on_ready=self._on_projection)
+
+    # -- actions (also what tests call) ---------------------------------------------------
+    def choose(self, index: int, label: Any) -> None:
+        """Pick a label for one card of the batch (same as clicking its class button)."""
+        code = self.session.code_of(label)
+        self.card_buttons[int(index)].value = self.session.classes[code]
+
+    def submit(self) -> None:
+        """Submit the chosen labels (the "Submit batch" button)."""
+        with self._lock:
+            if not self._choices:
+                self._say_error("Pick a class on at least one card before submitting.")
+                return
+            labels = dict(self._choices)
+            self.submit_button.disabled = True
+            try:
+                self.session.submit(labels)
+            except ValueError as exc:
+                self._say_error(str(exc))
+                return
+            finally:
+                self.submit_button.disabled = False
+            self._choices.clear()
+            self._cursor = 0
+            self.refresh()
+
+    def undo(self) -> None:
+        """Take back the last submit; its items come back as the batch with their labels."""
+        with self._lock:
+            undone = self.session.labels.set_index("index")["code"].to_dict()
+            back = self.session.undo()
+            if back is None:
+                self._say_error("Nothing to undo.")
+                return
+            self._choices = {int(i): int(undone[int(i)]) for i in back if int(i) in undone}
+            self._cursor = 0
+            self.refresh()
+
+    def skip(self, index: int) -> None:
+        """Skip one card of the batch."""
+        with self._lock:
+            self.session.skip(index)
+            self._choices.pop(int(index), None)
+            self._cursor = min(self._cursor, max(0, len(self.session.batch.indices) - 1))
+            self.refresh()
+
+    @property
+    def batch(self) -> np.ndarray:
+        """Pool indices of the cards on screen, shape (k,), int64."""
+        return self.session.query()
+
+    # -- rendering -------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Redraw cards, status and map from the session."""
+        with self._lock:
+            self._build_cards()
+            self._update_status()
+            s = self.session
+            self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure)
+
+    def _build_cards(self) -> None:
+        for card in self.cards:
+            card.close()
+        s = self.session
+        classes = s.classes
+        self.cards, self.card_buttons, self._skip_buttons = [], {}, {}
+        for rank, idx in enumerate(s.batch.indices.tolist()):
+            score = s.batch.scores[rank]
+            cap = f"#{idx} · rank {rank + 1}"
+            if not s.batch.cold_start and np.isfinite(score):
+                cap += f" · score {score:.3f}"
+            toggles = W.ToggleButtons(
+                options=classes, value=None, style=W.ToggleButtonsStyle(button_width="auto"),
+                tooltips=[f"key {i}" if i < 10 else "" for i in range(len(classes))],
+            )  # fmt: skip
+            if idx in self._choices:
+                toggles.value = classes[self._choices[idx]]
+            toggles.observe(lambda ch, i=idx: self._on_choice(i, ch["new"]), names="value")
+            skip = W.Button(description="Skip", icon="forward", layout=W.Layout(width="80px"))
+            skip.on_click(lambda _, i=idx: self.skip(i))
+            card = W.VBox(
+                [W.HTML(f'<div class="alw-caption">{html.escape(cap)}</div>'),
+                 render_item(self.items[idx], self.renderer), toggles, skip],
+            ).add_class("alw-card")  # fmt: skip
+            if idx in self._choices:
+                card.add_class("alw-chosen")
+            self.cards.append(card)
+            self.card_buttons[idx] = toggles
+            self._skip_buttons[idx] = skip
+        self.grid.children = self.cards
+        self._mark_cursor()
+
+    def _mark_cursor(self) -> None:
+        for i, card in enumerate(self.cards):
+            if i == self._cursor:
+                card.add_class("alw-current")
+            else:
+                card.remove_class("alw-current")
+
+    def _update_status(self) -> None:
+        s = self.session
+        parts = [
+            f"<b>{s.n_labeled}</b> labeled of {s.n_samples}",
+            f"round {s.round}",
+            f"strategy <b>{html.escape(s.strategy.name)}</b>",
+        ]
+        if s.cold:
+            parts.append(
+                f"model: cold start (batch picked {s.cold_start}ly until two classes are labeled)"
+                if s.cold_start == "random"
+                else "model: cold start (diverse batch until two classes are labeled)"
+            )
+        else:
+            fit = s.timings.get("fit")
+            took = f", fit {fit * 1000:.0f} ms" if fit is not None else ""
+            parts.append(f"model: trained on {s.model_version} labels{took}")
+        parts.append(f"map: {html.escape(self.projection.status)}")
+        if len(s.batch.indices) == 0:
+            parts.append("<b>every item is labeled or skipped</b>: export with session.labels")
+        self.status.value = " · ".join(parts)
+        self.error.value = html.escape(s.last_error) if s.last_error else ""
+
+    def _say_error(self, msg: str) -> None:
+        self.error.value = html.escape(msg)
+
+    # -- callbacks -------------------------------------------------------------------------
+    def _on_choice(self, idx: int, value: str | None) -> None:
+        if value is None:
+            self._choices.pop(idx, None)
+        else:
+            self._choices[idx] = self.session.classes.index(value)
+        pos = self.session.batch.indices.tolist().index(idx)
+        if value is None:
+            self.cards[pos].remove_class("alw-chosen")
+        else:
+            self.cards[pos].add_class("alw-chosen")
+        self.error.value = ""
+
+    def _on_strategy(self, change: dict) -> None:
+        with self._lock:
+            self.session.set_strategy(change["new"])
+            keep = set(self.session.batch.indices.tolist())
+            self._choices = {i: c for i, c in self._choices.items() if i in keep}
+            self._cursor = 0
+            self.refresh()
+
+    def _on_key(self, key: str) -> None:
+        n = len(self.cards)
+        if key.isdigit() and n:
+            code = int(key)
+            if code < len(self.session.classes):
+                idx = int(self.session.batch.indices[self._cursor])
+                self.choose(idx, code)
+                self._cursor = min(self._cursor + 1, n - 1)
+                self._mark_cursor()
+        elif key == "Enter":
+            self.submit()
+        elif key == "ArrowRight" and n:
+            self._cursor = min(self._cursor + 1, n - 1)
+            self._mark_cursor()
+        elif key == "ArrowLeft" and n:
+            self._cursor = max(self._cursor - 1, 0)
+            self._mark_cursor()
+        elif key == "s" and n:
+            self.skip(int(self.session.batch.indices[self._cursor]))
+        elif key in ("u", "Backspace"):
+            self.undo()
+
+    def _on_projection(self, xy: np.ndarray) -> None:
+        with self._lock:
+            self.map.set_xy(xy, _proj_name(self.projection))
+            s = self.session
+            self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure)
+            self._update_status()
+
+
+def _proj_name(p: Projection) -> str:
+    return {"umap": "UMAP", "pca": "PCA", "identity": "feature"}[p.method_]
+
+
+def _strategy_options(session: Session) -> list[str]:
+    names = available_strategies()
+    if session.strategy.name not in names:
+        names = [session.strategy.name, *names]
+    return names
+
+
+def _as_items(items: Any, session: Session) -> Sequence[Any]:
+    if items is None:
+        return _RowItems(session)
+    try:
+        import pandas as pd
+
+        if isinstance(items, pd.DataFrame):
+            items = _FrameRows(items)
+    except ImportError:  # pragma: no cover
+        pass
+    if len(items) != session.n_samples:
+        raise ValueError(
+            f"items has {len(items)} entries but the pool X has {session.n_samples} rows; "
+            "pass one item per row of X, in the same order"
+        )
+    return items
+
+
+class _FrameRows:
+    def __init__(self, df: Any) -> None:
+        self.df = df
+
+    def __len__(self) -> int:
+        return len(self.df)
+
+    def __getitem__(self, i: int) -> Any:
+        return self.df.iloc[int(i)]
+
+
+class _RowItems:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        cols = getattr(session.X_fit, "columns", None)
+        self.cols = list(cols) if cols is not None else [f"x{j}" for j in range(session.X.shape[1])]
+
+    def __len__(self) -> int:
+        return self.session.n_samples
+
+    def __getitem__(self, i: int) -> Any:
+        return dict(zip(self.cols, self.session.X[int(i)].tolist(), strict=True))
+
+

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Install alwidget with its test extras and run the whole test suite (unit, widget, notebooks,
+# real browser). Used verbatim by the README and by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python -m pip install -q -e ".[test]"
+python -m ruff check .
+set +e
+python -m pytest -ra "$@"
+code=$?
+set -e
+if [ "$code" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$code"

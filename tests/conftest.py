@@ -1,0 +1,36 @@
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("ALWIDGET_PROJECTION", "pca")  # UMAP only in tests marked umap
+
+
+@pytest.fixture(scope="session")
+def digits():
+    from sklearn.datasets import load_digits
+
+    return load_digits()
+
+
+@pytest.fixture
+def classes10():
+    return [str(c) for c in range(10)]
+
+
+@pytest.fixture
+def blobs():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=300, centers=3, n_features=5, random_state=0)
+    return X, y
+
+
+def oracle(session, y):
+    """Label the whole current batch with the truth."""
+    return {int(i): int(y[i]) for i in session.query()}
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

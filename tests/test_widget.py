@@ -1,0 +1,135 @@
+"""The widget driven without a browser: clicks, values and set_state, as a user's front end would."""
+
+import ipywidgets as W
+import numpy as np
+import pytest
+
+import alwidget
+from alwidget.widget.renderers import render_item
+
+
+@pytest.fixture
+def widget(digits, classes10):
+    return alwidget.label(
+        digits.data, items=digits.images, classes=classes10, random_state=0, store=":memory:"
+    )
+
+
+def press(w, key):
+    # exactly what the front end sends on a key press inside the widget
+    w.keyboard._handle_custom_msg({"type": "key", "key": key}, [])
+
+
+def test_click_labels_and_submit_retrains_and_recolours(widget, digits):
+    w = widget
+    s = w.session
+    assert len(w.cards) == 10 and s.cold
+    colour0 = np.array(w.map.fig.data[0].marker.color)
+    batch0 = w.batch
+    for idx in batch0:
+        w.card_buttons[int(idx)].value = str(digits.target[idx])  # a click on the class button
+    w.submit_button.click()
+    assert s.n_labeled == 10
+    assert s.labels.set_index("index").loc[batch0.tolist(), "code"].tolist() == digits.target[batch0].tolist()
+    assert not s.cold and s.model_version == 10, "the model retrained"
+    assert not set(w.batch) & set(batch0), "the batch changed"
+    assert [int(i) for i in w.card_buttons] == w.batch.tolist(), "the cards show the new batch"
+    colour1 = w.map.fig.data[0].marker.color
+    assert isinstance(colour1, np.ndarray) and colour1.dtype == np.float32
+    assert colour1.shape == (1797,)
+    assert not np.array_equal(colour0, colour1), "the map recoloured"
+    # overlays: labeled points by class, the batch highlighted
+    n_overlay = sum(len(w.map.fig.data[1 + c].x) for c in range(10))
+    assert n_overlay == 10
+    assert len(w.map.fig.data[-1].x) == 10
+    assert "10</b> labeled" in w.status.value and "round 1" in w.status.value
+
+
+def test_partial_submit_and_empty_submit(widget, digits):
+    w = widget
+    w.submit_button.click()
+    assert "Pick a class" in w.error.value and w.session.n_labeled == 0
+    first = int(w.batch[0])
+    w.card_buttons[first].value = "3"
+    w.submit_button.click()
+    assert w.session.labels["index"].tolist() == [first]
+
+
+def test_keyboard_labels_cards_in_order_and_enter_submits(widget):
+    w = widget
+    batch = w.batch
+    press(w, "4")
+    press(w, "2")
+    assert w.card_buttons[int(batch[0])].value == "4"
+    assert w.card_buttons[int(batch[1])].value == "2"
+    assert "alw-current" in w.cards[2]._dom_classes
+    press(w, "ArrowLeft")
+    assert "alw-current" in w.cards[1]._dom_classes
+    press(w, "Enter")
+    lab = w.session.labels.set_index("index")["label"]
+    assert lab.to_dict() == {int(batch[0]): "4", int(batch[1]): "2"}
+    press(w, "u")  # undo puts the labels back on the cards
+    assert w.session.n_labeled == 0
+    assert w.card_buttons[int(batch[0])].value == "4"
+
+
+def test_undo_and_skip_buttons(widget, digits):
+    w = widget
+    b = w.batch
+    w._skip_buttons[int(b[0])].click()
+    assert int(b[0]) not in w.card_buttons and len(w.cards) == 9
+    for idx in w.batch:
+        w.choose(int(idx), int(digits.target[idx]))
+    w.submit_button.click()
+    assert w.session.n_labeled == 9
+    w.undo_button.click()
+    assert w.session.n_labeled == 0
+    assert set(w.batch) == set(b[1:])
+    w.undo_button.click()
+    assert "Nothing to undo" in w.error.value
+
+
+def test_strategy_selector_changes_strategy(widget, digits):
+    w = widget
+    for idx in w.batch:
+        w.choose(int(idx), int(digits.target[idx]))
+    w.submit_button.click()
+    assert "margin" in w.strategy_select.options
+    w.strategy_select.value = "margin"
+    assert w.session.strategy.name == "margin" and w.session.batch.strategy == "margin"
+    assert "margin" in w.map.fig.layout.title.text
+    assert w.map.fig.data[0].marker.colorbar.title.text == "margin"
+
+
+def test_cold_start_is_said(widget):
+    assert "cold start" in widget.status.value
+
+
+def test_items_length_mismatch(digits, classes10):
+    s = alwidget.Session(digits.data, classes=classes10, store=":memory:")
+    with pytest.raises(ValueError, match="items has 5 entries"):
+        alwidget.LabelingWidget(s, digits.images[:5])
+
+
+def test_text_is_rendered_as_text_not_html():
+    w = render_item("<img src=x onerror=alert(1)> & <script>x()</script>")
+    assert isinstance(w, W.HTML)
+    assert "<img" not in w.value and "&lt;img src=x" in w.value and "&lt;script&gt;" in w.value
+
+
+def test_image_and_row_renderers(digits):
+    img = render_item(digits.images[0])
+    assert isinstance(img, W.Image) and img.value[:4] == b"\x89PNG"
+    row = render_item({"age": 3.14159, "name": "<b>x</b>"})
+    assert "3.142" in row.value and "&lt;b&gt;" in row.value
+
+
+def test_map_has_title_axes_legend_colourbar(widget):
+    fig = widget.map.fig
+    assert fig.layout.title.text and "colour" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "PCA 1" and fig.layout.yaxis.title.text == "PCA 2"
+    assert fig.data[0].type == "scattergl"
+    assert fig.data[0].marker.cmin == 0 and fig.data[0].marker.cmax == 1
+    assert fig.data[0].marker.colorbar.title.text
+    names = [t.name for t in fig.data]
+    assert "current batch" in names and "labeled: 0" in names
