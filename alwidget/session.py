@@ -264,6 +264,36 @@ class Session:
         self._emit("query")
         return self.query()
 
+    def set_batch(self, indices: Sequence[int]) -> np.ndarray:
+        """Make chosen pool items the current batch ("label these next", e.g. from the map).
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Pool indices; already labeled ones are dropped.
+
+        Returns
+        -------
+        ndarray of shape (k,), int64
+            The new batch (recorded as strategy ``"map selection"``).
+
+        Raises
+        ------
+        ValueError
+            If an index is out of range or none of them is unlabeled.
+        """
+        idx = [self._check_index(i) for i in indices]
+        idx = list(dict.fromkeys(i for i in idx if self.y[i] < 0))
+        if not idx:
+            raise ValueError("none of these items is unlabeled; nothing to put in the batch")
+        self.batch = Batch(
+            indices=np.asarray(idx, dtype=np.int64), scores=np.full(len(idx), np.nan),
+            strategy="map selection", round=self.round, model_version=self.model_version,
+            cold_start=False,
+        )  # fmt: skip
+        self._emit("query")
+        return self.query()
+
     def submit(self, labels: Mapping[int, Any], *, source: str = "batch") -> np.ndarray:
         """Record labels, retrain, and pick the next batch.
 

@@ -133,3 +133,62 @@ def test_map_has_title_axes_legend_colourbar(widget):
     assert fig.data[0].marker.colorbar.title.text
     names = [t.name for t in fig.data]
     assert "current batch" in names and "labeled: 0" in names
+
+
+def _select(w, indices):
+    w.map._on_selection(None, _Points(0, [int(np.flatnonzero(w.map.shown == i)[0]) for i in indices]), None)
+    for t in range(1, len(w.map.fig.data)):
+        w.map._on_selection(None, _Points(t, []), None)
+
+
+class _Points:
+    def __init__(self, trace_index, point_inds):
+        self.trace_index, self.point_inds = trace_index, list(point_inds)
+
+
+def test_map_lasso_bulk_label_with_confirmation(widget, digits):
+    w = widget
+    pick = np.flatnonzero(digits.target == 3)[:25]
+    _select(w, pick)
+    assert w.selection.tolist() == sorted(pick.tolist())
+    assert "25</b> selected" in w.selection_info.value and not w.bulk_button.disabled
+    w.bulk_class.value = "3"
+    w.bulk_button.click()
+    assert w.session.n_labeled == 0, "nothing happens before the confirmation"
+    yes = w.confirm_box.children[1]
+    assert "25" in yes.description
+    yes.click()
+    lab = w.session.labels
+    assert len(lab) == 25 and set(lab["label"]) == {"3"} and set(lab["source"]) == {"map"}
+    assert len(w.selection) == 0
+    # the labeled overlay of class 3 holds them; "last labeled" too
+    assert len(w.map.fig.data[1 + 3].x) == 25
+    assert len(w.map.fig.data[-2].x) == 25
+
+
+def test_map_selection_label_these_next(widget):
+    w = widget
+    _select(w, [5, 6, 7])
+    w.next_button.click()
+    assert sorted(w.batch.tolist()) == [5, 6, 7]
+    assert [int(i) for i in w.card_buttons] == w.batch.tolist()
+    assert w.session.batch.strategy == "map selection"
+
+
+def test_map_click_shows_card_and_labels_with_source_map(widget, digits):
+    w = widget
+    idx = int(np.setdiff1d(np.arange(1797), w.batch)[0])
+    w.map._on_click(None, _Points(0, [int(np.flatnonzero(w.map.shown == idx)[0])]), None)
+    assert len(w.point_box.children) == 1 and f"#{idx} from the map" in w.point_box.children[0].children[0].value
+    w.point_card_buttons.value = str(digits.target[idx])
+    row = w.session.labels.set_index("index").loc[idx]
+    assert row["source"] == "map" and row["label"] == str(digits.target[idx])
+    assert w.point_box.children == ()
+
+
+def test_map_click_on_overlay_maps_back_to_pool_index(widget):
+    w = widget
+    b = w.batch
+    batch_trace = len(w.map.fig.data) - 1
+    w.map._on_click(None, _Points(batch_trace, [3]), None)
+    assert f"#{int(b[3])} from the map" in w.point_box.children[0].children[0].value

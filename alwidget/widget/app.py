@@ -18,8 +18,8 @@ from ..projection import Projection
 from ..session import Session
 from ..strategies import available_strategies
 from .keyboard import KeyboardShortcuts
-from .map import MapView
-from .renderers import render_item
+from .map import DEFAULT_MAX_POINTS, MapView
+from .renderers import item_summary, render_item
 
 __all__ = ["LabelingWidget"]
 
@@ -62,6 +62,9 @@ class LabelingWidget(W.VBox):
         :class:`alwidget.projection.Projection`); ``ALWIDGET_PROJECTION=pca`` forces PCA.
     columns : int, default=5
         Cards per row.
+    max_points : int, default=250_000
+        Display cap of the map: above it a seeded sample of the unlabeled pool is drawn
+        (labeled and batch items always are).
 
     Raises
     ------
@@ -77,6 +80,7 @@ class LabelingWidget(W.VBox):
         renderer: str | Callable[[Any], W.Widget] | None = None,
         projection: str = "auto",
         columns: int = 5,
+        max_points: int = DEFAULT_MAX_POINTS,
     ) -> None:
         super().__init__()
         self.session = session
@@ -108,7 +112,31 @@ class LabelingWidget(W.VBox):
             )
         )  # fmt: skip
         self.projection = Projection(session.X, session.fingerprint, method=projection)
-        self.map = MapView(self.projection.xy, session.classes, _proj_name(self.projection))
+        self.map = MapView(
+            self.projection.xy, session.classes, _proj_name(self.projection),
+            hover_text=_hover_texts(self.items, session.n_samples), max_points=max_points,
+        )  # fmt: skip
+        self.map.on_point(self.show_point)
+        self.map.on_select(self._on_map_select)
+        self._selection = np.empty(0, dtype=np.int64)
+        self._last = np.empty(0, dtype=np.int64)
+        # clicked point: a card with the same renderer, labeled with source "map"
+        self.point_box = W.VBox(layout=W.Layout(width="100%"))
+        # box / lasso selection: bulk label (with confirmation) or "label these next"
+        self.selection_info = W.HTML("Select points on the map (lasso or box) to label them in one go.")
+        self.bulk_class = W.Dropdown(options=session.classes, description="as", layout=W.Layout(width="160px"))
+        self.bulk_button = W.Button(description="Label selection", icon="tags", disabled=True)
+        self.next_button = W.Button(description="Label these next", icon="list", disabled=True,
+                                    tooltip="Put the selected items into the batch")
+        self.confirm_box = W.HBox()
+        self.bulk_button.on_click(lambda _: self._ask_bulk())
+        self.next_button.on_click(lambda _: self.label_selection_next())
+        selection_bar = W.VBox([
+            self.selection_info,
+            W.HBox([self.bulk_class, self.bulk_button, self.next_button],
+                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
+            self.confirm_box,
+        ])  # fmt: skip
 
         self.submit_button.on_click(lambda _: self.submit())
         self.undo_button.on_click(lambda _: self.undo())
@@ -123,6 +151,7 @@ class LabelingWidget(W.VBox):
             W.HTML(_CSS),
             W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
             self.status, self.error, toolbar, self.keyboard, self.grid, self.map.fig,
+            selection_bar, self.point_box,
         ]  # fmt: skip
         self.add_class("alw-root")
         self.refresh()
@@ -141,6 +170,7 @@ class LabelingWidget(W.VBox):
                 self._say_error("Pick a class on at least one card before submitting.")
                 return
             labels = dict(self._choices)
+            self._last = np.fromiter(labels, dtype=np.int64)
             self.submit_button.disabled = True
             try:
                 self.session.submit(labels)
@@ -174,6 +204,119 @@ class LabelingWidget(W.VBox):
             self.refresh()
 
     @property
+    def selection(self) -> np.ndarray:
+        """Pool indices selected on the map (box or lasso), int64 of shape (m,), sorted."""
+        return self._selection.copy()
+
+    def show_point(self, index: int) -> None:
+        """Show one pool item as a card under the map, with label buttons (a map click)."""
+        with self._lock:
+            idx = int(index)
+            s = self.session
+            state = "unlabeled"
+            if s.y[idx] >= 0:
+                state = f"labeled {s.classes[int(s.y[idx])]}"
+            cap = f"#{idx} from the map · {state} · uncertainty {float(s.uncertainty[idx]):.2f}"
+            toggles = W.ToggleButtons(options=s.classes, value=None,
+                                      style=W.ToggleButtonsStyle(button_width="auto"))
+            toggles.observe(lambda ch: ch["new"] is not None and self.label_from_map(idx, ch["new"]),
+                            names="value")  # fmt: skip
+            close = W.Button(description="Close", icon="times", layout=W.Layout(width="80px"))
+            close.on_click(lambda _: self._close_point())
+            for w in self.point_box.children:
+                w.close()
+            card = W.VBox(
+                [W.HTML(f'<div class="alw-caption">{html.escape(cap)}</div>'),
+                 render_item(self.items[idx], self.renderer), toggles, close],
+            ).add_class("alw-card").add_class("alw-map-card")  # fmt: skip
+            self.point_card_buttons = toggles
+            self.point_box.children = [card]
+
+    def _close_point(self) -> None:
+        for w in self.point_box.children:
+            w.close()
+        self.point_box.children = []
+
+    def label_from_map(self, index: int, label: Any) -> None:
+        """Label one item picked on the map (recorded with source "map")."""
+        self.label_many([int(index)], label)
+        self._close_point()
+
+    def label_many(self, indices: Sequence[int], label: Any) -> None:
+        """Give the same label to several pool items (source "map"), then retrain."""
+        with self._lock:
+            code = self.session.code_of(label)
+            labels = {int(i): code for i in indices}
+            if not labels:
+                return
+            try:
+                self.session.submit(labels, source="map")
+            except ValueError as exc:
+                self._say_error(str(exc))
+                return
+            self._last = np.fromiter(labels, dtype=np.int64)
+            keep = set(self.session.batch.indices.tolist())
+            self._choices = {i: c for i, c in self._choices.items() if i in keep}
+            self._cursor = 0
+            self.refresh()
+
+    def label_selection(self, label: Any) -> None:
+        """Label every item of the map selection with ``label`` (no confirmation)."""
+        sel = self._selection
+        self.label_many(sel.tolist(), label)
+        self._set_selection(np.empty(0, dtype=np.int64))
+        self.map.clear_selection()
+
+    def label_selection_next(self) -> None:
+        """Make the unlabeled items of the map selection the next batch."""
+        with self._lock:
+            s = self.session
+            todo = [int(i) for i in self._selection if s.y[int(i)] < 0]
+            if not todo:
+                self._say_error("The selection holds no unlabeled items.")
+                return
+            s.set_batch(todo)
+            self._choices.clear()
+            self._cursor = 0
+            self._set_selection(np.empty(0, dtype=np.int64))
+            self.map.clear_selection()
+            self.refresh()
+
+    def _ask_bulk(self) -> None:
+        n, cls = len(self._selection), self.bulk_class.value
+        yes = W.Button(description=f"Yes, label {n}", button_style="warning")
+        no = W.Button(description="Cancel")
+        yes.on_click(lambda _: (self._clear_confirm(), self.label_selection(cls)))
+        no.on_click(lambda _: self._clear_confirm())
+        self.confirm_box.children = [
+            W.HTML(f"Label <b>{n}</b> items as <b>{html.escape(str(cls))}</b>?"), yes, no
+        ]
+
+    def _clear_confirm(self) -> None:
+        for w in self.confirm_box.children:
+            w.close()
+        self.confirm_box.children = []
+
+    def _on_map_select(self, indices: np.ndarray) -> None:
+        self._set_selection(indices)
+
+    def _set_selection(self, indices: np.ndarray) -> None:
+        self._selection = np.asarray(indices, dtype=np.int64)
+        n = len(self._selection)
+        self._clear_confirm()
+        if n:
+            n_new = int((self.session.y[self._selection] < 0).sum())
+            self.selection_info.value = (
+                f"<b>{n}</b> selected on the map ({n_new} unlabeled): "
+                "label them all, or put them into the batch."
+            )
+        else:
+            self.selection_info.value = "Select points on the map (lasso or box) to label them in one go."
+        self.bulk_button.disabled = n == 0
+        self.bulk_button.description = f"Label {n} selected" if n else "Label selection"
+        self.next_button.disabled = n == 0
+
+    @property
     def batch(self) -> np.ndarray:
         """Pool indices of the cards on screen, shape (k,), int64."""
         return self.session.query()
@@ -184,8 +327,11 @@ class LabelingWidget(W.VBox):
         with self._lock:
             self._build_cards()
             self._update_status()
-            s = self.session
-            self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure)
+            self._update_map()
+
+    def _update_map(self) -> None:
+        s = self.session
+        self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=self._last)
 
     def _build_cards(self) -> None:
         for card in self.cards:
@@ -298,13 +444,22 @@ class LabelingWidget(W.VBox):
     def _on_projection(self, xy: np.ndarray) -> None:
         with self._lock:
             self.map.set_xy(xy, _proj_name(self.projection))
-            s = self.session
-            self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure)
+            self._update_map()
             self._update_status()
 
 
 def _proj_name(p: Projection) -> str:
     return {"umap": "UMAP", "pca": "PCA", "identity": "feature"}[p.method_]
+
+
+def _hover_texts(items: Any, n: int) -> list[str] | None:
+    """One short text per item for hover, or None for images (the index says enough)."""
+    if n == 0 or isinstance(items, _RowItems):
+        return None
+    first = items[0]
+    if isinstance(first, np.ndarray) and first.ndim >= 2:
+        return None
+    return [item_summary(items[i], 60) for i in range(n)]
 
 
 def _strategy_options(session: Session) -> list[str]:

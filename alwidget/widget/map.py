@@ -1,24 +1,29 @@
 """The embedding map: one plotly FigureWidget, built once, updated in place.
 
-Trace 0 is the whole pool (``scattergl``) coloured by uncertainty, a float32 array on a fixed
-0..1 scale (sent as a binary buffer). Labeled items (one small trace per class) and the
-current batch are overlay traces on top.
+Trace 0 is the pool (``scattergl``) coloured by uncertainty, a float32 array on a fixed 0..1
+scale sent as a binary buffer. Above a display cap it shows a seeded sample of the pool;
+labeled, unsure and batch items are always drawn, as small overlay traces on top: one per
+class for the labeled items, then "unsure", "last labeled" and "current batch".
+
+Clicks and box / lasso selections on any trace come back as pool indices through
+:meth:`MapView.on_point` and :meth:`MapView.on_select`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["MapView"]
+__all__ = ["MapView", "DEFAULT_MAX_POINTS"]
 
 CLASS_COLOURS = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ]  # fmt: skip
 CLASS_SYMBOLS = ["circle", "square", "diamond", "cross", "triangle-up", "x", "star", "hexagon"]
+DEFAULT_MAX_POINTS = 250_000
 
 
 class MapView:
@@ -26,52 +31,88 @@ class MapView:
 
     Parameters
     ----------
-    xy : ndarray of shape (n_samples, 2), float32
-        Map coordinates.
+    xy : ndarray of shape (n_samples, 2)
+        Map coordinates (stored as float32).
     classes : sequence of str
         Class names (legend entries of the labeled overlays).
-    projection : str
+    projection : str, default="PCA"
         Name of the projection, shown in the title and axis labels.
+    hover_text : sequence of str, optional
+        One short text per pool item, shown on hover. Sent once, never on updates.
+    max_points : int, default=250_000
+        Display cap for the pool trace: above it a seeded random sample of the pool is drawn
+        (labeled, unsure and batch items are always drawn by their overlays).
+    random_state : int, default=0
+        Seed of that sample.
     """
 
-    def __init__(self, xy: np.ndarray, classes: Sequence[str], projection: str = "PCA") -> None:
+    def __init__(
+        self,
+        xy: np.ndarray,
+        classes: Sequence[str],
+        projection: str = "PCA",
+        *,
+        hover_text: Sequence[str] | None = None,
+        max_points: int = DEFAULT_MAX_POINTS,
+        random_state: int = 0,
+    ) -> None:
         self.classes = list(classes)
         self.xy = np.asarray(xy, dtype=np.float32)
         self.projection = projection
+        n = len(self.xy)
+        if n > max_points:
+            rng = np.random.default_rng(random_state)
+            self.shown = np.sort(rng.choice(n, size=max_points, replace=False)).astype(np.int64)
+        else:
+            self.shown = np.arange(n, dtype=np.int64)
+        self._overlay_idx: dict[int, np.ndarray] = {}
+        self._point_cbs: list[Callable[[int], None]] = []
+        self._select_cbs: list[Callable[[np.ndarray], None]] = []
+        self._acc: list[np.ndarray] = []
+
+        hover = "#%{customdata}<extra></extra>"
+        if hover_text is not None:
+            hover = "#%{customdata}: %{text}<extra></extra>"
         traces = [
             go.Scattergl(
                 mode="markers",
                 name="pool (colour = uncertainty)",
                 marker=dict(
-                    colorscale="Viridis",
-                    cmin=0.0,
-                    cmax=1.0,
-                    size=5,
-                    opacity=0.75,
+                    colorscale="Viridis", cmin=0.0, cmax=1.0, size=5, opacity=0.75,
                     colorbar=dict(title=dict(text="uncertainty", side="right"), thickness=14),
                 ),
-                hoverinfo="skip",
+                hovertemplate=hover,
             )
-        ]
+        ]  # fmt: skip
         for c, name in enumerate(self.classes):
             traces.append(
                 go.Scatter(
-                    x=[], y=[], mode="markers", name=f"labeled: {name}",
+                    mode="markers", name=f"labeled: {name}",
                     marker=dict(
                         color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
                         symbol=CLASS_SYMBOLS[(c // len(CLASS_COLOURS)) % len(CLASS_SYMBOLS)],
                         size=9, line=dict(color="black", width=1),
                     ),
-                    hovertemplate=f"labeled {name}<br>#%{{customdata}}<extra></extra>",
+                    hovertemplate=f"#%{{customdata}} labeled {name}<extra></extra>",
                 )
             )  # fmt: skip
-        traces.append(
+        traces += [
             go.Scatter(
-                x=[], y=[], mode="markers", name="current batch",
+                mode="markers", name="unsure",
+                marker=dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2)),
+                hovertemplate="#%{customdata} unsure<extra></extra>",
+            ),
+            go.Scatter(
+                mode="markers", name="last labeled",
+                marker=dict(symbol="star-open", size=15, color="#111", line=dict(width=2)),
+                hovertemplate="#%{customdata} just labeled<extra></extra>",
+            ),
+            go.Scatter(
+                mode="markers", name="current batch",
                 marker=dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3)),
-                hovertemplate="batch #%{customdata}<extra></extra>",
-            )
-        )  # fmt: skip
+                hovertemplate="#%{customdata} in the batch<extra></extra>",
+            ),
+        ]  # fmt: skip
         fig = go.FigureWidget(data=traces)
         fig.update_layout(
             title=dict(text=self._title("uncertainty"), x=0.01, y=0.98, font=dict(size=15)),
@@ -81,60 +122,82 @@ class MapView:
                         entrywidth=105),
             height=560,
             margin=dict(l=55, r=20, t=40, b=120),
-            dragmode="pan",
+            dragmode="lasso",
             uirevision="alwidget",  # keep the user's zoom and pan across updates
             template="plotly_white",
-        )
+            hovermode="closest",
+        )  # fmt: skip
         self.fig = fig
+        for tr in fig.data:
+            tr.on_click(self._on_click)
+            tr.on_selection(self._on_selection)
+            tr.on_deselect(self._on_deselect)
         # Arrays in a FigureWidget's initial state do not reach the front end (plotly 7 +
         # anywidget); the same arrays sent as a restyle do, as binary buffers.
         self.set_xy(self.xy, projection)
+        if hover_text is not None:
+            text = [str(hover_text[int(i)]) for i in self.shown]
+            fig.plotly_restyle({"text": [text]}, [0])
+
+    @property
+    def n_overlays(self) -> int:
+        return len(self.classes) + 3
 
     def _title(self, measure: str) -> str:
         return f"Embedding map ({self.projection}): colour = {measure}"
 
+    # -- updates ---------------------------------------------------------------------------
     def update(
         self,
         uncertainty: np.ndarray,
         labels: np.ndarray,
         batch: np.ndarray,
         measure: str,
+        *,
+        unsure: np.ndarray | None = None,
+        last: np.ndarray | None = None,
     ) -> None:
-        """Recolour the pool and redraw the overlays, in one message to the front end.
+        """Recolour the pool and redraw the overlays.
 
         Parameters
         ----------
         uncertainty : ndarray of shape (n_samples,)
-            Values in [0, 1]; sent as float32.
+            Values in [0, 1]; sent as float32 (only the displayed sample above the cap).
         labels : ndarray of shape (n_samples,), int
             Label codes, -1 for unlabeled.
         batch : ndarray of shape (k,), int
             Pool indices of the current batch.
         measure : str
             Name of the uncertainty measure (colour bar title).
+        unsure : ndarray of shape (m,), int, optional
+            Pool indices answered "unsure".
+        last : ndarray of shape (j,), int, optional
+            Pool indices labeled by the last submit.
         """
-        colour = np.ascontiguousarray(uncertainty, dtype=np.float32)
+        colour = np.asarray(uncertainty, dtype=np.float32)
+        if len(self.shown) != len(colour):
+            colour = colour[self.shown]
+        colour = np.ascontiguousarray(colour)
         labels = np.asarray(labels)
-        batch = np.asarray(batch, dtype=np.int64)
+        groups = [np.flatnonzero(labels == c) for c in range(len(self.classes))]
+        for extra in (unsure, last, batch):
+            groups.append(np.empty(0, np.int64) if extra is None else np.asarray(extra, np.int64))
+        xs = [np.ascontiguousarray(self.xy[g, 0]) for g in groups]
+        ys = [np.ascontiguousarray(self.xy[g, 1]) for g in groups]
+        ids = [g.astype(np.int32) for g in groups]
+        self._overlay_idx = {1 + i: g for i, g in enumerate(groups)}
         fig = self.fig
-        k = len(self.classes)
-        xs, ys, ids = [], [], []
-        for c in range(k):
-            idx = np.flatnonzero(labels == c)
-            xs.append(self.xy[idx, 0])
-            ys.append(self.xy[idx, 1])
-            ids.append(idx.astype(np.int32))
-        xs.append(self.xy[batch, 0])
-        ys.append(self.xy[batch, 1])
-        ids.append(batch.astype(np.int32))
+        label = measure.replace("_", " ")
         # Two messages, each setting the same properties on every trace it names: a
         # batch_update mixing traces sends "undefined" for the properties a trace lacks,
         # and the front end then drops that trace's x/y.
         with fig.batch_update():
             fig.data[0].marker.color = colour
-            fig.data[0].marker.colorbar.title.text = measure.replace("_", " ")
-            fig.layout.title.text = self._title(measure.replace("_", " "))
-        fig.plotly_restyle({"x": xs, "y": ys, "customdata": ids}, list(range(1, k + 2)))
+            fig.data[0].marker.colorbar.title.text = label
+            fig.layout.title.text = self._title(label)
+        fig.plotly_restyle(
+            {"x": xs, "y": ys, "customdata": ids}, list(range(1, 1 + self.n_overlays))
+        )
 
     def set_xy(self, xy: np.ndarray, projection: str) -> None:
         """Move every point to new coordinates (e.g. UMAP replacing PCA); overlays follow
@@ -142,10 +205,61 @@ class MapView:
         self.xy = np.asarray(xy, dtype=np.float32)
         self.projection = projection
         fig = self.fig
+        shown = self.xy[self.shown]
         with fig.batch_update():
-            fig.data[0].x = np.ascontiguousarray(self.xy[:, 0])
-            fig.data[0].y = np.ascontiguousarray(self.xy[:, 1])
+            fig.data[0].x = np.ascontiguousarray(shown[:, 0])
+            fig.data[0].y = np.ascontiguousarray(shown[:, 1])
+            fig.data[0].customdata = self.shown.astype(np.int32)
             fig.layout.xaxis.title.text = f"{projection} 1"
             fig.layout.yaxis.title.text = f"{projection} 2"
             if fig.layout.uirevision != projection:
                 fig.layout.uirevision = projection  # new coordinates: reset the view once
+
+    def clear_selection(self) -> None:
+        """Drop the box / lasso selection shown on the map."""
+        self.fig.plotly_restyle({"selectedpoints": [None] * len(self.fig.data)})
+        self.fig.plotly_relayout({"selections": []})
+
+    # -- events ----------------------------------------------------------------------------
+    def on_point(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(pool_index)`` when the user clicks a point."""
+        self._point_cbs.append(callback)
+
+    def on_select(self, callback: Callable[[np.ndarray], None]) -> None:
+        """Call ``callback(pool_indices)`` (int64, sorted, unique) after a box / lasso
+        selection, and with an empty array when the selection is cleared."""
+        self._select_cbs.append(callback)
+
+    def pool_indices(self, trace_index: int, point_inds: Sequence[int]) -> np.ndarray:
+        """Map a trace's point indices back to pool indices, int64 of shape (m,)."""
+        pts = np.asarray(point_inds, dtype=np.int64)
+        if trace_index == 0:
+            return self.shown[pts]
+        return self._overlay_idx.get(trace_index, np.empty(0, np.int64))[pts]
+
+    def _is_last(self, points: object) -> bool:
+        return getattr(points, "trace_index", -1) == len(self.fig.data) - 1
+
+    def _on_click(self, trace: go.Scatter, points: object, _state: object) -> None:
+        inds = getattr(points, "point_inds", [])
+        if inds:
+            idx = int(self.pool_indices(points.trace_index, inds[:1])[0])
+            for cb in list(self._point_cbs):
+                cb(idx)
+
+    def _on_selection(self, trace: go.Scatter, points: object, _sel: object) -> None:
+        # plotly dispatches one selection event to every trace in order: gather, then fire
+        if getattr(points, "trace_index", -1) == 0:
+            self._acc = []
+        inds = getattr(points, "point_inds", [])
+        if inds:
+            self._acc.append(self.pool_indices(points.trace_index, inds))
+        if self._is_last(points):
+            sel = np.unique(np.concatenate(self._acc)) if self._acc else np.empty(0, np.int64)
+            for cb in list(self._select_cbs):
+                cb(sel.astype(np.int64))
+
+    def _on_deselect(self, trace: go.Scatter, points: object) -> None:
+        if self._is_last(points):
+            for cb in list(self._select_cbs):
+                cb(np.empty(0, np.int64))

@@ -119,6 +119,23 @@ def lab_server(tmp_path):
 
 
 @pytest.fixture
+def notebook_server(tmp_path):
+    """Yield (base_url, token, root_dir) of a fresh Jupyter Notebook 7 server."""
+    port, token = _free_port(), uuid.uuid4().hex
+    cmd = [sys.executable, "-m", "jupyter", "notebook", "--no-browser",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+           "--ServerApp.allow_root=True", f"--ServerApp.root_dir={tmp_path}",
+           "--JupyterNotebookApp.expose_app_in_browser=True",
+           "--JupyterNotebookApp.news_url=None"]
+    proc, log = _start_server(cmd, tmp_path, port, token, "/api/status")
+    try:
+        yield f"http://127.0.0.1:{port}", token, tmp_path
+    finally:
+        _stop_server(proc, log, port, token)
+
+
+@pytest.fixture
 def voila_server(tmp_path):
     port, token = _free_port(), uuid.uuid4().hex
     cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.port_retries=0",

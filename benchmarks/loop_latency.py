@@ -1,0 +1,131 @@
+"""Submit-to-next-batch latency of alwidget's loop, per stage, at 2k / 20k / 200k items.
+
+Each round: labels stored (SQLite, fsync), model refit, pool rescored, batch selected, and the
+map's colour array and overlays computed and handed to the FigureWidget (what is sent to the
+browser). LogisticRegression, 50 features, 5 classes, batch 10, an oracle answering.
+
+With superintendent installed (it needs ``sqlmodel<=0.0.44``), its acquisition path (retrain
++ re-rank by entropy through its ``ClassLabeller``) is timed on the same data for a ratio.
+
+Usage::
+
+    python benchmarks/loop_latency.py            # 2k, 20k, 200k; 30 submits each
+    python benchmarks/loop_latency.py --quick    # 2k and 20k, 8 submits (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+os.environ.setdefault("ALWIDGET_PROJECTION", "pca")
+
+
+def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(
+        n_samples=n, n_features=50, n_informative=20, n_classes=5, n_clusters_per_class=2,
+        random_state=seed,
+    )  # fmt: skip
+    return X, y
+
+
+def time_alwidget(n: int, submits: int, strategy: str = "entropy") -> dict[str, list[float]]:
+    from alwidget import Session
+    from alwidget.widget.map import MapView
+    from alwidget.projection import pca_2d
+
+    X, y = make_pool(n)
+    classes = [f"c{i}" for i in range(5)]
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Session(X, classes=classes, strategy=strategy, batch_size=10, random_state=0,
+                    store=os.path.join(tmp, "bench.sqlite"))  # fmt: skip
+        m = MapView(pca_2d(X), classes)
+        # warm up past the cold start with 3 rounds
+        for _ in range(3):
+            s.submit({int(i): int(y[i]) for i in s.query()})
+        stages: dict[str, list[float]] = {k: [] for k in
+                                          ["store", "fit", "predict", "select", "plot", "total"]}
+        for _ in range(submits):
+            labels = {int(i): int(y[i]) for i in s.query()}
+            t0 = time.perf_counter()
+            s.submit(labels)
+            t1 = time.perf_counter()
+            m.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=np.array(list(labels)))
+            t2 = time.perf_counter()
+            for k in ("store", "fit", "predict", "select"):
+                stages[k].append(s.timings.get(k, 0.0))
+            stages["plot"].append(t2 - t1)
+            stages["total"].append(t2 - t0)
+        return stages
+
+
+def time_superintendent(n: int, submits: int) -> list[float] | None:
+    try:
+        from superintendent import ClassLabeller  # noqa: F401
+    except Exception:
+        return None
+    from sklearn.linear_model import LogisticRegression
+    from superintendent import ClassLabeller
+
+    X, y = make_pool(n)
+    widget = ClassLabeller(
+        features=X, model=LogisticRegression(max_iter=1000), acquisition_function="entropy",
+        options=[str(i) for i in range(5)], shuffle_prop=0.0,
+    )  # fmt: skip
+    q = widget.queue
+    rng = np.random.default_rng(0)
+    for i in rng.choice(n, size=30, replace=False):
+        q.submit(int(i), str(y[i]))
+    times = []
+    for _ in range(submits):
+        for i in rng.choice(n, size=10, replace=False):
+            q.submit(int(i), str(y[i]))
+        t0 = time.perf_counter()
+        widget.retrain()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def fmt(v: list[float]) -> str:
+    a = np.asarray(v) * 1000
+    return f"{np.median(a):8.1f} {np.percentile(a, 95):8.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, few submits (CI)")
+    ap.add_argument("--strategies", default="entropy,margin,coreset,badge")
+    args = ap.parse_args(argv)
+    sizes = [2_000, 20_000] if args.quick else [2_000, 20_000, 200_000]
+    submits = 8 if args.quick else 30
+    from alwidget.strategies import available_strategies
+
+    strategies = [s for s in args.strategies.split(",") if s in available_strategies()]
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    print("median / p95 in ms per submit (store, fit, predict, select+score, plot, total)")
+    print(f"{'n':>8} {'strategy':>17} " + " ".join(f"{k:>17}" for k in
+          ["store", "fit", "predict", "select", "plot", "total"]))  # fmt: skip
+    for n in sizes:
+        for strat in strategies:
+            st = time_alwidget(n, submits, strat)
+            print(f"{n:>8} {strat:>17} " + " ".join(f"{fmt(st[k]):>17}" for k in st), flush=True)
+        sup = time_superintendent(n, max(3, submits // 4)) if n <= 20_000 else None
+        if sup is not None:
+            ours = np.median(time_alwidget(n, submits, "entropy")["total"])
+            print(f"{n:>8} superintendent retrain+rerank median {np.median(sup) * 1000:.1f} ms;"
+                  f" ratio superintendent / alwidget = {np.median(sup) / ours:.1f}x")  # fmt: skip
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak resident memory of this process: {peak:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
