@@ -39,8 +39,8 @@ def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def time_alwidget(n: int, submits: int, strategy: str = "entropy") -> dict[str, list[float]]:
     from alwidget import Session
-    from alwidget.widget.map import MapView
     from alwidget.projection import pca_2d
+    from alwidget.widget.map import MapView
 
     X, y = make_pool(n)
     classes = [f"c{i}" for i in range(5)]
