@@ -11,6 +11,7 @@ Clicks and box / lasso selections on any trace come back as pool indices through
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -138,6 +139,7 @@ class MapView:
         if hover_text is not None:
             text = [str(hover_text[int(i)]) for i in self.shown]
             fig.plotly_restyle({"text": [text]}, [0])
+            self._sync_state()
 
     @property
     def n_overlays(self) -> int:
@@ -198,6 +200,19 @@ class MapView:
         fig.plotly_restyle(
             {"x": xs, "y": ys, "customdata": ids}, list(range(1, 1 + self.n_overlays))
         )
+        self._sync_state()
+
+    def _sync_state(self) -> None:
+        """Keep the figure's synced state equal to its data, without sending it.
+
+        Restyle messages only reach front ends that are connected when they are sent. A front
+        end that connects later (Voila renders after the notebook ran; a page reload) builds
+        its plot from the widget state, which plotly only fills at construction. So store the
+        current data as that state's value directly: no change event, nothing sent now.
+        """
+        fig = self.fig
+        fig._trait_values["_widget_data"] = copy.deepcopy(fig._data)
+        fig._trait_values["_widget_layout"] = copy.deepcopy(fig._layout)
 
     def set_xy(self, xy: np.ndarray, projection: str) -> None:
         """Move every point to new coordinates (e.g. UMAP replacing PCA); overlays follow
@@ -214,6 +229,7 @@ class MapView:
             fig.layout.yaxis.title.text = f"{projection} 2"
             if fig.layout.uirevision != projection:
                 fig.layout.uirevision = projection  # new coordinates: reset the view once
+        self._sync_state()
 
     def clear_selection(self) -> None:
         """Drop the box / lasso selection shown on the map."""

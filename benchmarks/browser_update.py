@@ -1,0 +1,129 @@
+"""Submit click -> new batch's cards and the recoloured map in the page, in real JupyterLab.
+
+Starts a throw-away JupyterLab server, opens a notebook with a LabelingWidget on a synthetic pool
+(50 features, 5 classes, batch 10), and in headless Chromium (Debian's /usr/bin/chromium) labels
+the batch by clicks and clicks "Submit batch", timing until the new cards are in the DOM and the
+map's colour array in the page has changed. Also times the first map on screen after the cell
+runs.
+
+Usage::
+
+    python benchmarks/browser_update.py             # 2k and 200k items, 8 submits each
+    python benchmarks/browser_update.py --quick     # 2k items, 3 submits (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
+from conftest import (  # noqa: E402  (the browser-test helpers: server + Chromium flags)
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    READY_JS,
+    _free_port,
+    _start_server,
+    _stop_server,
+)
+
+CELL = """\
+import numpy as np
+from sklearn.datasets import make_classification
+import alwidget
+X, y = make_classification(n_samples={n}, n_features=50, n_informative=20, n_classes=5,
+                           random_state=0)
+w = alwidget.label(X, classes=[f"c{{i}}" for i in range(5)], random_state=0, store=":memory:",
+                   projection="pca")
+w
+"""
+
+PLOT = ".alw-root .js-plotly-plot"
+
+
+def run(n: int, submits: int) -> tuple[float, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}  # fmt: skip
+        nb.cells = [nbformat.v4.new_code_cell(CELL.format(n=n))]
+        nbformat.write(nb, root / "bench.ipynb")
+        port, token = _free_port(), uuid.uuid4().hex
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+               "--ServerApp.allow_root=True", "--LabApp.extension_manager=readonly",
+               f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+               "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
+        proc, log = _start_server(cmd, root, port, token, "/api/status")
+        try:
+            with sync_playwright() as p:
+                b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = b.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/lab/tree/bench.ipynb?token={token}")
+                page.wait_for_function(READY_JS, timeout=120_000)
+                t0 = time.perf_counter()
+                page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+                page.wait_for_function(
+                    f"(n) => {{ const gd = document.querySelector('{PLOT}');"
+                    " return gd && gd._fullData && gd._fullData[0]._length === n; }",
+                    arg=n, timeout=600_000, polling="raf",
+                )  # fmt: skip
+                first_map = time.perf_counter() - t0
+                times = []
+                for _ in range(submits):
+                    cards = page.locator(".alw-card")
+                    for i in range(cards.count()):
+                        cards.nth(i).locator(".widget-toggle-button").nth(i % 5).click()
+                    page.evaluate(
+                        f"() => {{ const gd = document.querySelector('{PLOT}');"
+                        " window.__oldColor = gd.data[0].marker.color;"
+                        " window.__oldCap = document.querySelector('.alw-caption').innerText; }"
+                    )
+                    t1 = time.perf_counter()
+                    page.locator("button", has_text="Submit batch").click()
+                    page.wait_for_function(
+                        f"() => {{ const gd = document.querySelector('{PLOT}');"
+                        " const cap = document.querySelector('.alw-caption');"
+                        " return cap && cap.innerText !== window.__oldCap &&"
+                        " gd.data[0].marker.color !== window.__oldColor; }",
+                        timeout=120_000, polling="raf",
+                    )  # fmt: skip
+                    times.append(time.perf_counter() - t1)
+                b.close()
+        finally:
+            _stop_server(proc, log, port, token)
+    return first_map, times
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
+        return 1
+    sizes = [2_000] if args.quick else [2_000, 200_000]
+    submits = 3 if args.quick else 8
+    print("n_items  first_map_s  submit_to_update_ms(median, max)")
+    for n in sizes:
+        first, times = run(n, submits)
+        ms = [t * 1000 for t in times]
+        print(f"{n:>7}  {first:>11.2f}  {statistics.median(ms):>10.0f} {max(ms):>8.0f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
