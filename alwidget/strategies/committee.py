@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from ._utils import aligned_proba
 from .base import QueryContext, ScoreStrategy
@@ -224,20 +225,28 @@ def fit_committee(
     if ests is None and int(n_members) < 1:
         raise ValueError(f"n_members must be >= 1; got {n_members}")
     protos = [clone(e) for e in ests] if ests is not None else [estimator] * int(n_members)
-    members = []
-    n = y.shape[0]
-    for proto in protos:
-        est = _seed_params(clone(proto), int(rng.integers(2**31 - 1)))
-        if bootstrap:
-            idx = rng.integers(0, n, size=n)
-            missing = np.setdiff1d(classes, y[idx])
-            if missing.size:
-                extra = [rng.choice(np.flatnonzero(y == c)) for c in missing]
-                idx = np.concatenate([idx, np.asarray(extra, dtype=idx.dtype)])
-            members.append(est.fit(X[idx], y[idx]))
-        else:
-            members.append(est.fit(X, y))
+    members: list = []
+    with threadpool_limits(limits=1, user_api="blas"):  # small fits: threads only cost
+        for proto in protos:
+            _fit_member(proto, X, y, classes, bootstrap, rng, members)
     return members
+
+
+def _fit_member(
+    proto: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, bootstrap: bool,
+    rng: np.random.Generator, members: list,
+) -> None:  # fmt: skip
+    est = _seed_params(clone(proto), int(rng.integers(2**31 - 1)))
+    if not bootstrap:
+        members.append(est.fit(X, y))
+        return
+    n = y.shape[0]
+    idx = rng.integers(0, n, size=n)
+    missing = np.setdiff1d(classes, y[idx])
+    if missing.size:
+        extra = [rng.choice(np.flatnonzero(y == c)) for c in missing]
+        idx = np.concatenate([idx, np.asarray(extra, dtype=idx.dtype)])
+    members.append(est.fit(X[idx], y[idx]))
 
 
 def committee_proba(members: Sequence[Any], X: np.ndarray, n_classes: int) -> np.ndarray:

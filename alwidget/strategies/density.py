@@ -40,7 +40,7 @@ def pool_similarity(
       time and ``O(n)`` memory: no pairwise matrix at all. Negative means (possible when
       features take both signs) are clipped to 0.
     * ``"euclidean"``: ``(1/U) sum_u 1 / (1 + |x - u|)`` (modAL's convention), computed
-      ``block`` rows at a time: ``O(n U d)`` time, ``O(block U)`` memory; set ``n_reference``
+      ``block`` rows at a time in float64: ``O(n U d)`` time, ``O(block U)`` memory; set ``n_reference``
       to average over a random sample of the pool and bound the cost.
 
     Parameters
@@ -82,7 +82,7 @@ def pool_similarity(
             sim = (Xn @ m) / xs
         return np.clip(np.nan_to_num(sim, nan=0.0), 0.0, 1.0)
     if metric == "euclidean":
-        Xf, Rf = f32(X), f32(R)
+        Xf, Rf = np.asarray(X, dtype=np.float64), np.asarray(R, dtype=np.float64)
         rn = row_sq_norms(Rf)
         out = np.empty(Xf.shape[0])
         for s in range(0, Xf.shape[0], block):

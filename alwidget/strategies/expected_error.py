@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from ._utils import aligned_proba, check_features, check_proba, require_proba
 from .base import QueryContext, Strategy, top_k
@@ -37,6 +38,7 @@ def expected_error_reduction(
     X_eval: np.ndarray,
     loss: str = "log",
     min_proba: float = 0.0,
+    warm_start: bool = True,
 ) -> np.ndarray:
     """Expected error reduction by retraining (Roy & McCallum, 2001).
 
@@ -67,6 +69,9 @@ def expected_error_reduction(
     min_proba : float, default=0.0
         Skip labels with ``p(y|x) <= min_proba`` (their terms count as the current loss);
         0 evaluates every class with non-zero probability.
+    warm_start : bool, default=True
+        Start each refit of a linear model with ``warm_start`` from the weights fitted on
+        the labeled set alone (same optimum, a few iterations instead of dozens).
 
     Returns
     -------
@@ -85,24 +90,43 @@ def expected_error_reduction(
     XL = check_features(X_labeled, name="X_labeled")
     yL = np.asarray(y_labeled)
     n_classes = P.shape[1]
-    base = clone(estimator).fit(XL, yL)
-    current = _pool_loss(aligned_proba(base, X_eval, n_classes), loss)
-    Xa = np.vstack([XL, X[:1]])
-    ya = np.r_[yL, yL[:1]]
-    out = np.empty(X.shape[0])
-    for i in range(X.shape[0]):
-        Xa[-1] = X[i]
-        expected = 0.0
-        for c in range(n_classes):
-            w = float(P[i, c])
-            if w <= min_proba:
-                expected += w * current
-                continue
-            ya[-1] = c
-            m = clone(estimator).fit(Xa, ya)
-            expected += w * _pool_loss(aligned_proba(m, X_eval, n_classes), loss)
-        out[i] = current - expected / max(float(P[i].sum()), 1e-12)
+    # thousands of tiny fits: BLAS threads only add overhead (10-25x on 2 cores)
+    with threadpool_limits(limits=1, user_api="blas"):
+        base = clone(estimator).fit(XL, yL)
+        current = _pool_loss(aligned_proba(base, X_eval, n_classes), loss)
+        Xa = np.vstack([XL, X[:1]])
+        ya = np.r_[yL, yL[:1]]
+        out = np.empty(X.shape[0])
+        for i in range(X.shape[0]):
+            Xa[-1] = X[i]
+            expected = 0.0
+            for c in range(n_classes):
+                w = float(P[i, c])
+                if w <= min_proba:
+                    expected += w * current
+                    continue
+                ya[-1] = c
+                m = _refit(estimator, base, Xa, ya) if warm_start else clone(estimator).fit(Xa, ya)
+                expected += w * _pool_loss(aligned_proba(m, X_eval, n_classes), loss)
+            out[i] = current - expected / max(float(P[i].sum()), 1e-12)
     return out
+
+
+def _refit(estimator: Any, base: Any, X: np.ndarray, y: np.ndarray) -> Any:
+    """Fit a clone on ``(X, y)`` starting from ``base``'s weights when the model allows it.
+
+    Linear models with ``warm_start`` (LogisticRegression, SGDClassifier) converge in a few
+    iterations from the weights of the model fitted without the extra item; the optimum is
+    the same. Other estimators are fitted from scratch.
+    """
+    params = estimator.get_params()
+    if "warm_start" in params and hasattr(base, "coef_") and hasattr(base, "intercept_"):
+        m = clone(estimator).set_params(warm_start=True)
+        if np.unique(y).size == np.asarray(base.classes_).size:
+            m.coef_ = base.coef_.copy()
+            m.intercept_ = np.array(base.intercept_, copy=True)
+        return m.fit(X, y)
+    return clone(estimator).fit(X, y)
 
 
 class EER(Strategy):
