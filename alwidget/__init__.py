@@ -16,7 +16,14 @@ from .store import LabelStore, StoreMismatchError
 
 __version__ = "0.1.0"
 
-__all__ = ["Session", "LabelingWidget", "label", "LabelStore", "StoreMismatchError", "AlwidgetWarning"]
+__all__ = [
+    "Session",
+    "LabelingWidget",
+    "label",
+    "LabelStore",
+    "StoreMismatchError",
+    "AlwidgetWarning",
+]
 
 
 def __getattr__(name: str) -> Any:  # the widget (ipywidgets, plotly) is imported lazily

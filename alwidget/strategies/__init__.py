@@ -1,6 +1,9 @@
 """Query strategies: pure score functions plus seeded batch selection.
 
-Higher score = more informative, for every strategy.
+Higher score = more informative, for every strategy. Every registered name below is
+selectable in :class:`~alwidget.Session` and the widget; every score function also works on
+plain numpy arrays. Deep-learning-only methods (MC dropout, DBAL, VAAL, MAL) need a neural
+network and are not offered.
 """
 
 from .base import (
@@ -14,19 +17,89 @@ from .base import (
     register,
     top_k,
 )
+from .committee import (
+    BALD,
+    QueryByCommittee,
+    bald,
+    committee_proba,
+    committee_votes,
+    consensus_kl,
+    fit_committee,
+    kl_divergence,
+    vote_entropy,
+)
+from .contrastive import CAL, cal_scores
+from .density import InformationDensity, information_density, outlier_scores, pool_similarity
+from .discriminative import DAL, dal_scores
+from .diversity import ClusterBatch, Coreset, cluster_batch, covering_radius, k_center_greedy
+from .expected_error import EER, expected_error_reduction
+from .gradient import EGL, Badge, badge_select, egl
 from .uncertainty import entropy, least_confidence, margin
+from .wrappers import (
+    CostWeighted,
+    DiverseTopK,
+    OutlierFilter,
+    PseudoLabeling,
+    ceal_pseudo_labels,
+)
+
+register("vote_entropy", lambda: QueryByCommittee("vote_entropy"))
+register("kl_divergence", lambda: QueryByCommittee("consensus_kl", name="kl_divergence"))
+register("consensus_kl", lambda: QueryByCommittee("consensus_kl", name="consensus_kl"))
+register("bald", BALD)
+register("egl", EGL)
+register("eer", EER)
+register("information_density", InformationDensity)
+register("coreset", Coreset)
+register("badge", Badge)
+register("cluster_batch", ClusterBatch)
+register("cal", CAL)
+register("dal", DAL)
 
 __all__ = [
+    "BALD",
+    "CAL",
+    "DAL",
+    "EER",
+    "EGL",
+    "Badge",
+    "CostWeighted",
+    "ClusterBatch",
+    "Coreset",
+    "DiverseTopK",
+    "InformationDensity",
+    "OutlierFilter",
+    "PseudoLabeling",
+    "QueryByCommittee",
     "QueryContext",
     "RandomStrategy",
     "ScoreStrategy",
     "Strategy",
     "UncertaintyStrategy",
     "available_strategies",
+    "badge_select",
+    "bald",
+    "cal_scores",
+    "ceal_pseudo_labels",
+    "cluster_batch",
+    "committee_proba",
+    "committee_votes",
+    "consensus_kl",
+    "covering_radius",
+    "dal_scores",
+    "egl",
     "entropy",
+    "expected_error_reduction",
+    "fit_committee",
     "get_strategy",
+    "information_density",
+    "k_center_greedy",
+    "kl_divergence",
     "least_confidence",
     "margin",
+    "outlier_scores",
+    "pool_similarity",
     "register",
     "top_k",
+    "vote_entropy",
 ]

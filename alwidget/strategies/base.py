@@ -141,6 +141,23 @@ class Strategy:
         """
         raise NotImplementedError
 
+    def scores(self, ctx: QueryContext) -> np.ndarray:
+        """Score every candidate, when the strategy has per-item scores.
+
+        Batch strategies whose picks depend on each other (core-set, BADGE, cluster-based
+        batch) have no such scores and raise :class:`NotImplementedError`; wrappers that need
+        per-item scores (:class:`~alwidget.strategies.CostWeighted`) then fall back to
+        :meth:`query`.
+
+        Returns
+        -------
+        scores : ndarray of shape (len(ctx.candidates),), float64
+            Higher = more informative.
+        """
+        raise NotImplementedError(
+            f"strategy {self.name!r} picks whole batches; it has no per-item scores"
+        )
+
     def uncertainty(self, proba: np.ndarray) -> np.ndarray:
         """Per-item uncertainty in [0, 1], float32 of shape (n_samples,), for the map colour."""
         return _u.normalised(self.measure, proba)
@@ -176,13 +193,17 @@ class ScoreStrategy(Strategy):
         self.measure = measure
         self.needs_model = needs_model
 
-    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, ctx: QueryContext) -> np.ndarray:
         scores = np.asarray(self.score(ctx), dtype=np.float64)
         if scores.shape != ctx.candidates.shape:
             raise ValueError(
                 f"strategy {self.name!r} returned scores of shape {scores.shape}; expected "
                 f"{ctx.candidates.shape} (one score per candidate)"
             )
+        return scores
+
+    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        scores = self.scores(ctx)
         pos = top_k(scores, batch_size, ctx.rng)
         return ctx.candidates[pos], scores[pos]
 
@@ -204,6 +225,10 @@ class RandomStrategy(Strategy):
 
     name = "random"
     needs_model = False
+
+    def scores(self, ctx: QueryContext) -> np.ndarray:
+        """Independent uniform draws in [0, 1) from ``ctx.rng``, one per candidate."""
+        return ctx.rng.random(len(ctx.candidates))
 
     def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(batch_size, len(ctx.candidates))

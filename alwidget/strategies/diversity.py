@@ -1,22 +1,27 @@
-"""Diversity-based selection in feature space.
+"""Diversity-based selection in feature space: core-set and cluster-based batches.
 
 References
 ----------
 Sener, O. & Savarese, S. (2018). Active Learning for Convolutional Neural Networks: A Core-Set
 Approach. ICLR.
+Gonzalez, T. F. (1985). Clustering to minimize the maximum intercluster distance. Theoretical
+Computer Science 38 (the greedy 2-approximation of k-center).
+Nguyen, H. T. & Smeulders, A. (2004). Active learning using pre-clustering. ICML (cluster-based
+selection of informative representatives).
+Zhdanov, F. (2019). Diverse mini-batch active learning. arXiv:1901.05954 (k-means on the pool,
+one informative item per cluster).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.cluster import KMeans
 
-__all__ = ["k_center_greedy"]
+from . import uncertainty as _u
+from ._utils import check_features, f32, require_proba, row_sq_norms
+from .base import QueryContext, Strategy
 
-
-def _sq_dist_to(X: np.ndarray, sq_norms: np.ndarray, c: np.ndarray) -> np.ndarray:
-    d = sq_norms - 2.0 * (X @ c) + float(c @ c)
-    np.maximum(d, 0.0, out=d)
-    return d
+__all__ = ["k_center_greedy", "covering_radius", "cluster_batch", "Coreset", "ClusterBatch"]
 
 
 def k_center_greedy(
@@ -24,12 +29,14 @@ def k_center_greedy(
     k: int,
     centers: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
+    block: int = 512,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Greedy k-center (core-set) selection (Sener & Savarese, 2018).
+    """Greedy k-center (core-set) selection (Sener & Savarese, 2018; Gonzalez, 1985).
 
     Repeatedly picks the point farthest from every center chosen so far (and from
     ``centers``), updating each point's distance to its nearest center incrementally:
-    ``O(k * n * d)`` time, ``O(n)`` extra memory, no ``n x n`` matrix.
+    ``O((k + n_centers) * n * d)`` time, ``O(n)`` extra memory, no ``n x n`` matrix. Distances
+    are computed in float32 (``|x|^2 - 2 x.c + |c|^2``), the centers ``block`` at a time.
 
     Parameters
     ----------
@@ -41,6 +48,8 @@ def k_center_greedy(
         Points already covered (e.g. the labeled set). If omitted, the first pick is random.
     rng : numpy.random.Generator, optional
         Seeded generator for the first pick when there are no centers.
+    block : int, default=512
+        Centers per block when computing the initial distances (memory ``n * block``).
 
     Returns
     -------
@@ -48,28 +57,176 @@ def k_center_greedy(
         Positions into ``X``, in pick order.
     distances : ndarray of shape (k,), float64
         Euclidean distance of each pick to its nearest center at the time it was picked
-        (higher = more informative).
+        (higher = more informative; ``inf`` for a first pick without centers).
     """
-    X = np.asarray(X, dtype=np.float64)
-    n = X.shape[0]
+    Xf = f32(check_features(X))
+    n = Xf.shape[0]
     k = min(int(k), n)
-    rng = np.random.default_rng() if rng is None else rng
-    sq = np.einsum("ij,ij->i", X, X)
-    mind = np.full(n, np.inf)
+    rng = np.random.default_rng(rng)
+    sq = row_sq_norms(Xf)
+    mind = np.full(n, np.inf, dtype=np.float32)
     if centers is not None and len(centers):
-        C = np.asarray(centers, dtype=np.float64)
-        for start in range(0, C.shape[0], 256):
-            blk = C[start : start + 256]
-            d = sq[:, None] - 2.0 * (X @ blk.T) + np.einsum("ij,ij->i", blk, blk)[None, :]
-            np.minimum(mind, np.maximum(d, 0).min(axis=1), out=mind)
+        C = f32(centers)
+        for start in range(0, C.shape[0], block):
+            blk = C[start : start + block]
+            d = Xf @ blk.T
+            d *= -2.0
+            d += sq[:, None]
+            d += row_sq_norms(blk)[None, :]
+            np.minimum(mind, d.min(axis=1), out=mind)
+        np.maximum(mind, 0.0, out=mind)
     picks = np.empty(k, dtype=np.int64)
     dists = np.empty(k)
     for j in range(k):
-        if np.isinf(mind).all():
-            p = int(rng.integers(n))
-        else:
-            p = int(np.argmax(mind))
-        picks[j], dists[j] = p, np.sqrt(mind[p]) if np.isfinite(mind[p]) else np.inf
-        np.minimum(mind, _sq_dist_to(X, sq, X[p]), out=mind)
+        p = int(rng.integers(n)) if np.isinf(mind).all() else int(np.argmax(mind))
+        picks[j] = p
+        dists[j] = np.sqrt(float(mind[p])) if np.isfinite(mind[p]) else np.inf
+        d = Xf @ Xf[p]
+        d *= -2.0
+        d += sq
+        d += sq[p]
+        np.maximum(d, 0.0, out=d)
+        np.minimum(mind, d, out=mind)
         mind[p] = -1.0  # never pick twice
     return picks, dists
+
+
+def covering_radius(X: np.ndarray, centers: np.ndarray, block: int = 4096) -> float:
+    """Largest distance from a point of ``X`` to its nearest center (the k-center objective).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    centers : ndarray of shape (n_centers, n_features)
+
+    Returns
+    -------
+    radius : float
+        Lower is better covered. Computed blockwise in float64.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    C = np.asarray(centers, dtype=np.float64)
+    cn = row_sq_norms(C)
+    worst = 0.0
+    for s in range(0, X.shape[0], block):
+        q = X[s : s + block]
+        d = row_sq_norms(q)[:, None] - 2.0 * (q @ C.T) + cn[None, :]
+        worst = max(worst, float(np.maximum(d, 0.0).min(axis=1).max()))
+    return float(np.sqrt(worst))
+
+
+class Coreset(Strategy):
+    """Core-set (Sener & Savarese, 2018): k-center greedy with the labeled items as centers.
+
+    Needs no model: it only looks at ``ctx.X``. At cold start (nothing labeled) the first pick
+    is random (from ``ctx.rng``) and the rest spread out from it.
+    """
+
+    name = "coreset"
+    needs_model = False
+
+    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        centers = ctx.X[ctx.labeled]
+        pos, d = k_center_greedy(ctx.X[ctx.candidates], batch_size, centers, ctx.rng)
+        return ctx.candidates[pos], d
+
+
+def _assign(X: np.ndarray, C: np.ndarray, block: int = 8192) -> np.ndarray:
+    cn = row_sq_norms(C)
+    out = np.empty(X.shape[0], dtype=np.int64)
+    for s in range(0, X.shape[0], block):
+        q = X[s : s + block]
+        out[s : s + block] = np.argmin(cn[None, :] - 2.0 * (q @ C.T), axis=1)
+    return out
+
+
+def cluster_batch(
+    X: np.ndarray,
+    scores: np.ndarray,
+    k: int,
+    rng: np.random.Generator | int | None = None,
+    max_fit: int = 20000,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster-based batch: k-means into ``k`` clusters, the best-scoring item of each.
+
+    k-means (one k-means++ initialisation, at most 50 Lloyd iterations) is fitted on at most
+    ``max_fit`` items drawn at random; every item is then assigned to its nearest centroid
+    blockwise. Clusters that receive no item are filled with the best remaining scores.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Features to cluster.
+    scores : ndarray of shape (n_samples,)
+        Informativeness of each item (e.g. entropy); higher is better.
+    k : int
+        Batch size = number of clusters; clipped to ``n_samples``.
+    rng : Generator, int or None
+        Seeds the subsample and k-means.
+    max_fit : int, default=20000
+        Largest sample k-means is fitted on (bounds the cost at 100k items).
+
+    Returns
+    -------
+    positions : ndarray of shape (k,), int64
+        Unique positions, sorted by decreasing score.
+    scores : ndarray of shape (k,), float64
+        Their scores.
+
+    Raises
+    ------
+    ValueError
+        On shape mismatches.
+    """
+    rng = np.random.default_rng(rng)
+    scores = np.asarray(scores, dtype=np.float64)
+    Xf = f32(check_features(X, scores.shape[0]))
+    n = Xf.shape[0]
+    k = min(int(k), n)
+    if k <= 0:
+        return np.empty(0, np.int64), np.empty(0)
+    fit_idx = rng.choice(n, size=max_fit, replace=False) if n > max_fit else np.arange(n)
+    km = KMeans(n_clusters=k, n_init=1, max_iter=50,
+                random_state=int(rng.integers(2**31 - 1))).fit(Xf[fit_idx])  # fmt: skip
+    lab = _assign(Xf, f32(km.cluster_centers_))
+    s = np.nan_to_num(scores, nan=-np.inf)
+    tie = rng.random(n) * 1e-12  # seeded tie-breaking
+    order = np.lexsort((-tie, -s))  # best first
+    first = np.full(k, -1, dtype=np.int64)
+    seen = np.zeros(k, dtype=bool)
+    lab_o = lab[order]
+    _, where = np.unique(lab_o, return_index=True)
+    clusters = lab_o[where]
+    first[clusters] = order[where]
+    seen[clusters] = True
+    picks = first[seen]
+    if picks.size < k:
+        taken = np.zeros(n, dtype=bool)
+        taken[picks] = True
+        extra = order[~taken[order]][: k - picks.size]
+        picks = np.concatenate([picks, extra])
+    picks = picks[np.argsort(-s[picks], kind="stable")]
+    return picks.astype(np.int64), scores[picks]
+
+
+class ClusterBatch(Strategy):
+    """Cluster-based batch (Zhdanov, 2019): k-means on the candidates, most uncertain per cluster.
+
+    Parameters
+    ----------
+    measure : {"entropy", "margin", "least_confidence"}, default="entropy"
+        Uncertainty used to pick inside a cluster.
+    max_fit : int, default=20000
+        See :func:`cluster_batch`.
+    """
+
+    name = "cluster_batch"
+
+    def __init__(self, measure: str = "entropy", max_fit: int = 20000) -> None:
+        self.measure, self.max_fit = measure, max_fit
+
+    def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+        P = require_proba(ctx, self.name)[ctx.candidates]
+        s = getattr(_u, self.measure)(P)
+        pos, sc = cluster_batch(ctx.X[ctx.candidates], s, batch_size, ctx.rng, self.max_fit)
+        return ctx.candidates[pos], sc

@@ -103,7 +103,9 @@ class LabelingWidget(W.VBox):
             description="Submit batch", button_style="primary", icon="check",
             tooltip="Record the chosen labels, retrain, next batch (Enter)",
         )  # fmt: skip
-        self.undo_button = W.Button(description="Undo", icon="undo", tooltip="Take back the last submit (u)")
+        self.undo_button = W.Button(
+            description="Undo", icon="undo", tooltip="Take back the last submit (u)"
+        )
         self.keyboard = KeyboardShortcuts(help=KEY_HELP)
         self.grid = W.GridBox(
             layout=W.Layout(
@@ -509,5 +511,3 @@ class _RowItems:
 
     def __getitem__(self, i: int) -> Any:
         return dict(zip(self.cols, self.session.X[int(i)].tolist(), strict=True))
-
-

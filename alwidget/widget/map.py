@@ -119,8 +119,9 @@ class MapView:
             title=dict(text=self._title("uncertainty"), x=0.01, y=0.98, font=dict(size=15)),
             xaxis=dict(title=dict(text=f"{projection} 1"), zeroline=False),
             yaxis=dict(title=dict(text=f"{projection} 2"), zeroline=False),
-            legend=dict(orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11),
-                        entrywidth=105),
+            legend=dict(
+                orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11), entrywidth=105
+            ),
             height=560,
             margin=dict(l=55, r=20, t=40, b=120),
             dragmode="lasso",

@@ -56,9 +56,7 @@ def _image(item: Any) -> W.Widget:
 
 def _text(item: Any) -> W.Widget:
     text = str(item)
-    return W.HTML(
-        f'<div class="alw-text">{html.escape(text)}</div>', layout=W.Layout(width="100%")
-    )
+    return W.HTML(f'<div class="alw-text">{html.escape(text)}</div>', layout=W.Layout(width="100%"))
 
 
 def _row(item: Any) -> W.Widget:
@@ -80,7 +78,11 @@ def guess_renderer(item: Any) -> Callable[[Any], W.Widget]:
     mappings, text for strings and anything else."""
     if isinstance(item, (pd.Series, Mapping)):
         return _row
-    if isinstance(item, np.ndarray) and item.ndim in (2, 3) and np.issubdtype(item.dtype, np.number):
+    if (
+        isinstance(item, np.ndarray)
+        and item.ndim in (2, 3)
+        and np.issubdtype(item.dtype, np.number)
+    ):
         return _image
     if isinstance(item, np.ndarray) and item.ndim == 1:
         return _row

@@ -1,0 +1,352 @@
+"""Query by committee and BALD: disagreement among an ensemble of models.
+
+The committee is built from the user's estimator by bagging (each member a clone fitted on a
+bootstrap sample of the labeled set, with its own seed) or from a list of estimators. The
+score functions take the members' predictions as arrays, so they work with any ensemble.
+
+References
+----------
+Seung, H. S., Opper, M. & Sompolinsky, H. (1992). Query by committee. COLT.
+Dagan, I. & Engelson, S. P. (1995). Committee-based sampling for training probabilistic
+classifiers. ICML (vote entropy).
+McCallum, A. & Nigam, K. (1998). Employing EM and pool-based active learning for text
+classification. ICML (KL divergence to the mean).
+Abe, N. & Mamitsuka, H. (1998). Query learning strategies using boosting and bagging. ICML
+(committees by bagging).
+Houlsby, N., Huszar, F., Ghahramani, Z. & Lengyel, M. (2011). Bayesian active learning for
+classification and preference learning. arXiv:1112.5745 (BALD).
+Gal, Y., Islam, R. & Ghahramani, Z. (2017). Deep Bayesian active learning with image data. ICML
+(BALD with an ensemble / Monte Carlo approximation of the posterior).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+from threadpoolctl import threadpool_limits
+
+from ._utils import aligned_proba
+from .base import QueryContext, ScoreStrategy
+
+__all__ = [
+    "vote_entropy",
+    "consensus_kl",
+    "kl_divergence",
+    "bald",
+    "committee_votes",
+    "fit_committee",
+    "committee_proba",
+    "QueryByCommittee",
+    "BALD",
+]
+
+
+def _xlogx_sum(P: np.ndarray) -> np.ndarray:
+    """``sum_c p_c log p_c`` over the last axis with ``0 log 0 = 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = P * np.log(P)
+    t[P <= 0] = 0.0
+    return t.sum(axis=-1)
+
+
+def _check_members(member_proba: Any) -> np.ndarray:
+    P = np.asarray(member_proba, dtype=np.float64)
+    if P.ndim != 3:
+        raise ValueError(
+            "member_proba must have shape (n_members, n_samples, n_classes); got shape "
+            f"{P.shape}. Stack each member's predict_proba output along axis 0."
+        )
+    return P
+
+
+def committee_votes(member_proba: np.ndarray) -> np.ndarray:
+    """Each member's predicted class (argmax).
+
+    Parameters
+    ----------
+    member_proba : ndarray of shape (n_members, n_samples, n_classes)
+
+    Returns
+    -------
+    votes : ndarray of shape (n_samples, n_members), int64
+    """
+    return np.ascontiguousarray(_check_members(member_proba).argmax(axis=2).T, dtype=np.int64)
+
+
+def vote_entropy(votes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Vote entropy of a committee's hard votes (Dagan & Engelson, 1995).
+
+    ``-sum_c (V(c)/M) log(V(c)/M)``, where ``V(c)`` counts the members voting for class ``c``
+    out of ``M`` members.
+
+    Parameters
+    ----------
+    votes : ndarray of shape (n_samples, n_members), int
+        Class codes ``0..n_classes-1`` predicted by each member (see :func:`committee_votes`).
+    n_classes : int
+        Number of classes.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,), float64
+        In ``[0, log(min(n_members, n_classes))]`` nats; higher = more disagreement.
+
+    Raises
+    ------
+    ValueError
+        If ``votes`` is not 2-D or holds codes outside ``0..n_classes-1``.
+    """
+    votes = np.asarray(votes)
+    if votes.ndim != 2:
+        raise ValueError(f"votes must have shape (n_samples, n_members); got {votes.shape}")
+    if votes.size and (votes.min() < 0 or votes.max() >= n_classes):
+        raise ValueError(f"votes must be class codes in 0..{n_classes - 1}")
+    m = votes.shape[1]
+    counts = np.empty((votes.shape[0], n_classes))
+    for c in range(n_classes):
+        counts[:, c] = (votes == c).sum(axis=1)
+    return -_xlogx_sum(counts / m)
+
+
+def consensus_kl(member_proba: np.ndarray) -> np.ndarray:
+    """Mean KL divergence of each member from the consensus (McCallum & Nigam, 1998).
+
+    ``(1/M) sum_m KL(p_m || p_bar)`` with ``p_bar = (1/M) sum_m p_m``. It is computed through
+    the identity ``(1/M) sum_m KL(p_m || p_bar) = H(p_bar) - (1/M) sum_m H(p_m)``, exact
+    (no epsilon) because ``p_bar > 0`` wherever some ``p_m > 0``.
+
+    Parameters
+    ----------
+    member_proba : ndarray of shape (n_members, n_samples, n_classes)
+        Each member's predicted class probabilities.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,), float64
+        Non-negative nats; higher = more disagreement.
+
+    Raises
+    ------
+    ValueError
+        If ``member_proba`` is not 3-D.
+    """
+    P = _check_members(member_proba)
+    return np.maximum(-_xlogx_sum(P.mean(axis=0)) + _xlogx_sum(P).mean(axis=0), 0.0)
+
+
+kl_divergence = consensus_kl
+
+
+def bald(member_proba: np.ndarray) -> np.ndarray:
+    """BALD: mutual information between the label and the model (Houlsby et al., 2011).
+
+    ``I[y; theta | x] = H(E_theta p(y|x,theta)) - E_theta H(p(y|x,theta))``, with the
+    posterior over ``theta`` approximated by the committee members (an ensemble, as in
+    Gal et al., 2017, with bootstraps or seeds in place of dropout masks).
+
+    With equally weighted members this equals :func:`consensus_kl` exactly; the two
+    registered strategies differ only in how their committees are built.
+
+    Parameters
+    ----------
+    member_proba : ndarray of shape (n_members, n_samples, n_classes)
+        Each member's predicted class probabilities.
+
+    Returns
+    -------
+    scores : ndarray of shape (n_samples,), float64
+        In ``[0, log(n_classes)]`` nats; higher = more informative.
+
+    Raises
+    ------
+    ValueError
+        If ``member_proba`` is not 3-D.
+    """
+    return consensus_kl(member_proba)
+
+
+def _seed_params(est: Any, seed: int) -> Any:
+    keys = [
+        k for k in est.get_params(deep=True) if k == "random_state" or k.endswith("__random_state")
+    ]
+    if keys:
+        est.set_params(**{k: seed for k in keys})
+    return est
+
+
+def fit_committee(
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    n_members: int = 5,
+    *,
+    bootstrap: bool = True,
+    random_state: int | np.random.Generator | None = None,
+) -> list:
+    """Fit a committee: bagged clones of one estimator, or clones of several.
+
+    Parameters
+    ----------
+    estimator : estimator or sequence of estimators
+        One unfitted classifier (cloned ``n_members`` times) or a list of classifiers (each
+        cloned once; ``n_members`` is then ignored). Never fitted in place.
+    X : ndarray of shape (n_labeled, n_features)
+        Labeled features.
+    y : ndarray of shape (n_labeled,), int
+        Their class codes.
+    n_members : int, default=5
+        Committee size when bagging one estimator.
+    bootstrap : bool, default=True
+        Fit each member on a bootstrap sample (Abe & Mamitsuka, 1998). A bootstrap that misses
+        a class gets one random item of each missing class added, so every member sees every
+        labeled class. With ``False`` members differ only by their seed (``random_state``
+        parameters are set from the generator), which suits randomised estimators only.
+    random_state : int, Generator or None
+        Seeds the bootstraps and the members' ``random_state``.
+
+    Returns
+    -------
+    members : list of fitted estimators
+
+    Raises
+    ------
+    ValueError
+        If ``n_members < 1`` or fewer than two classes are labeled.
+    """
+    rng = np.random.default_rng(random_state)
+    y = np.asarray(y)
+    classes = np.unique(y)
+    if classes.size < 2:
+        raise ValueError("a committee needs labeled items of at least two classes")
+    ests = list(estimator) if isinstance(estimator, Sequence) else None
+    if ests is None and int(n_members) < 1:
+        raise ValueError(f"n_members must be >= 1; got {n_members}")
+    protos = [clone(e) for e in ests] if ests is not None else [estimator] * int(n_members)
+    members: list = []
+    with threadpool_limits(limits=1, user_api="blas"):  # small fits: threads only cost
+        for proto in protos:
+            _fit_member(proto, X, y, classes, bootstrap, rng, members)
+    return members
+
+
+def _fit_member(
+    proto: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, bootstrap: bool,
+    rng: np.random.Generator, members: list,
+) -> None:  # fmt: skip
+    est = _seed_params(clone(proto), int(rng.integers(2**31 - 1)))
+    if not bootstrap:
+        members.append(est.fit(X, y))
+        return
+    n = y.shape[0]
+    idx = rng.integers(0, n, size=n)
+    missing = np.setdiff1d(classes, y[idx])
+    if missing.size:
+        extra = [rng.choice(np.flatnonzero(y == c)) for c in missing]
+        idx = np.concatenate([idx, np.asarray(extra, dtype=idx.dtype)])
+    members.append(est.fit(X[idx], y[idx]))
+
+
+def committee_proba(members: Sequence[Any], X: np.ndarray, n_classes: int) -> np.ndarray:
+    """Stack the members' ``predict_proba`` on ``X``.
+
+    Returns
+    -------
+    member_proba : ndarray of shape (n_members, n_samples, n_classes), float64
+        Column ``c`` is class code ``c`` for every member, also for members that never saw
+        some class (their column is 0).
+    """
+    return np.stack([aligned_proba(m, X, n_classes) for m in members])
+
+
+class QueryByCommittee(ScoreStrategy):
+    """Query by committee: top-k by the disagreement of a committee (Seung et al., 1992).
+
+    Each query fits the committee on the labeled items (``ctx.X``, ``ctx.labels``) with
+    :func:`fit_committee`, seeded from ``ctx.rng``, and scores the candidates.
+
+    Parameters
+    ----------
+    measure : {"vote_entropy", "consensus_kl", "bald"}, default="vote_entropy"
+        Disagreement measure.
+    n_members : int, default=5
+        Committee size when bagging the session's estimator.
+    estimators : sequence of estimators, optional
+        Use these (cloned) instead of bagging ``ctx.estimator``.
+    bootstrap : bool, default=True
+        See :func:`fit_committee`.
+    name : str, optional
+        Registry/display name; default ``measure``.
+
+    Notes
+    -----
+    Cost per query: ``n_members`` fits on the labeled set plus ``n_members`` calls of
+    ``predict_proba`` on the candidates.
+    """
+
+    def __init__(
+        self,
+        measure: str = "vote_entropy",
+        n_members: int = 5,
+        estimators: Sequence[Any] | None = None,
+        bootstrap: bool = True,
+        name: str | None = None,
+    ) -> None:
+        fns = {"vote_entropy": None, "consensus_kl": consensus_kl, "kl_divergence": consensus_kl,
+               "bald": bald}  # fmt: skip
+        if measure not in fns:
+            raise ValueError(f"unknown committee measure {measure!r}; use one of {sorted(fns)}")
+        self.committee_measure = measure
+        self.n_members = n_members
+        self.estimators = estimators
+        self.bootstrap = bootstrap
+        super().__init__(self._score, name=name or measure)
+
+    def member_proba(self, ctx: QueryContext) -> np.ndarray:
+        """Fit the committee on the labeled items and predict the candidates.
+
+        Returns
+        -------
+        member_proba : ndarray of shape (n_members, n_candidates, n_classes), float64
+        """
+        lab = np.flatnonzero(ctx.labeled)
+        est = self.estimators if self.estimators is not None else ctx.estimator
+        if est is None:
+            raise ValueError("QueryByCommittee needs ctx.estimator or estimators=[...]")
+        seed = int(ctx.rng.integers(2**31 - 1))
+        members = fit_committee(est, ctx.X[lab], ctx.labels[lab], self.n_members,
+                                bootstrap=self.bootstrap, random_state=seed)  # fmt: skip
+        return committee_proba(members, ctx.X[ctx.candidates], ctx.n_classes)
+
+    def _score(self, ctx: QueryContext) -> np.ndarray:
+        P = self.member_proba(ctx)
+        if self.committee_measure == "vote_entropy":
+            return vote_entropy(committee_votes(P), ctx.n_classes)
+        return consensus_kl(P)
+
+
+class BALD(QueryByCommittee):
+    """BALD with an ensemble posterior: top-k by mutual information (Houlsby et al., 2011).
+
+    The posterior samples are committee members: bootstraps of the session's estimator by
+    default, or members differing only in their seed (``bootstrap=False``) for randomised
+    estimators (random forests, MLPs). MC dropout needs a neural network and is not offered.
+
+    Parameters
+    ----------
+    n_members : int, default=10
+        Number of posterior samples (committee members).
+    estimators, bootstrap
+        As in :class:`QueryByCommittee`.
+    """
+
+    def __init__(
+        self,
+        n_members: int = 10,
+        estimators: Sequence[Any] | None = None,
+        bootstrap: bool = True,
+    ) -> None:
+        super().__init__("bald", n_members=n_members, estimators=estimators,
+                         bootstrap=bootstrap, name="bald")  # fmt: skip

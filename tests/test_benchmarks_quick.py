@@ -1,0 +1,21 @@
+"""The benchmark scripts run end to end in their --quick mode (CI smoke test, not timed)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("script", ["query_speed.py", "learning_curves.py"])
+def test_benchmark_quick_runs(script, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    args = [sys.executable, str(ROOT / "benchmarks" / script), "--quick"]
+    if script == "learning_curves.py":
+        args += ["--out", str(tmp_path / "curves.png")]
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "| " in r.stdout
