@@ -86,7 +86,7 @@ def test_other_strategies_overlay(lab):
     p.compare_toggle.value = True
     picks = p.compare_picks()
     for name, ti in zip(p.compare_names, p.compare_traces, strict=True):
-        assert fig.data[ti].name == f"would pick now: {name}"
+        assert fig.data[ti].name == f"{name}'s pick"
         assert fig.data[ti].customdata.tolist() == picks[name].tolist()
         assert len(picks[name]) == 5
         assert not np.isin(picks[name], np.flatnonzero(s.y >= 0)).any()

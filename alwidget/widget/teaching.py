@@ -154,7 +154,7 @@ class TeachingPanel(W.VBox):
                 col = CLASS_COLOURS[c % len(CLASS_COLOURS)]
                 scale += [[c / k, col], [(c + 1) / k, col]]
             fig.add_trace(go.Contour(
-                name="model's decision regions", showlegend=True, showscale=False,
+                name="decision regions", showlegend=True, showscale=False,
                 colorscale=scale, zmin=-0.5, zmax=k - 0.5, opacity=0.22, hoverinfo="skip",
                 contours=dict(coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1,
                               showlines=True),
@@ -162,14 +162,14 @@ class TeachingPanel(W.VBox):
             ))  # fmt: skip
         self.replay_trace = len(fig.data)
         fig.add_trace(go.Scatter(
-            x=[], y=[], mode="markers", name="replay: picked that round",
+            x=[], y=[], mode="markers", name="picked (replay)",
             marker=dict(symbol="diamond-open", size=15, color="#000", line=dict(width=2.5)),
             hovertemplate="picked #%{customdata}<extra></extra>",
         ))  # fmt: skip
         self.compare_traces = list(range(len(fig.data), len(fig.data) + len(self.compare_names)))
         for i, name in enumerate(self.compare_names):
             fig.add_trace(go.Scatter(
-                x=[], y=[], mode="markers", name=f"would pick now: {name}",
+                x=[], y=[], mode="markers", name=f"{name}'s pick",
                 marker=dict(symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)], size=11,
                             color=STRATEGY_COLOURS.get(name, "#8c564b"),
                             line=dict(width=1.5, color="#333")),
@@ -204,6 +204,7 @@ class TeachingPanel(W.VBox):
                                   style={"description_width": "initial"})  # fmt: skip
         self.replay_label = W.HTML("<i>0 = live</i>")
         self.replay.observe(self._on_replay, names="value")
+        self.replay.add_class("alw-replay")
         self.compare_toggle = W.ToggleButton(
             value=False, description="Show what other strategies would pick", icon="eye",
             layout=W.Layout(width="300px"), disabled=not self.compare_names,
