@@ -1,0 +1,108 @@
+"""Notebook 03 in a real JupyterLab, driven by headless Chromium: press the oracle, see the
+learning curve, diagnostics, stopping criteria, decision regions, replay and overlays drawn."""
+
+import shutil
+import time
+from pathlib import Path
+
+from conftest import SHOTS, open_notebook_and_run_all
+
+NB = Path(__file__).parents[2] / "notebooks" / "03_teaching_active_learning.ipynb"
+
+CURVE_JS = """() => { const gd = document.querySelector('.alw-teach .js-plotly-plot');
+  return gd && gd._fullData ? gd._fullData.map(t => [t.name, t.x ? t.x.length : 0]) : null; }"""
+MAP_JS = """() => { const gd = document.querySelector('.alw-root .js-plotly-plot');
+  return gd && gd._fullData ? gd._fullData.map(t => [t.name, t.x ? t.x.length : 0]) : null; }"""
+
+
+def n_points(page, js, name):
+    data = dict(page.evaluate(js) or [])
+    return data.get(name, -1)
+
+
+def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
+    base, token, root = lab_server
+    shutil.copy(NB, root / NB.name)
+    t0 = time.monotonic()
+    open_notebook_and_run_all(page, f"{base}/lab/tree/{NB.name}?token={token}", 240_000)
+    panel = page.locator(".alw-teach").first
+    panel.wait_for(timeout=60_000)
+    status = page.locator(".alw-status").first
+    # the notebook ran three oracle rounds from code
+    page.locator(".alw-status", has_text="15 labeled").wait_for(timeout=60_000)
+
+    oracle = page.locator("button", has_text="Oracle: label this batch")
+    for n in (20, 25, 30):
+        oracle.click()
+        page.locator(".alw-status", has_text=f"{n} labeled").wait_for(timeout=60_000)
+    assert "round 6" in status.inner_text()
+
+    # learning curve: 6 points, random baseline drawn, title/axes/legend present
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-teach .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData[0].x && gd._fullData[0].x.length === 6; }",
+        timeout=60_000,
+    )
+    assert n_points(page, CURVE_JS, "random baseline (simulated): accuracy") > 5
+    curve = panel.locator(".js-plotly-plot").first
+    assert "Learning curve on the held-out set" in curve.locator(".gtitle").first.text_content()
+    assert curve.locator(".xtitle").first.text_content() == "number of labels"
+    assert curve.locator(".ytitle").first.text_content() == "score on held-out set"
+    assert curve.locator(".legend").count() == 1
+
+    # diagnostics and stopping criteria
+    rows = panel.locator(".alw-diag tbody tr")
+    assert rows.count() == 6
+    assert "outlier fixation" in panel.locator(".alw-diag thead").inner_text()
+    assert "budget: 30 of 100 labels used" in panel.locator(".alw-stop").inner_text()
+
+    # the map: decision regions drawn, labeled overlays hold 30 points
+    plot = page.locator(".alw-root .js-plotly-plot").first
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
+        " const c = gd && gd._fullData && gd._fullData.find(t => t.type === 'contour');"
+        " return c && c.z && c.z.length === 80; }",
+        timeout=60_000,
+    )
+    labeled = sum(v for k, v in page.evaluate(MAP_JS) if k.startswith("labeled"))
+    assert labeled == 30
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    plot.scroll_into_view_if_needed()
+    plot.screenshot(path=str(SHOTS / "teaching_map_boundary.png"))
+    curve.scroll_into_view_if_needed()
+    curve.screenshot(path=str(SHOTS / "teaching_learning_curve.png"))
+    panel.locator(".alw-diag").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "teaching_diagnostics.png"))
+
+    # what other strategies would pick now
+    page.locator("button", has_text="Show what other strategies would pick").click()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
+        " const t = gd._fullData.find(t => t.name === \"random's pick\");"
+        " return t && t.x && t.x.length === 5; }",
+        timeout=60_000,
+    )
+    plot.scroll_into_view_if_needed()
+    plot.screenshot(path=str(SHOTS / "teaching_map_other_strategies.png"))
+
+    # replay: move the slider one step with the keyboard
+    handle = panel.locator(".alw-replay .noUi-handle").first
+    handle.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
+        " return gd.layout.title.text.startsWith('Replay of round 1'); }",
+        timeout=60_000,
+    )
+    assert n_points(page, MAP_JS, "picked (replay)") == 5
+    plot.scroll_into_view_if_needed()
+    plot.screenshot(path=str(SHOTS / "teaching_map_replay.png"))
+
+    # the static side-by-side comparison rendered below
+    side = page.locator(".js-plotly-plot", has_text="What each strategy picked").first
+    side.scroll_into_view_if_needed()
+    side.wait_for(timeout=60_000)
+    side.screenshot(path=str(SHOTS / "teaching_side_by_side.png"))
+    page.screenshot(path=str(SHOTS / "teaching_lab.png"), full_page=True)
+    print(f"\nteaching lab in JupyterLab: ok in {time.monotonic() - t0:.1f}s")

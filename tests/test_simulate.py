@@ -1,0 +1,107 @@
+"""simulate(): the real Session with an oracle; curves and labels-to-target."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import alwidget.simulate as sim_mod
+from alwidget.simulate import labels_to_target, plot_learning_curves, simulate
+
+
+@pytest.fixture(scope="module")
+def run(request):
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=400, centers=4, n_features=6, cluster_std=3.0, random_state=2)
+    df = simulate(X, y, strategies=["random", "entropy", "margin"], budget=45, batch_size=10,
+                  n_repeats=2, random_state=0, progress=False, diagnostics=True)
+    return X, y, df
+
+
+def test_tidy_frame(run):
+    X, y, df = run
+    assert isinstance(df, pd.DataFrame)
+    assert list(df.columns[:6]) == ["strategy", "repeat", "round", "n_labels", "accuracy", "macro_f1"]
+    for col in ["recall[0]", "recall[3]", "time_fit", "time_select", "time_round", "coverage_max",
+                "outlier_fixation", "batch_redundancy", "class_balance", "forgetting_events"]:
+        assert col in df.columns, col
+    assert set(df["strategy"]) == {"random", "entropy", "margin"}
+    per_run = df.groupby(["strategy", "repeat"])["n_labels"].apply(list)
+    assert all(v == [10, 20, 30, 40, 45] for v in per_run)  # budget hit exactly
+    assert df["accuracy"].dropna().between(0, 1).all()
+    assert (df["time_round"] > 0).all()
+
+
+def test_paired_runs_share_cold_start_and_split(run, monkeypatch):
+    X, y, df = run
+    first = df[df["round"] == 1].set_index(["repeat", "strategy"])["accuracy"].unstack()
+    # same first batch and same held-out set within a repeat -> same first model
+    assert np.allclose(first["random"], first["entropy"], equal_nan=True)
+    assert np.allclose(first["entropy"], first["margin"], equal_nan=True)
+
+
+def test_eval_items_are_never_queried(monkeypatch):
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=120, centers=2, random_state=0)
+    X = np.column_stack([X, np.arange(120)])  # last column identifies the row
+    seen = []
+    real = sim_mod.Session
+
+    def spy(Xp, **kw):
+        seen.append(np.asarray(Xp)[:, -1].astype(int))
+        return real(Xp, **kw)
+
+    monkeypatch.setattr(sim_mod, "Session", spy)
+    simulate(X, y, strategies=["entropy"], budget=200, batch_size=20, n_repeats=1,
+             test_size=30, progress=False)
+    assert seen[0].size == 90  # the pool excludes the 30 held-out rows
+    df = simulate(X, y, strategies=["random"], budget=200, batch_size=20, n_repeats=1,
+                  test_size=30, progress=False)
+    assert df["n_labels"].max() == 90  # the whole pool, never more
+
+
+def test_fixed_eval_set_and_string_labels():
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=200, centers=2, random_state=0)
+    names = np.array(["cat", "dog"])[y]
+    df = simulate(X[:150], names[:150], X_eval=X[150:], y_eval=names[150:], strategies=["margin"],
+                  budget=30, n_repeats=1, progress=False)
+    assert "recall[cat]" in df.columns and df["accuracy"].iloc[-1] > 0.9
+
+
+def test_unknown_strategy_is_a_clear_error_before_running():
+    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+        simulate(np.zeros((10, 2)), np.arange(10) % 2, strategies=["random", "nope"])
+
+
+def test_plot_has_title_axes_legend_and_band(run):
+    _, _, df = run
+    fig = plot_learning_curves(df, "macro_f1")
+    assert isinstance(fig, go.Figure)
+    assert "macro F1" in fig.layout.title.text and "2 repeats" in fig.layout.title.text
+    assert fig.layout.xaxis.title.text == "number of labels"
+    assert "held-out" in fig.layout.yaxis.title.text
+    names = [t.name for t in fig.data if t.showlegend is not False]
+    assert names == ["random (baseline)", "entropy", "margin"]
+    band = fig.data[0]
+    assert band.fill == "toself" and len(band.x) == 2 * 5
+    mean_random = df[df.strategy == "random"].groupby("n_labels")["macro_f1"].mean()
+    assert np.allclose(fig.data[1].y, mean_random.to_numpy())
+    with pytest.raises(KeyError):
+        plot_learning_curves(df, "nope")
+
+
+def test_labels_to_target_by_hand():
+    df = pd.DataFrame({
+        "strategy": ["a"] * 6 + ["b"] * 6,
+        "repeat": [0, 0, 0, 1, 1, 1] * 2,
+        "n_labels": [10, 20, 30] * 4,
+        "accuracy": [0.5, 0.9, 0.95, 0.5, 0.6, 0.92, 0.91, 0.95, 0.96, 0.5, 0.7, 0.8],
+    })
+    t = labels_to_target(df, 0.9)
+    assert t.loc["a", "median"] == 25 and t.loc["a", "reached"] == "2/2"
+    assert t.loc["b", "median"] == 10 and t.loc["b", "reached"] == "1/2"
+    assert list(t.index) == ["b", "a"]

@@ -1,0 +1,152 @@
+"""The teaching panel driven without a browser: oracle, auto-play, replay, overlays, eval set."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+
+import alwidget
+from alwidget.teaching import compare_strategies_figure, teach
+from alwidget.widget.teaching import TeachingPanel
+
+
+@pytest.fixture
+def toy():
+    X, y = make_blobs(n_samples=240, centers=3, cluster_std=1.4, random_state=1)
+    X = np.vstack([X, [[16, 16], [-16, 13], [13, -15]]])  # injected outliers
+    return X, np.r_[y, [0, 1, 2]]
+
+
+@pytest.fixture
+def lab(toy):
+    X, y = toy
+    return teach(X, y, classes=["a", "b", "c"], batch_size=5, budget=40, random_state=0,
+                 compare=("random", "margin", "least_confidence", "no_such_strategy"))
+
+
+def test_oracle_button_labels_retrains_and_draws_curve_and_diagnostics(lab):
+    p, s = lab.panel, lab.session
+    assert np.intersect1d(lab.pool_index, lab.eval_index).size == 0
+    assert s.n_samples == lab.pool_index.size  # held-out rows are not in the pool
+    base_y = np.asarray(p.curve.data[3].y)
+    assert base_y.size > 3 and np.nanmax(base_y) > 0.8, "random baseline drawn"
+    assert len(p.curve.data[0].x) == 0
+    batch = s.query()
+    p.oracle_button.click()
+    assert s.n_labeled == 5
+    truth = lab.panel.y_true
+    assert s.labels.set_index("index").loc[batch.tolist(), "code"].tolist() == truth[batch].tolist()
+    p.oracle_button.click()
+    assert list(p.curve.data[0].x) == [5.0, 10.0]
+    assert np.isfinite(p.curve.data[0].y[-1])
+    assert "outlier fixation" in p.diag_html.value and "<td>2</td>" in p.diag_html.value
+    assert "Stopping criteria" in p.stop_html.value and "budget: 10 of 40" in p.stop_html.value
+    # the decision regions follow the model (2-D data: the map is the data)
+    z = p.widget.map.fig.data[p.boundary_trace].z
+    assert z is not None and len(z) == 80
+
+
+def test_auto_play_is_driven_by_play_value_and_pauses_at_budget(lab):
+    p, s = lab.panel, lab.session
+    p.speed.value = 300
+    assert p.play.interval == 300
+    p.play.playing = True
+    for v in range(1, 12):  # what the browser's Play widget sends, tick by tick
+        p.play.value = v
+    assert s.n_labeled == 40, "auto-play stops at the budget"
+    assert p.play.playing is False
+    assert "Stop suggested" in p.stop_html.value and "budget" in p.stop_html.value
+
+
+def test_replay_slider_shows_past_picks_and_uncertainty(lab):
+    p, s = lab.panel, lab.session
+    fig = p.widget.map.fig
+    for _ in range(3):
+        p.oracle_step()
+    assert p.replay.max == 3 and p.replay.value == 0
+    live = np.array(fig.data[0].marker.color)
+    p.replay.value = 2
+    r2 = p.history.rounds[1]
+    assert sorted(fig.data[p.replay_trace].customdata.tolist()) == sorted(r2.picked.tolist())
+    assert np.allclose(fig.data[0].marker.color, r2.uncertainty)
+    assert not np.allclose(fig.data[0].marker.color, live)
+    assert "Replay of round 2" in fig.layout.title.text
+    p.replay.value = 0
+    assert len(fig.data[p.replay_trace].x) == 0
+    assert np.allclose(fig.data[0].marker.color, s.uncertainty)
+    p.oracle_step()
+    assert p.replay.max == 4 and p.replay.value == 0
+
+
+def test_other_strategies_overlay(lab):
+    p, s = lab.panel, lab.session
+    assert p.compare_names == ["random", "margin", "least_confidence"]
+    assert p.unavailable == ["no_such_strategy"]
+    fig = p.widget.map.fig
+    p.oracle_step()
+    p.compare_toggle.value = True
+    picks = p.compare_picks()
+    for name, ti in zip(p.compare_names, p.compare_traces, strict=True):
+        assert fig.data[ti].name == f"{name}'s pick"
+        assert fig.data[ti].customdata.tolist() == picks[name].tolist()
+        assert len(picks[name]) == 5
+        assert not np.isin(picks[name], np.flatnonzero(s.y >= 0)).any()
+    assert "no_such_strategy" in p.compare_note.value
+    before = s.rng.bit_generator.state
+    p.compare_picks()
+    assert s.rng.bit_generator.state == before, "the session's generator is untouched"
+    p.compare_toggle.value = False
+    assert all(len(fig.data[ti].x) == 0 for ti in p.compare_traces)
+
+
+def test_map_colour_by_dispersion(lab):
+    p = lab.panel
+    for _ in range(3):
+        p.oracle_step()
+    p.colour_select.value = "dispersion"
+    fig = p.widget.map.fig
+    assert np.allclose(fig.data[0].marker.color, p.history.dispersion.dispersion)
+    assert "dispersion" in fig.layout.title.text
+    p.colour_select.value = "forgetting"
+    assert "forgetting" in fig.layout.title.text
+
+
+def test_undo_drops_the_round(lab):
+    p = lab.panel
+    p.oracle_step()
+    p.oracle_step()
+    lab.widget.undo()
+    assert len(p.history.rounds) == 1
+    assert list(p.curve.data[0].x) == [5.0]
+
+
+def test_real_labeling_offers_a_random_evaluation_set(toy):
+    X, y = toy
+    w = alwidget.label(X, classes=["a", "b", "c"], random_state=0, store=":memory:", batch_size=5)
+    p = TeachingPanel(w)
+    assert p.oracle_button.disabled and "no evaluation set" in p.curve.layout.title.text
+    p.eval_size.value = 12
+    idx = p.draw_eval_sample()
+    assert idx.size == 12 and len(p.eval_cards) == 12
+    assert not np.isin(w.session.query(), idx).any()
+    for card, i in zip(p.eval_cards, idx.tolist(), strict=True):
+        card.children[-1].value = ["a", "b", "c"][y[i]]
+    p.eval_use.click()
+    assert len(p.eval_set) == 12
+    for _ in range(2):
+        for i in w.session.query().tolist():
+            w.choose(i, int(y[i]))
+        w.submit()
+        assert not np.isin(w.session.query(), idx).any(), "eval items are never queried"
+    assert np.isfinite(p.curve.data[0].y[-1])
+    assert (w.session.y[idx] == -1).all()
+
+
+def test_compare_strategies_figure(toy):
+    X, y = toy
+    fig, summary = compare_strategies_figure(X, y, ("random", "entropy", "nope"), budget=20)
+    assert list(summary.index) == ["random", "entropy"]
+    assert "not available: nope" in fig.layout.title.text
+    assert summary["labels"].tolist() == [20, 20]
+    assert fig.layout.xaxis.title.text == "x1" and fig.layout.yaxis.title.text == "x2"
+    with pytest.raises(ValueError):
+        compare_strategies_figure(np.zeros((5, 3)), np.zeros(5))
