@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .session import AlwidgetWarning, Session
+from .simulation import labels_to_target, plot_learning_curves, simulate
 from .store import LabelStore, StoreMismatchError
 
 __version__ = "0.1.0"
@@ -20,6 +21,10 @@ __all__ = [
     "Session",
     "LabelingWidget",
     "label",
+    "teach",
+    "simulate",
+    "plot_learning_curves",
+    "labels_to_target",
     "LabelStore",
     "StoreMismatchError",
     "AlwidgetWarning",
@@ -31,6 +36,10 @@ def __getattr__(name: str) -> Any:  # the widget (ipywidgets, plotly) is importe
         from .widget import LabelingWidget
 
         return LabelingWidget
+    if name == "teach":
+        from .teaching import teach
+
+        return teach
     raise AttributeError(f"module 'alwidget' has no attribute {name!r}")
 
 

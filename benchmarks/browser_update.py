@@ -26,7 +26,7 @@ import nbformat
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
-from conftest import (  # noqa: E402  (the browser-test helpers: server + Chromium flags)
+from jlab import (  # noqa: E402  (the browser-test helpers: server + Chromium flags)
     CHROMIUM,
     CHROMIUM_ARGS,
     READY_JS,

@@ -26,11 +26,6 @@ def blobs():
     return X, y
 
 
-def oracle(session, y):
-    """Label the whole current batch with the truth."""
-    return {int(i): int(y[i]) for i in session.query()}
-
-
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)

@@ -17,7 +17,7 @@ from alwidget.diagnostics import (
 from alwidget.evaluation import EvalSet, holdout_split
 from alwidget.strategies import QueryContext
 
-from conftest import oracle
+from alw_helpers import oracle
 
 
 def test_coverage_by_hand():

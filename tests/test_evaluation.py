@@ -15,7 +15,7 @@ from alwidget.evaluation import (
     holdout_split,
 )
 
-from conftest import oracle
+from alw_helpers import oracle
 
 
 def test_holdout_split_is_disjoint_stratified_and_seeded():

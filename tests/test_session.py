@@ -10,7 +10,7 @@ from sklearn.preprocessing import StandardScaler
 
 from alwidget import AlwidgetWarning, Session
 
-from conftest import oracle
+from alw_helpers import oracle
 
 
 def make(X, classes, **kw):

@@ -5,8 +5,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-import alwidget.simulate as sim_mod
-from alwidget.simulate import labels_to_target, plot_learning_curves, simulate
+import alwidget.simulation as sim_mod
+from alwidget.simulation import labels_to_target, plot_learning_curves, simulate
 
 
 @pytest.fixture(scope="module")

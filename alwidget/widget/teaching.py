@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 
 from ..diagnostics import RoundHistory
 from ..evaluation import EvalSet, StoppingMonitor, eval_sample
-from ..simulate import STRATEGY_COLOURS, simulate
+from ..simulation import STRATEGY_COLOURS, simulate
 from ..strategies import QueryContext, Strategy, get_strategy
 from .map import CLASS_COLOURS
 from .renderers import render_item

@@ -4,7 +4,7 @@ label it: in JupyterLab, Jupyter Notebook 7 and Voila, in headless Chromium."""
 import nbformat
 import pytest
 
-from conftest import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all
 
 CELL = """\
 import numpy as np

@@ -5,7 +5,7 @@ import shutil
 import time
 from pathlib import Path
 
-from conftest import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all
 
 NB = Path(__file__).parents[2] / "notebooks" / "03_teaching_active_learning.ipynb"
 
