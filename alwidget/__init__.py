@@ -11,12 +11,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from .session import AlwidgetWarning, Session
-from .store import LabelStore, StoreMismatchError
+from .session import (
+    LABELED,
+    SKIPPED,
+    STATUS_NAMES,
+    UNLABELED,
+    UNSURE,
+    UNSURE_STATUS,
+    AlwidgetWarning,
+    FitSnapshot,
+    Session,
+)
+from .store import (
+    LabelStore,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    StoreReadOnlyError,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["Session", "LabelingWidget", "label", "LabelStore", "StoreMismatchError", "AlwidgetWarning"]
+__all__ = [
+    "Session",
+    "LabelingWidget",
+    "label",
+    "LabelStore",
+    "FitSnapshot",
+    "UNSURE",
+    "STATUS_NAMES",
+    "UNLABELED",
+    "LABELED",
+    "SKIPPED",
+    "UNSURE_STATUS",
+    "StoreError",
+    "StoreMismatchError",
+    "StoreCorruptError",
+    "StoreLockedError",
+    "StoreReadOnlyError",
+    "AlwidgetWarning",
+]
 
 
 def __getattr__(name: str) -> Any:  # the widget (ipywidgets, plotly) is imported lazily
