@@ -262,6 +262,8 @@ class Session:
             saved = self.store.get_meta("strategy")
             strategy = saved if saved in available_strategies() else "entropy"
         self._strategy = get_strategy(strategy)
+        if self.store.get_meta("strategy") != self._strategy.name:
+            self.store.set_meta("strategy", self._strategy.name)  # resumed next time
         self._lock = threading.RLock()
         self.y = np.full(n, -1, dtype=np.int64)
         self.status = np.zeros(n, dtype=np.int8)
