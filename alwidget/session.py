@@ -708,13 +708,8 @@ class Session:
         if np.unique(snapshot.codes).size < 2:
             return None, None
         model = clone(self.estimator)
-        t0 = time.perf_counter()
         model.fit(_rows(self.X_fit, snapshot.indices), snapshot.codes)
-        t1 = time.perf_counter()
-        proba = self._predict_full(model)
-        self.timings["fit"] = t1 - t0
-        self.timings["predict"] = time.perf_counter() - t1
-        return model, proba
+        return model, self._predict_full(model)
 
     def install_model(self, snapshot: FitSnapshot, model: Any, proba: np.ndarray | None) -> bool:
         """Make a fitted model current, unless a model of newer labels is already in place.
@@ -757,8 +752,10 @@ class Session:
         """
         with self._lock:
             snap = self.fit_snapshot()
+            t0 = time.perf_counter()
             try:
                 model, proba = self.fit_model(snap)
+                self.timings["fit"] = time.perf_counter() - t0  # fit + predict
             except Exception as exc:  # a user's estimator can fail in any way; keep the labels
                 self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
                 return self.model is not None
