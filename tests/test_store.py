@@ -401,3 +401,29 @@ def test_import_a_dataframe_column_as_seed_set(data, tmp_path):
     assert s.n_labeled == 10
     assert s.import_labels({20: "a", 21: 2}) == 2
     assert s.n_labeled == 12
+
+
+def test_widget_keeps_the_chosen_labels_while_the_store_is_locked(data, tmp_path):
+    X, y = data
+    path = tmp_path / "l.sqlite"
+    w = alwidget.LabelingWidget(make(X, LabelStore(path, timeout=0.5)), [str(i) for i in range(len(X))])
+    batch = w.batch
+    for i in batch:
+        w.choose(int(i), int(y[i]))
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        w.submit_button.click()
+        assert "locked by another process" in w.error.value
+        assert w.session.n_labeled == 0 and list(w.batch) == list(batch)
+        assert not w.submit_button.disabled
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=10)
+    w.submit_button.click()  # the same choices, still on the cards
+    assert w.session.n_labeled == 5 and w.error.value == ""
+    assert w.session.labels["code"].tolist() == [int(y[i]) for i in batch]
