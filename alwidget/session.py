@@ -460,7 +460,10 @@ class Session:
 
     def observe(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(event)`` after each change (``"submit"``, ``"undo"``, ``"skip"``,
-        ``"strategy"``, ``"query"``, ``"import"``, ``"model"``)."""
+        ``"strategy"``, ``"query"``, ``"import"``, ``"unsure"``, ``"model"``).
+
+        ``"model"`` is emitted by :meth:`install_model`, possibly from a background thread.
+        """
         self._listeners.append(callback)
 
     # -- the loop -------------------------------------------------------------------------
@@ -523,22 +526,40 @@ class Session:
             self._emit("submit")
             return self.query()
 
-    def mark_unsure(self, index: int, *, retrain: bool = True) -> np.ndarray:
-        """Answer "unsure" for one item (same as ``submit({index: UNSURE})``).
+    def mark_unsure(self, index: int) -> np.ndarray:
+        """Answer "unsure" for one item, like :meth:`skip` but recorded as an answer.
 
-        An item of the current batch is recorded with source ``"batch"``, any other with
-        ``"map"``. Unsure items are not used for training and not asked again (see
-        ``avoid_unsure_neighbours``); a later class answer is recorded as a relabel.
+        An item of the current batch is recorded with source ``"batch"`` (with its score and
+        rank) and leaves the batch, the rest of the batch stays; any other item is recorded
+        with source ``"map"``. No retrain is needed: unsure items are never used for training.
+        They are not asked again (see ``avoid_unsure_neighbours``); a later class answer is
+        recorded as a relabel (``previous="unsure"``). Same as including ``{index: UNSURE}``
+        in a :meth:`submit`, except that the batch is kept.
 
         Returns
         -------
         ndarray of shape (k,), int64
-            The next batch (or the current one without this item).
+            The current batch after the answer (a new one if it became empty).
+
+        Raises
+        ------
+        ValueError
+            If ``index`` is not a pool index. Nothing is recorded then.
+        StoreLockedError, StoreReadOnlyError
+            If the store cannot be written; nothing is recorded.
         """
         with self._lock:
             idx = self._check_index(index)
-            source = "batch" if idx in set(self.batch.indices.tolist()) else "map"
-            return self.submit({idx: UNSURE}, source=source, retrain=retrain)
+            in_batch = idx in set(self.batch.indices.tolist())
+            events = self._events_for({idx: UNSURE}, "batch" if in_batch else "map")
+            self.store.append(events, self.annotator, pending={idx: UNSURE})
+            self._replay()  # a labeled item turned unsure shows up in models_behind
+            keep = self.batch.indices != idx
+            self.batch.indices, self.batch.scores = self.batch.indices[keep], self.batch.scores[keep]
+            if self.batch.indices.size == 0:
+                self.batch = self._select()
+            self._emit("unsure")
+            return self.query()
 
     def import_labels(self, labels: Any, *, retrain: bool = True) -> int:
         """Import existing labels as a seed set (``source="import"``, one undoable submit).

@@ -496,3 +496,25 @@ def test_nothing_loaded_from_a_store_can_run_code(data, tmp_path):
                     "marshal.load", "shelve."):  # fmt: skip
             assert bad not in src, f"{bad} in {f.name}"
     assert os.path.getsize(path) > 0
+
+
+def test_mark_unsure_keeps_the_rest_of_the_batch(data):
+    X, y = data
+    s = make(X)
+    s.submit(truth(s, y))
+    b = s.query()
+    v = s.model_version
+    rest = s.mark_unsure(int(b[2]))
+    assert rest.tolist() == [int(i) for i in b if i != b[2]]
+    assert s.model_version == v and s.models_behind == 0
+    row = s.labels_table(include_unsure=True).set_index("index").loc[int(b[2])]
+    assert (row["status"], row["source"], row["rank"]) == ("unsure", "batch", 3)
+    # a labeled item turned unsure from the map: the model is one label behind
+    lab = int(s.labels["index"].iloc[0])
+    s.mark_unsure(lab)
+    assert s.models_behind == 1 and s.y[lab] == -1
+    row = s.labels_table(include_unsure=True).set_index("index").loc[lab]
+    assert row["source"] == "map" and row["previous"] == CLASSES[int(y[lab])]
+    for i in rest:
+        s.mark_unsure(int(i))
+    assert s.query().size == 5 and not set(s.query()) & set(b)
