@@ -11,9 +11,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from .session import AlwidgetWarning, Session
+from .session import (
+    LABELED,
+    SKIPPED,
+    STATUS_NAMES,
+    UNLABELED,
+    UNSURE,
+    UNSURE_STATUS,
+    AlwidgetWarning,
+    FitSnapshot,
+    Session,
+)
 from .simulation import labels_to_target, plot_learning_curves, simulate
-from .store import LabelStore, StoreMismatchError
+from .store import (
+    LabelStore,
+    StoreCorruptError,
+    StoreError,
+    StoreLockedError,
+    StoreMismatchError,
+    StoreReadOnlyError,
+)
 
 __version__ = "0.1.0"
 
@@ -27,6 +44,17 @@ __all__ = [
     "labels_to_target",
     "LabelStore",
     "StoreMismatchError",
+    "FitSnapshot",
+    "UNSURE",
+    "STATUS_NAMES",
+    "UNLABELED",
+    "LABELED",
+    "SKIPPED",
+    "UNSURE_STATUS",
+    "StoreError",
+    "StoreCorruptError",
+    "StoreLockedError",
+    "StoreReadOnlyError",
     "AlwidgetWarning",
 ]
 

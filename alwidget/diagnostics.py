@@ -453,6 +453,8 @@ class RoundHistory:
         self._strategy_before = s.batch.strategy
 
     def _on_event(self, event: str) -> None:
+        if event == "model":  # a model installed mid-submit (or from the background): no round
+            return
         if event == "submit":
             self._record()
         elif event == "undo":

@@ -172,9 +172,9 @@ def test_bad_constructor_input():
         s = make(X, ["a", "b"], batch_size=50)
     assert len(s.query()) == 20
     with pytest.raises(TypeError, match="predict_proba"):
-        from sklearn.svm import LinearSVC
+        from sklearn.linear_model import LinearRegression  # a regressor: no class scores
 
-        make(X, ["a", "b"], estimator=LinearSVC())
+        make(X, ["a", "b"], estimator=LinearRegression())
 
 
 def test_failing_fit_keeps_labels_and_reports(digits, classes10):

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..projection import Projection
 from ..session import Session
+from ..store import StoreError
 from ..strategies import available_strategies
 from .keyboard import KeyboardShortcuts
 from .map import DEFAULT_MAX_POINTS, MapView
@@ -176,7 +177,7 @@ class LabelingWidget(W.VBox):
             self.submit_button.disabled = True
             try:
                 self.session.submit(labels)
-            except ValueError as exc:
+            except (ValueError, StoreError) as exc:  # nothing recorded; the choices stay
                 self._say_error(str(exc))
                 return
             finally:
@@ -189,7 +190,11 @@ class LabelingWidget(W.VBox):
         """Take back the last submit; its items come back as the batch with their labels."""
         with self._lock:
             undone = self.session.labels.set_index("index")["code"].to_dict()
-            back = self.session.undo()
+            try:
+                back = self.session.undo()
+            except StoreError as exc:
+                self._say_error(str(exc))
+                return
             if back is None:
                 self._say_error("Nothing to undo.")
                 return
@@ -200,7 +205,11 @@ class LabelingWidget(W.VBox):
     def skip(self, index: int) -> None:
         """Skip one card of the batch."""
         with self._lock:
-            self.session.skip(index)
+            try:
+                self.session.skip(index)
+            except StoreError as exc:
+                self._say_error(str(exc))
+                return
             self._choices.pop(int(index), None)
             self._cursor = min(self._cursor, max(0, len(self.session.batch.indices) - 1))
             self.refresh()
@@ -393,7 +402,11 @@ class LabelingWidget(W.VBox):
             parts.append(f"model: trained on {s.model_version} labels{took}")
         parts.append(f"map: {html.escape(self.projection.status)}")
         if len(s.batch.indices) == 0:
-            parts.append("<b>every item is labeled or skipped</b>: export with session.labels")
+            parts.append(
+                "<b>nothing left to label</b>: every item is labeled, skipped or unsure. "
+                "Export with <code>session.export('labels.csv')</code> (or .parquet); "
+                f"your labels are saved in <code>{html.escape(s.store.path)}</code>"
+            )
         self.status.value = " · ".join(parts)
         self.error.value = html.escape(s.last_error) if s.last_error else ""
 

@@ -481,7 +481,7 @@ class TeachingPanel(W.VBox):
             touched.
         """
         s = self.session
-        cand = np.flatnonzero((s.y < 0) & ~s.skipped)
+        cand = np.flatnonzero((s.y < 0) & ~s.skipped & ~s.excluded)
         k = min(s.batch_size, cand.size)
         out = {}
         for st in self._compare_strats:
@@ -587,15 +587,15 @@ class TeachingPanel(W.VBox):
     def draw_eval_sample(self) -> np.ndarray:
         """Draw a random sample of unlabeled pool items to label as the evaluation set.
 
-        The items are marked skipped in the session (so no strategy queries them) and shown
-        as cards here.
+        The items are excluded from the session's batches (:meth:`Session.exclude`, saved in
+        the store) and shown as cards here.
 
         Returns
         -------
         ndarray of shape (m,), int64
         """
         s = self.session
-        free = np.flatnonzero((s.y < 0) & ~s.skipped)
+        free = np.flatnonzero((s.y < 0) & ~s.skipped & ~s.excluded)
         pick = eval_sample(free.size, self.eval_size.value, self.random_state)
         self._eval_idx = free[pick]
         self._exclude_eval()
@@ -618,7 +618,7 @@ class TeachingPanel(W.VBox):
 
     def _exclude_eval(self) -> None:
         if self._eval_idx is not None:
-            self.session.skipped[self._eval_idx] = True
+            self.session.exclude(self._eval_idx.tolist())
 
     def use_eval_labels(self) -> None:
         """Turn the labeled evaluation cards into the panel's :class:`EvalSet`."""
