@@ -7,6 +7,7 @@ happens; the session's labels are always derived from the store's log.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import check_random_state
+from threadpoolctl import ThreadpoolController
 
 from .store import POLICIES, LabelEvent, LabelStore, default_annotator, fingerprint
 from .strategies import QueryContext, Strategy, available_strategies, get_strategy
@@ -789,8 +791,18 @@ class Session:
         if np.unique(snapshot.codes).size < 2:
             return None, None
         model = clone(self.estimator)
-        model.fit(_rows(self.X_fit, snapshot.indices), snapshot.codes)
-        return model, self._predict_full(model)
+        t0 = time.perf_counter()
+        # A fit on a few hundred labels is many tiny BLAS calls: threads only add contention
+        # (measured 1.9 s with two OpenBLAS threads vs 0.06 s with one on a busy 2-core box).
+        if snapshot.indices.size < 5000:
+            with _blas_controller().limit(limits=1, user_api="blas"):
+                model.fit(_rows(self.X_fit, snapshot.indices), snapshot.codes)
+        else:
+            model.fit(_rows(self.X_fit, snapshot.indices), snapshot.codes)
+        t1 = time.perf_counter()
+        proba = self._predict_full(model)
+        self.timings["fit"], self.timings["predict"] = t1 - t0, time.perf_counter() - t1
+        return model, proba
 
     def install_model(self, snapshot: FitSnapshot, model: Any, proba: np.ndarray | None) -> bool:
         """Make a fitted model current, unless a model of newer labels is already in place.
@@ -833,10 +845,8 @@ class Session:
         """
         with self._lock:
             snap = self.fit_snapshot()
-            t0 = time.perf_counter()
             try:
                 model, proba = self.fit_model(snap)
-                self.timings["fit"] = time.perf_counter() - t0  # fit + predict
             except Exception as exc:  # a user's estimator can fail in any way; keep the labels
                 self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
                 return self.model is not None
@@ -959,6 +969,20 @@ class Session:
         """Rebuild labels and statuses from the store (under the label policy)."""
         y = np.full(self.n_samples, -1, dtype=np.int64)
         status = np.zeros(self.n_samples, dtype=np.int8)
+        if self.label_policy == "latest":  # fast path, no pandas: runs after every submit
+            idx, kind, lab = self.store.effective_arrays()
+            ans = kind < 2
+            ia, ka, la = idx[ans][::-1], kind[ans][::-1], lab[ans][::-1]
+            _, first = np.unique(ia, return_index=True)  # newest answer per item
+            ia, ka, la = ia[first], ka[first], la[first]
+            skip = idx[~ans]
+            status[skip] = SKIPPED  # a skip never hides an answer: answers written after
+            status[ia] = np.where(ka == 0, LABELED, UNSURE_STATUS)
+            y[ia[ka == 0]] = la[ka == 0]
+            if not np.array_equal(y, self.y):
+                self.labels_version += 1
+            self.y, self.status = y, status
+            return
         cur = self.store.current(self.label_policy)
         if not cur.empty:
             for kind, code in (("label", LABELED), ("unsure", UNSURE_STATUS), ("skip", SKIPPED)):
@@ -1098,6 +1122,12 @@ def _softmax_decision(d: Any) -> np.ndarray:
     d = d - d.max(axis=1, keepdims=True)
     e = np.exp(d)
     return e / e.sum(axis=1, keepdims=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller() -> ThreadpoolController:
+    """Found once: building a controller scans the loaded libraries (~10 ms)."""
+    return ThreadpoolController()
 
 
 def _as_features(X: Any) -> np.ndarray:

@@ -565,6 +565,31 @@ class LabelStore:
         """Submit ids that were undone."""
         return {int(r[0]) for r in self._read("SELECT submit FROM events WHERE kind='undo'")}
 
+    def effective_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The effective (not undone) label, unsure and skip events, oldest first, as arrays.
+
+        The fast path behind :meth:`current` with ``policy="latest"`` (no pandas): the
+        session replays it after every submit.
+
+        Returns
+        -------
+        idx : ndarray of shape (m,), int64
+        kind : ndarray of shape (m,), int8
+            0 = label, 1 = unsure, 2 = skip.
+        label : ndarray of shape (m,), int64
+            Class code of label events, -1 otherwise.
+        """
+        rows = self._read(
+            "SELECT idx, CASE kind WHEN 'label' THEN 0 WHEN 'unsure' THEN 1 ELSE 2 END, "
+            "COALESCE(label, -1) FROM events WHERE kind IN ('label', 'unsure', 'skip') AND "
+            "submit NOT IN (SELECT submit FROM events WHERE kind='undo') ORDER BY seq"
+        )
+        if not rows:
+            e = np.empty(0, dtype=np.int64)
+            return e, e.astype(np.int8), e
+        a = np.asarray(rows, dtype=np.int64)
+        return a[:, 0], a[:, 1].astype(np.int8), a[:, 2]
+
     def submit_events(self, sid: int) -> pd.DataFrame:
         """The events of one submit (not its undo), oldest first."""
         rows = self._read(

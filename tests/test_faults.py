@@ -234,7 +234,10 @@ def test_concurrent_submits_and_installs_lose_nothing(data):
     installs = []
 
     def retrainer():
-        while not stop.is_set():
+        # until the submits are over and at least one result was newer than the model
+        for _ in range(200):
+            if stop.is_set() and any(installs):
+                break
             snap = s.fit_snapshot()
             installs.append(s.install_model(snap, *s.fit_model(snap)))
 
