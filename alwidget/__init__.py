@@ -78,6 +78,9 @@ def label(
     items: Any = None,
     renderer: Any = None,
     projection: str = "auto",
+    background: bool = True,
+    sync_wait: float = 0.3,
+    max_points: int = 250_000,
     **session_kwargs: Any,
 ) -> Any:
     """Start labeling ``X`` in one call: a :class:`Session` and its :class:`LabelingWidget`.
@@ -94,6 +97,8 @@ def label(
         Force a renderer.
     projection : {"auto", "umap", "pca"}, default="auto"
         Map coordinates.
+    background, sync_wait, max_points
+        Passed to :class:`LabelingWidget` (retrain off the UI path; map display cap).
     **session_kwargs
         Passed to :class:`Session` (estimator, strategy, batch_size, random_state, store...).
 
@@ -105,4 +110,7 @@ def label(
     from .widget import LabelingWidget
 
     session = Session(X, classes=classes, **session_kwargs)
-    return LabelingWidget(session, items, renderer=renderer, projection=projection)
+    return LabelingWidget(
+        session, items, renderer=renderer, projection=projection, background=background,
+        sync_wait=sync_wait, max_points=max_points,
+    )

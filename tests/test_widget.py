@@ -135,15 +135,23 @@ def test_map_has_title_axes_legend_colourbar(widget):
     assert "current batch" in names and "labeled: 0" in names
 
 
+def _points_event(w, event, trace_indexes, point_indexes):
+    """What plotly's front end sends for a click or a box / lasso selection."""
+    n = len(point_indexes)
+    w.map.fig.set_state({"_js2py_pointsCallback": {
+        "event_type": event,
+        "points": {"trace_indexes": list(trace_indexes), "point_indexes": list(point_indexes),
+                   "xs": [0.0] * n, "ys": [0.0] * n},
+        "selector": None, "device_state": None}})
+
+
 def _select(w, indices):
-    w.map._on_selection(None, _Points(0, [int(np.flatnonzero(w.map.shown == i)[0]) for i in indices]), None)
-    for t in range(1, len(w.map.fig.data)):
-        w.map._on_selection(None, _Points(t, []), None)
+    pos = [int(np.flatnonzero(w.map.shown == i)[0]) for i in indices]
+    _points_event(w, "plotly_selected", [0] * len(pos), pos)
 
 
-class _Points:
-    def __init__(self, trace_index, point_inds):
-        self.trace_index, self.point_inds = trace_index, list(point_inds)
+def _click(w, trace, point):
+    _points_event(w, "plotly_click", [trace], [point])
 
 
 def test_map_lasso_bulk_label_with_confirmation(widget, digits):
@@ -178,7 +186,7 @@ def test_map_selection_label_these_next(widget):
 def test_map_click_shows_card_and_labels_with_source_map(widget, digits):
     w = widget
     idx = int(np.setdiff1d(np.arange(1797), w.batch)[0])
-    w.map._on_click(None, _Points(0, [int(np.flatnonzero(w.map.shown == idx)[0])]), None)
+    _click(w, 0, int(np.flatnonzero(w.map.shown == idx)[0]))
     assert len(w.point_box.children) == 1 and f"#{idx} from the map" in w.point_box.children[0].children[0].value
     w.point_card_buttons.value = str(digits.target[idx])
     row = w.session.labels.set_index("index").loc[idx]
@@ -190,5 +198,59 @@ def test_map_click_on_overlay_maps_back_to_pool_index(widget):
     w = widget
     b = w.batch
     batch_trace = len(w.map.fig.data) - 1
-    w.map._on_click(None, _Points(batch_trace, [3]), None)
+    _click(w, batch_trace, 3)
     assert f"#{int(b[3])} from the map" in w.point_box.children[0].children[0].value
+
+
+def test_unsure_button_and_key_record_unsure_and_show_on_map(widget):
+    w = widget
+    b = w.batch
+    w._unsure_buttons[int(b[0])].click()
+    assert int(b[0]) in w.session.unsure and int(b[0]) not in w.card_buttons
+    press(w, "?")  # the highlighted card (now the first one) is answered unsure too
+    assert set(w.session.unsure.tolist()) == {int(b[0]), int(b[1])}
+    assert w.session.n_labeled == 0, "unsure is not a label"
+    unsure_trace = w.map.fig.data[1 + len(w.session.classes)]
+    assert unsure_trace.name == "unsure" and len(unsure_trace.x) == 2
+    table = w.session.labels_table(include_unsure=True)
+    assert set(table.loc[table["status"] == "unsure", "index"]) == {int(b[0]), int(b[1])}
+    assert "2 unsure" in w.status.value
+
+
+def test_slow_retrain_runs_in_background_and_newer_model_wins(digits, classes10):
+    import threading
+
+    from sklearn.linear_model import LogisticRegression
+
+    gate = threading.Event()
+
+    class Slow(LogisticRegression):
+        def fit(self, X, y):
+            if len(y) > 10:
+                gate.wait(10)  # held until the test lets it go
+            return super().fit(X, y)
+
+    w = alwidget.label(digits.data, items=digits.images, classes=classes10, random_state=0,
+                       store=":memory:", estimator=Slow(max_iter=300), sync_wait=0.05)
+    s = w.session
+    for idx in w.batch:  # cold start -> first model (fast: 10 labels)
+        w.choose(int(idx), int(digits.target[idx]))
+    w.submit_button.click()
+    assert w.wait_for_model(10) and s.model_version == 10
+    second = w.batch
+    for idx in second:
+        w.choose(int(idx), int(digits.target[idx]))
+    w.submit_button.click()  # returns although the fit is held
+    assert s.n_labeled == 20 and len(s.labels) == 20, "labels stored before the model"
+    assert not set(w.batch) & set(second), "a next batch is shown at once"
+    assert s.model_version == 10 and s.models_behind == 10
+    assert "10 labels behind" in w.status.value
+    # keep labeling while it retrains
+    third = w.batch
+    w.choose(int(third[0]), int(digits.target[third[0]]))
+    gate.set()
+    assert w.wait_for_model(20)
+    assert s.model_version == 20 and s.models_behind == 0
+    assert "behind" not in w.status.value
+    assert list(w.batch) == list(third), "a batch with a choice on it is not replaced"
+    assert w.card_buttons[int(third[0])].value == str(digits.target[third[0]])

@@ -6,6 +6,7 @@ clicks and keys; all decisions live in the session.
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import html
 import threading
 from collections.abc import Callable, Sequence
@@ -42,7 +43,7 @@ _CSS = """
 </style>
 """
 
-KEY_HELP = "0-9 label · ←/→ move · s skip · Enter submit · u undo"
+KEY_HELP = "0-9 label · ←/→ move · s skip · ? unsure · Enter submit · u undo"
 
 
 class LabelingWidget(W.VBox):
@@ -66,6 +67,14 @@ class LabelingWidget(W.VBox):
     max_points : int, default=250_000
         Display cap of the map: above it a seeded sample of the unlabeled pool is drawn
         (labeled and batch items always are).
+    background : bool, default=True
+        Retrain off the UI path: each submit stores the labels, then fits in a worker
+        thread. If the fit takes longer than ``sync_wait`` the next batch is picked with the
+        previous model at once, the status says how many labels the model is behind, and the
+        new model recolours the map when it lands (and re-picks the batch if no card has a
+        choice yet). A newer model never loses to an older one.
+    sync_wait : float, default=0.3
+        Seconds a submit waits for the retrain before showing the next batch anyway.
 
     Raises
     ------
@@ -82,17 +91,26 @@ class LabelingWidget(W.VBox):
         projection: str = "auto",
         columns: int = 5,
         max_points: int = DEFAULT_MAX_POINTS,
+        background: bool = True,
+        sync_wait: float = 0.3,
     ) -> None:
         super().__init__()
         self.session = session
         self.items = _as_items(items, session)
         self.renderer = renderer
         self._lock = threading.RLock()
+        self.background = background
+        self.sync_wait = float(sync_wait)
+        self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidget-fit")
+        self._idle = threading.Event()
+        self._idle.set()
+        self._pending = 0
         self._choices: dict[int, int] = {}
         self._cursor = 0
         self.cards: list[W.VBox] = []
         self.card_buttons: dict[int, W.ToggleButtons] = {}
         self._skip_buttons: dict[int, W.Button] = {}
+        self._unsure_buttons: dict[int, W.Button] = {}
 
         self.status = W.HTML().add_class("alw-status")
         self.error = W.HTML().add_class("alw-error")
@@ -176,7 +194,7 @@ class LabelingWidget(W.VBox):
             self._last = np.fromiter(labels, dtype=np.int64)
             self.submit_button.disabled = True
             try:
-                self.session.submit(labels)
+                self.session.submit(labels, retrain=False)  # on disk before anything else
             except (ValueError, StoreError) as exc:  # nothing recorded; the choices stay
                 self._say_error(str(exc))
                 return
@@ -184,7 +202,81 @@ class LabelingWidget(W.VBox):
                 self.submit_button.disabled = False
             self._choices.clear()
             self._cursor = 0
+            self._retrain()
+
+    def unsure(self, index: int) -> None:
+        """Answer "unsure" for one item (its card's Unsure button, or the ? key)."""
+        with self._lock:
+            try:
+                self.session.mark_unsure(index)
+            except (ValueError, StoreError) as exc:
+                self._say_error(str(exc))
+                return
+            self._choices.pop(int(index), None)
+            self._cursor = min(self._cursor, max(0, len(self.session.batch.indices) - 1))
             self.refresh()
+
+    def wait_for_model(self, timeout: float | None = None) -> bool:
+        """Block until no retrain is running (scripts and tests); True if idle in time."""
+        return self._idle.wait(timeout)
+
+    # -- retraining ------------------------------------------------------------------------
+    def _retrain(self) -> None:
+        """Refit after a change of labels; see the ``background`` parameter."""
+        s = self.session
+        if not self.background:
+            s.retrain()
+            self._requery_if_untouched()
+            self.refresh()
+            return
+        with self._lock:
+            self._pending += 1
+            self._idle.clear()
+        fut = self._executor.submit(self._fit_job)
+        try:
+            fut.result(timeout=self.sync_wait)
+        except cf.TimeoutError:
+            self.refresh()  # the next batch now, by the previous model
+            fut.add_done_callback(self._late_fit_done)  # runs at once if done meanwhile
+            return
+        with self._lock:
+            self._pending -= 1
+            self._requery_if_untouched()
+            self.refresh()
+            self._set_idle()
+
+    def _set_idle(self) -> None:
+        if self._pending == 0:
+            self._idle.set()
+
+    def _fit_job(self) -> bool:
+        """Worker thread: fit on the newest labels and install the model if still newest."""
+        s = self.session
+        snap = s.fit_snapshot()
+        if snap.labels_version <= s.model_labels_version:
+            return False  # a newer job already installed these labels
+        try:
+            model, proba = s.fit_model(snap)
+        except Exception as exc:  # a user's estimator can fail in any way; labels are kept
+            s.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
+            return False
+        return s.install_model(snap, model, proba)
+
+    def _late_fit_done(self, fut: cf.Future) -> None:
+        with self._lock:
+            self._pending -= 1
+            if fut.result():
+                self._requery_if_untouched()
+                self.refresh()
+            else:
+                self._update_status()
+            self._set_idle()
+
+    def _requery_if_untouched(self) -> None:
+        """Re-pick the batch with the new model unless the user already chose on a card."""
+        if not self._choices:
+            self.session.requery()
+            self._cursor = 0
 
     def undo(self) -> None:
         """Take back the last submit; its items come back as the batch with their labels."""
@@ -260,16 +352,20 @@ class LabelingWidget(W.VBox):
             labels = {int(i): code for i in indices}
             if not labels:
                 return
+            before = self.session.batch
             try:
-                self.session.submit(labels, source="map")
-            except ValueError as exc:
+                self.session.submit(labels, source="map", retrain=False)
+            except (ValueError, StoreError) as exc:
                 self._say_error(str(exc))
                 return
             self._last = np.fromiter(labels, dtype=np.int64)
-            keep = set(self.session.batch.indices.tolist())
-            self._choices = {i: c for i, c in self._choices.items() if i in keep}
+            if self._choices:  # the user is labeling the batch: keep it (minus what's labeled)
+                keep = before.indices[self.session.status[before.indices] == 0]
+                self.session.set_batch(keep.tolist()) if keep.size else None
+            keep_set = set(self.session.batch.indices.tolist())
+            self._choices = {i: c for i, c in self._choices.items() if i in keep_set}
             self._cursor = 0
-            self.refresh()
+            self._retrain()
 
     def label_selection(self, label: Any) -> None:
         """Label every item of the map selection with ``label`` (no confirmation)."""
@@ -342,7 +438,8 @@ class LabelingWidget(W.VBox):
 
     def _update_map(self) -> None:
         s = self.session
-        self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=self._last)
+        self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=self._last,
+                        unsure=s.unsure)  # fmt: skip
 
     def _build_cards(self) -> None:
         for card in self.cards:
@@ -350,6 +447,7 @@ class LabelingWidget(W.VBox):
         s = self.session
         classes = s.classes
         self.cards, self.card_buttons, self._skip_buttons = [], {}, {}
+        self._unsure_buttons: dict[int, W.Button] = {}
         for rank, idx in enumerate(s.batch.indices.tolist()):
             score = s.batch.scores[rank]
             cap = f"#{idx} · rank {rank + 1}"
@@ -362,12 +460,17 @@ class LabelingWidget(W.VBox):
             if idx in self._choices:
                 toggles.value = classes[self._choices[idx]]
             toggles.observe(lambda ch, i=idx: self._on_choice(i, ch["new"]), names="value")
-            skip = W.Button(description="Skip", icon="forward", layout=W.Layout(width="80px"))
+            skip = W.Button(description="Skip", icon="forward", layout=W.Layout(width="74px"),
+                            tooltip="Not now (s)")  # fmt: skip
             skip.on_click(lambda _, i=idx: self.skip(i))
+            unsure = W.Button(description="Unsure", icon="question", layout=W.Layout(width="86px"),
+                              tooltip="I don't know: recorded, never trained on (?)")  # fmt: skip
+            unsure.on_click(lambda _, i=idx: self.unsure(i))
             card = W.VBox(
                 [W.HTML(f'<div class="alw-caption">{html.escape(cap)}</div>'),
-                 render_item(self.items[idx], self.renderer), toggles, skip],
+                 render_item(self.items[idx], self.renderer), toggles, W.HBox([skip, unsure])],
             ).add_class("alw-card")  # fmt: skip
+            self._unsure_buttons[idx] = unsure
             if idx in self._choices:
                 card.add_class("alw-chosen")
             self.cards.append(card)
@@ -390,6 +493,9 @@ class LabelingWidget(W.VBox):
             f"round {s.round}",
             f"strategy <b>{html.escape(s.strategy.name)}</b>",
         ]
+        if len(s.unsure):
+            parts.append(f"{len(s.unsure)} unsure")
+        behind = s.models_behind
         if s.cold:
             parts.append(
                 f"model: cold start (batch picked {s.cold_start}ly until two classes are labeled)"
@@ -400,6 +506,8 @@ class LabelingWidget(W.VBox):
             fit = s.timings.get("fit")
             took = f", fit {fit * 1000:.0f} ms" if fit is not None else ""
             parts.append(f"model: trained on {s.model_version} labels{took}")
+        if behind and self._pending:
+            parts.append(f"<b>retraining in the background: the model is {behind} labels behind</b>")
         parts.append(f"map: {html.escape(self.projection.status)}")
         if len(s.batch.indices) == 0:
             parts.append(
@@ -453,6 +561,8 @@ class LabelingWidget(W.VBox):
             self._mark_cursor()
         elif key == "s" and n:
             self.skip(int(self.session.batch.indices[self._cursor]))
+        elif key == "?" and n:
+            self.unsure(int(self.session.batch.indices[self._cursor]))
         elif key in ("u", "Backspace"):
             self.undo()
 

@@ -17,7 +17,7 @@ import traitlets
 __all__ = ["KeyboardShortcuts", "HANDLED_KEYS"]
 
 HANDLED_KEYS = [str(d) for d in range(10)] + [
-    "Enter", "ArrowLeft", "ArrowRight", "s", "u", "Backspace",
+    "Enter", "ArrowLeft", "ArrowRight", "s", "?", "u", "Backspace",
 ]  # fmt: skip
 
 _ESM = """

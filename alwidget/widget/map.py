@@ -130,10 +130,9 @@ class MapView:
             hovermode="closest",
         )  # fmt: skip
         self.fig = fig
-        for tr in fig.data:
-            tr.on_click(self._on_click)
-            tr.on_selection(self._on_selection)
-            tr.on_deselect(self._on_deselect)
+        # One observer of the figure's point events, instead of plotly's per-trace dispatch
+        # (which fires every trace's callbacks once per event and restyles each trace).
+        fig.observe(self._on_points, names=["_js2py_pointsCallback"])
         # Arrays in a FigureWidget's initial state do not reach the front end (plotly 7 +
         # anywidget); the same arrays sent as a restyle do, as binary buffers.
         self.set_xy(self.xy, projection)
@@ -254,29 +253,23 @@ class MapView:
             return self.shown[pts]
         return self._overlay_idx.get(trace_index, np.empty(0, np.int64))[pts]
 
-    def _is_last(self, points: object) -> bool:
-        return getattr(points, "trace_index", -1) == len(self.fig.data) - 1
-
-    def _on_click(self, trace: go.Scatter, points: object, _state: object) -> None:
-        inds = getattr(points, "point_inds", [])
-        if inds:
-            idx = int(self.pool_indices(points.trace_index, inds[:1])[0])
+    def _on_points(self, change: dict) -> None:
+        msg = change.get("new")
+        if not msg:
+            return
+        event = msg.get("event_type")
+        pts = msg.get("points") or {}
+        traces = np.asarray(pts.get("trace_indexes") or [], dtype=np.int64)
+        inds = np.asarray(pts.get("point_indexes") or [], dtype=np.int64)
+        pool = [self.pool_indices(int(t), inds[traces == t]) for t in np.unique(traces)]
+        sel = np.unique(np.concatenate(pool)) if pool else np.empty(0, np.int64)
+        if event == "plotly_click" and sel.size:
+            first = self.pool_indices(int(traces[0]), inds[:1])
             for cb in list(self._point_cbs):
-                cb(idx)
-
-    def _on_selection(self, trace: go.Scatter, points: object, _sel: object) -> None:
-        # plotly dispatches one selection event to every trace in order: gather, then fire
-        if getattr(points, "trace_index", -1) == 0:
-            self._acc = []
-        inds = getattr(points, "point_inds", [])
-        if inds:
-            self._acc.append(self.pool_indices(points.trace_index, inds))
-        if self._is_last(points):
-            sel = np.unique(np.concatenate(self._acc)) if self._acc else np.empty(0, np.int64)
+                cb(int(first[0]))
+        elif event == "plotly_selected":
             for cb in list(self._select_cbs):
                 cb(sel.astype(np.int64))
-
-    def _on_deselect(self, trace: go.Scatter, points: object) -> None:
-        if self._is_last(points):
+        elif event == "plotly_deselect":
             for cb in list(self._select_cbs):
                 cb(np.empty(0, np.int64))

@@ -47,6 +47,8 @@ def _flows(page, name):
     # 2) lasso a region of the map, label the selection in one go (with confirmation)
     plot = page.locator(PLOT).first
     plot.scroll_into_view_if_needed()
+    page.evaluate(f"() => {{ const gd = document.querySelector('{PLOT}'); window.__sel = 'none';"
+                  " gd.on('plotly_selected', e => {{ window.__sel = e ? e.points.length : 'null'; }}); }")
     area = plot.locator(".nsewdrag").first.bounding_box()
     cx, cy = area["x"] + area["width"] * 0.5, area["y"] + area["height"] * 0.5
     r = min(area["width"], area["height"]) * 0.12
@@ -56,6 +58,8 @@ def _flows(page, name):
         page.mouse.move(px, py, steps=8)
     page.mouse.up()
     info = page.locator(".widget-html", has_text="selected on the map")
+    page.wait_for_timeout(1500)
+    print("JS plotly_selected:", page.evaluate("() => window.__sel"))
     info.wait_for(timeout=30_000)
     text = info.inner_text()  # "<n> selected on the map (<k> unlabeled): ..."
     n_sel, n_new = int(text.split()[0]), int(text.split("(")[1].split()[0])
