@@ -136,22 +136,18 @@ def test_map_has_title_axes_legend_colourbar(widget):
 
 
 def _points_event(w, event, trace_indexes, point_indexes):
-    """What plotly's front end sends for a click or a box / lasso selection."""
-    n = len(point_indexes)
-    w.map.fig.set_state({"_js2py_pointsCallback": {
-        "event_type": event,
-        "points": {"trace_indexes": list(trace_indexes), "point_indexes": list(point_indexes),
-                   "xs": [0.0] * n, "ys": [0.0] * n},
-        "selector": None, "device_state": None}})
+    """Exactly what the front end sends for a map click or a box / lasso selection."""
+    w.keyboard._handle_custom_msg(
+        {"type": event, "traces": list(trace_indexes), "points": list(point_indexes)}, [])
 
 
 def _select(w, indices):
     pos = [int(np.flatnonzero(w.map.shown == i)[0]) for i in indices]
-    _points_event(w, "plotly_selected", [0] * len(pos), pos)
+    _points_event(w, "selected", [0] * len(pos), pos)
 
 
 def _click(w, trace, point):
-    _points_event(w, "plotly_click", [trace], [point])
+    _points_event(w, "click", [trace], [point])
 
 
 def test_map_lasso_bulk_label_with_confirmation(widget, digits):

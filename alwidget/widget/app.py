@@ -19,7 +19,7 @@ from ..projection import Projection
 from ..session import Session
 from ..store import StoreError
 from ..strategies import available_strategies
-from .keyboard import KeyboardShortcuts
+from .events import BrowserEvents
 from .map import DEFAULT_MAX_POINTS, MapView
 from .renderers import item_summary, render_item
 
@@ -125,7 +125,7 @@ class LabelingWidget(W.VBox):
         self.undo_button = W.Button(
             description="Undo", icon="undo", tooltip="Take back the last submit (u)"
         )
-        self.keyboard = KeyboardShortcuts(help=KEY_HELP)
+        self.keyboard = BrowserEvents(help=KEY_HELP)
         self.grid = W.GridBox(
             layout=W.Layout(
                 grid_template_columns=f"repeat({columns}, minmax(150px, 1fr))", grid_gap="8px",
@@ -163,6 +163,7 @@ class LabelingWidget(W.VBox):
         self.undo_button.on_click(lambda _: self.undo())
         self.strategy_select.observe(self._on_strategy, names="value")
         self.keyboard.on_key(self._on_key)
+        self.keyboard.on_map_event(self.map.handle_event)
 
         toolbar = W.HBox(
             [self.strategy_select, self.submit_button, self.undo_button],

@@ -5,8 +5,9 @@ scale sent as a binary buffer. Above a display cap it shows a seeded sample of t
 labeled, unsure and batch items are always drawn, as small overlay traces on top: one per
 class for the labeled items, then "unsure", "last labeled" and "current batch".
 
-Clicks and box / lasso selections on any trace come back as pool indices through
-:meth:`MapView.on_point` and :meth:`MapView.on_select`.
+Clicks and box / lasso selections on any trace (forwarded by
+:class:`~alwidget.widget.events.BrowserEvents` through :meth:`MapView.handle_event`) come back as
+pool indices through :meth:`MapView.on_point` and :meth:`MapView.on_select`.
 """
 
 from __future__ import annotations
@@ -130,9 +131,6 @@ class MapView:
             hovermode="closest",
         )  # fmt: skip
         self.fig = fig
-        # One observer of the figure's point events, instead of plotly's per-trace dispatch
-        # (which fires every trace's callbacks once per event and restyles each trace).
-        fig.observe(self._on_points, names=["_js2py_pointsCallback"])
         # Arrays in a FigureWidget's initial state do not reach the front end (plotly 7 +
         # anywidget); the same arrays sent as a restyle do, as binary buffers.
         self.set_xy(self.xy, projection)
@@ -253,23 +251,26 @@ class MapView:
             return self.shown[pts]
         return self._overlay_idx.get(trace_index, np.empty(0, np.int64))[pts]
 
-    def _on_points(self, change: dict) -> None:
-        msg = change.get("new")
-        if not msg:
-            return
-        event = msg.get("event_type")
-        pts = msg.get("points") or {}
-        traces = np.asarray(pts.get("trace_indexes") or [], dtype=np.int64)
-        inds = np.asarray(pts.get("point_indexes") or [], dtype=np.int64)
+    def handle_event(self, event: str, trace_indexes: Sequence[int], point_indexes: Sequence[int]) -> None:
+        """Dispatch a map event from the browser to :meth:`on_point` / :meth:`on_select`.
+
+        Parameters
+        ----------
+        event : {"click", "selected", "deselect"}
+        trace_indexes, point_indexes : sequences of int, same length
+            Plotly's ``curveNumber`` and ``pointNumber`` of each point of the event.
+        """
+        traces = np.asarray(list(trace_indexes), dtype=np.int64)
+        inds = np.asarray(list(point_indexes), dtype=np.int64)
         pool = [self.pool_indices(int(t), inds[traces == t]) for t in np.unique(traces)]
         sel = np.unique(np.concatenate(pool)) if pool else np.empty(0, np.int64)
-        if event == "plotly_click" and sel.size:
+        if event == "click" and sel.size:
             first = self.pool_indices(int(traces[0]), inds[:1])
             for cb in list(self._point_cbs):
                 cb(int(first[0]))
-        elif event == "plotly_selected":
+        elif event == "selected":
             for cb in list(self._select_cbs):
                 cb(sel.astype(np.int64))
-        elif event == "plotly_deselect":
+        elif event == "deselect":
             for cb in list(self._select_cbs):
                 cb(np.empty(0, np.int64))
