@@ -33,6 +33,7 @@ from jlab import (  # noqa: E402  (the browser-test helpers: server + Chromium f
     _free_port,
     _start_server,
     _stop_server,
+    server_command,
 )
 
 CELL = """\
@@ -60,13 +61,7 @@ def run(n: int, submits: int) -> tuple[float, list[float]]:
         nb.cells = [nbformat.v4.new_code_cell(CELL.format(n=n))]
         nbformat.write(nb, root / "bench.ipynb")
         port, token = _free_port(), uuid.uuid4().hex
-        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
-               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-               "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-               "--ServerApp.allow_root=True", "--LabApp.extension_manager=readonly",
-               f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-               "--LabApp.news_url=None",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]  # fmt: skip
+        cmd = server_command("lab", port, token, root)
         proc, log = _start_server(cmd, root, port, token, "/api/status")
         try:
             with sync_playwright() as p:

@@ -99,6 +99,7 @@ class LabelingWidget(W.VBox):
         self.items = _as_items(items, session)
         self.renderer = renderer
         self._lock = threading.RLock()
+        self._refresh_hooks: list[Callable[[], None]] = []
         self.background = background
         self.sync_wait = float(sync_wait)
         self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidget-fit")
@@ -431,11 +432,17 @@ class LabelingWidget(W.VBox):
 
     # -- rendering -------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Redraw cards, status and map from the session."""
+        """Redraw cards, status and map from the session, then run :meth:`on_refresh` hooks."""
         with self._lock:
             self._build_cards()
             self._update_status()
             self._update_map()
+            for cb in list(self._refresh_hooks):
+                cb()
+
+    def on_refresh(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after every redraw (panels that draw on the same map)."""
+        self._refresh_hooks.append(callback)
 
     def _update_map(self) -> None:
         s = self.session

@@ -222,8 +222,7 @@ class TeachingPanel(W.VBox):
             self._build_eval_offer()
 
         # redraw our overlays right after the widget redraws its own (submit, undo, skip...)
-        self._widget_refresh = widget.refresh
-        widget.refresh = self._refresh_all  # instance attribute: wraps LabelingWidget.refresh
+        widget.on_refresh(self._after_refresh)
         self.history.on_round(self._on_round)
         s.observe(self._on_session)
 
@@ -243,7 +242,7 @@ class TeachingPanel(W.VBox):
         ]  # fmt: skip
         self.add_class("alw-teach")
         self._draw_baseline()
-        self._refresh_all()
+        self._after_refresh()
 
     # -- actions ---------------------------------------------------------------------------
     def oracle_step(self) -> bool:
@@ -294,8 +293,7 @@ class TeachingPanel(W.VBox):
                 self.oracle_note.value = (f"auto-play paused: stopping criterion fired "
                                           f"({', '.join(sorted(new))})")  # fmt: skip
 
-    def _refresh_all(self) -> None:
-        self._widget_refresh()
+    def _after_refresh(self) -> None:
         self.replay.unobserve(self._on_replay, names="value")
         self.replay.max = len(self.history.rounds)
         self.replay.value = 0

@@ -99,40 +99,42 @@ def _stop_server(proc, log, port, token):
     log.close()
 
 
-@pytest.fixture
-def lab_server(tmp_path):
-    """Yield (base_url, token, root_dir) of a fresh JupyterLab server."""
-    port, token = _free_port(), uuid.uuid4().hex
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser",
+def server_command(app: str, port: int, token: str, root: Path) -> list[str]:
+    """Command line of a throw-away ``jupyter lab`` or ``jupyter notebook`` (7) server."""
+    cls = "LabApp" if app == "lab" else "JupyterNotebookApp"
+    cmd = [sys.executable, "-m", "jupyter", app, "--no-browser",
            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
            "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
            "--ServerApp.allow_root=True",             # CI/containers often run as root
-           "--LabApp.extension_manager=readonly",     # no PyPI queries from the lab UI
-           f"--ServerApp.root_dir={tmp_path}",
-           "--LabApp.expose_app_in_browser=True",   # window.jupyterapp for commands
-           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    proc, log = _start_server(cmd, tmp_path, port, token, "/api/status")
+           f"--ServerApp.root_dir={root}",
+           f"--{cls}.expose_app_in_browser=True",     # window.jupyterapp for commands (Lab)
+           f"--{cls}.news_url=None"]
+    if app == "lab":
+        cmd += ["--LabApp.extension_manager=readonly",  # no PyPI queries from the lab UI
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    return cmd
+
+
+def _server(app: str, root: Path):
+    port, token = _free_port(), uuid.uuid4().hex
+    proc, log = _start_server(server_command(app, port, token, root), root, port, token,
+                              "/api/status")
     try:
-        yield f"http://127.0.0.1:{port}", token, tmp_path
+        yield f"http://127.0.0.1:{port}", token, root
     finally:
         _stop_server(proc, log, port, token)
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """Yield (base_url, token, root_dir) of a fresh JupyterLab server."""
+    yield from _server("lab", tmp_path)
 
 
 @pytest.fixture
 def notebook_server(tmp_path):
     """Yield (base_url, token, root_dir) of a fresh Jupyter Notebook 7 server."""
-    port, token = _free_port(), uuid.uuid4().hex
-    cmd = [sys.executable, "-m", "jupyter", "notebook", "--no-browser",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           "--ServerApp.allow_root=True", f"--ServerApp.root_dir={tmp_path}",
-           "--JupyterNotebookApp.expose_app_in_browser=True",
-           "--JupyterNotebookApp.news_url=None"]
-    proc, log = _start_server(cmd, tmp_path, port, token, "/api/status")
-    try:
-        yield f"http://127.0.0.1:{port}", token, tmp_path
-    finally:
-        _stop_server(proc, log, port, token)
+    yield from _server("notebook", tmp_path)
 
 
 @pytest.fixture
