@@ -100,6 +100,8 @@ class LabelingWidget(W.VBox):
         self.renderer = renderer
         self._lock = threading.RLock()
         self._refresh_hooks: list[Callable[[], None]] = []
+        self._slots: list[dict[str, Any]] = []
+        self._filling = False
         self.background = background
         self.sync_wait = float(sync_wait)
         self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidget-fit")
@@ -450,42 +452,63 @@ class LabelingWidget(W.VBox):
                         unsure=s.unsure)  # fmt: skip
 
     def _build_cards(self) -> None:
-        for card in self.cards:
-            card.close()
+        """Show the batch in reusable card slots: per new batch only the item views are new
+        widgets; captions, buttons and frames are updated in place (fewer messages, so the
+        next batch and the recoloured map reach the browser sooner)."""
         s = self.session
-        classes = s.classes
-        self.cards, self.card_buttons, self._skip_buttons = [], {}, {}
-        self._unsure_buttons: dict[int, W.Button] = {}
-        for rank, idx in enumerate(s.batch.indices.tolist()):
-            score = s.batch.scores[rank]
-            cap = f"#{idx} · rank {rank + 1}"
-            if not s.batch.cold_start and np.isfinite(score):
-                cap += f" · score {score:.3f}"
-            toggles = W.ToggleButtons(
-                options=classes, value=None, style=W.ToggleButtonsStyle(button_width="auto"),
-                tooltips=[f"key {i}" if i < 10 else "" for i in range(len(classes))],
-            )  # fmt: skip
-            if idx in self._choices:
-                toggles.value = classes[self._choices[idx]]
-            toggles.observe(lambda ch, i=idx: self._on_choice(i, ch["new"]), names="value")
-            skip = W.Button(description="Skip", icon="forward", layout=W.Layout(width="74px"),
-                            tooltip="Not now (s)")  # fmt: skip
-            skip.on_click(lambda _, i=idx: self.skip(i))
-            unsure = W.Button(description="Unsure", icon="question", layout=W.Layout(width="86px"),
-                              tooltip="I don't know: recorded, never trained on (?)")  # fmt: skip
-            unsure.on_click(lambda _, i=idx: self.unsure(i))
-            card = W.VBox(
-                [W.HTML(f'<div class="alw-caption">{html.escape(cap)}</div>'),
-                 render_item(self.items[idx], self.renderer), toggles, W.HBox([skip, unsure])],
-            ).add_class("alw-card")  # fmt: skip
-            self._unsure_buttons[idx] = unsure
-            if idx in self._choices:
-                card.add_class("alw-chosen")
-            self.cards.append(card)
-            self.card_buttons[idx] = toggles
-            self._skip_buttons[idx] = skip
-        self.grid.children = self.cards
+        batch = s.batch.indices.tolist()
+        while len(self._slots) < len(batch):
+            self._slots.append(self._new_slot(len(self._slots)))
+        self.cards, self.card_buttons, self._skip_buttons, self._unsure_buttons = [], {}, {}, {}
+        self._filling = True
+        try:
+            for rank, idx in enumerate(batch):
+                slot = self._slots[rank]
+                score = s.batch.scores[rank]
+                cap = f"#{idx} · rank {rank + 1}"
+                if not s.batch.cold_start and np.isfinite(score):
+                    cap += f" · score {score:.3f}"
+                slot["caption"].value = f'<div class="alw-caption">{html.escape(cap)}</div>'
+                if slot["idx"] != idx:
+                    old = slot["content"].children
+                    slot["content"].children = [render_item(self.items[idx], self.renderer)]
+                    for w in old:
+                        w.close()
+                slot["idx"] = idx
+                choice = self._choices.get(idx)
+                slot["toggles"].value = None if choice is None else s.classes[choice]
+                card = slot["card"]
+                (card.add_class if choice is not None else card.remove_class)("alw-chosen")
+                self.cards.append(card)
+                self.card_buttons[idx] = slot["toggles"]
+                self._skip_buttons[idx] = slot["skip"]
+                self._unsure_buttons[idx] = slot["unsure"]
+        finally:
+            self._filling = False
+        if list(self.grid.children) != self.cards:
+            self.grid.children = self.cards
         self._mark_cursor()
+
+    def _new_slot(self, rank: int) -> dict[str, Any]:
+        classes = self.session.classes
+        slot: dict[str, Any] = {"idx": None}
+        toggles = W.ToggleButtons(
+            options=classes, value=None, style=W.ToggleButtonsStyle(button_width="auto"),
+            tooltips=[f"key {i}" if i < 10 else "" for i in range(len(classes))],
+        )  # fmt: skip
+        toggles.observe(lambda ch: self._filling or self._on_choice(slot["idx"], ch["new"]),
+                        names="value")  # fmt: skip
+        skip = W.Button(description="Skip", icon="forward", layout=W.Layout(width="74px"),
+                        tooltip="Not now (s)")  # fmt: skip
+        skip.on_click(lambda _: self.skip(slot["idx"]))
+        unsure = W.Button(description="Unsure", icon="question", layout=W.Layout(width="86px"),
+                          tooltip="I don't know: recorded, never trained on (?)")  # fmt: skip
+        unsure.on_click(lambda _: self.unsure(slot["idx"]))
+        caption, content = W.HTML(), W.Box()
+        card = W.VBox([caption, content, toggles, W.HBox([skip, unsure])]).add_class("alw-card")
+        slot.update(card=card, caption=caption, content=content, toggles=toggles, skip=skip,
+                    unsure=unsure)  # fmt: skip
+        return slot
 
     def _mark_cursor(self) -> None:
         for i, card in enumerate(self.cards):
