@@ -80,7 +80,7 @@ def label(
     projection: str = "auto",
     background: bool = True,
     sync_wait: float = 0.3,
-    max_points: int = 250_000,
+    max_points: int = 50_000,
     **session_kwargs: Any,
 ) -> Any:
     """Start labeling ``X`` in one call: a :class:`Session` and its :class:`LabelingWidget`.

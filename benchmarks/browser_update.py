@@ -24,6 +24,8 @@ from pathlib import Path
 
 import nbformat
 
+from alwidget.widget.map import DEFAULT_MAX_POINTS
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests" / "browser"))
 from jlab import (  # noqa: E402  (the browser-test helpers: server + Chromium flags)
@@ -74,7 +76,7 @@ def run(n: int, submits: int) -> tuple[float, list[float], list[float]]:
                 page.wait_for_function(
                     f"(n) => {{ const gd = document.querySelector('{PLOT}');"
                     " return gd && gd._fullData && gd._fullData[0]._length === n; }",
-                    arg=n, timeout=600_000, polling="raf",
+                    arg=min(n, DEFAULT_MAX_POINTS), timeout=600_000, polling="raf",
                 )  # fmt: skip
                 first_map = time.perf_counter() - t0
                 times, map_times = [], []
@@ -110,11 +112,14 @@ def run(n: int, submits: int) -> tuple[float, list[float], list[float]]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--sizes", default=None, help="comma-separated pool sizes")
     args = ap.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print(f"no Chromium at {CHROMIUM}: apt-get install -y chromium")
         return 1
     sizes = [2_000] if args.quick else [2_000, 200_000]
+    if args.sizes:
+        sizes = [int(v) for v in args.sizes.split(",")]
     submits = 3 if args.quick else 8
     print("n_items  first_map_s  map_recoloured_ms(median, max)  cards_and_map_ms(median, max)")
     for n in sizes:

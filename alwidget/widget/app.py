@@ -64,7 +64,7 @@ class LabelingWidget(W.VBox):
         :class:`alwidget.projection.Projection`); ``ALWIDGET_PROJECTION=pca`` forces PCA.
     columns : int, default=5
         Cards per row.
-    max_points : int, default=250_000
+    max_points : int, default=50_000
         Display cap of the map: above it a seeded sample of the unlabeled pool is drawn
         (labeled and batch items always are).
     background : bool, default=True

@@ -25,7 +25,7 @@ CLASS_COLOURS = [
     "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
 ]  # fmt: skip
 CLASS_SYMBOLS = ["circle", "square", "diamond", "cross", "triangle-up", "x", "star", "hexagon"]
-DEFAULT_MAX_POINTS = 250_000
+DEFAULT_MAX_POINTS = 50_000
 
 
 class MapView:
@@ -41,7 +41,7 @@ class MapView:
         Name of the projection, shown in the title and axis labels.
     hover_text : sequence of str, optional
         One short text per pool item, shown on hover. Sent once, never on updates.
-    max_points : int, default=250_000
+    max_points : int, default=50_000
         Display cap for the pool trace: above it a seeded random sample of the pool is drawn
         (labeled, unsure and batch items are always drawn by their overlays).
     random_state : int, default=0
