@@ -498,10 +498,10 @@ class LabelingWidget(W.VBox):
         )  # fmt: skip
         toggles.observe(lambda ch: self._filling or self._on_choice(slot["idx"], ch["new"]),
                         names="value")  # fmt: skip
-        skip = W.Button(description="Skip", icon="forward", layout=W.Layout(width="74px"),
-                        tooltip="Not now (s)")  # fmt: skip
+        small = {"width": "auto", "min_width": "0", "flex": "1 1 auto", "padding": "0 6px"}
+        skip = W.Button(description="Skip", layout=W.Layout(**small), tooltip="Not now (s)")
         skip.on_click(lambda _: self.skip(slot["idx"]))
-        unsure = W.Button(description="Unsure", icon="question", layout=W.Layout(width="86px"),
+        unsure = W.Button(description="Unsure", layout=W.Layout(**small),
                           tooltip="I don't know: recorded, never trained on (?)")  # fmt: skip
         unsure.on_click(lambda _: self.unsure(slot["idx"]))
         caption, content = W.HTML(), W.Box()

@@ -78,12 +78,16 @@ class MapView:
         traces = [
             go.Scattergl(
                 mode="markers",
-                name="pool (colour = uncertainty)",
+                name="pool items",
                 marker=dict(
                     colorscale="Viridis", cmin=0.0, cmax=1.0, size=5, opacity=0.75,
                     colorbar=dict(title=dict(text="uncertainty", side="right"), thickness=14),
                 ),
                 hovertemplate=hover,
+                # a selection enlarges the selected points instead of fading the others, so a
+                # selection left behind in the browser never leaves the map faded
+                selected=dict(marker=dict(size=9, opacity=1.0)),
+                unselected=dict(marker=dict(opacity=0.75)),
             )
         ]  # fmt: skip
         for c, name in enumerate(self.classes):
@@ -115,6 +119,8 @@ class MapView:
                 hovertemplate="#%{customdata} in the batch<extra></extra>",
             ),
         ]  # fmt: skip
+        for tr in traces[1:]:
+            tr.unselected = dict(marker=dict(opacity=1.0))
         fig = go.FigureWidget(data=traces)
         fig.update_layout(
             title=dict(text=self._title("uncertainty"), x=0.01, y=0.98, font=dict(size=15)),
@@ -230,9 +236,19 @@ class MapView:
         self._sync_state()
 
     def clear_selection(self) -> None:
-        """Drop the box / lasso selection shown on the map."""
-        self.fig.plotly_restyle({"selectedpoints": [None] * len(self.fig.data)})
-        self.fig.plotly_relayout({"selections": []})
+        """Drop the box / lasso selection shown on the map.
+
+        The browser keeps the selection in its own state, which the Python figure does not
+        mirror (selections arrive as custom messages), so a plain ``selectedpoints=None``
+        would be no change to plotly.py and never sent. Send "every point selected" (which
+        looks like no selection) and then ``None``.
+        """
+        fig = self.fig
+        every = [np.arange(len(tr.x) if tr.x is not None else 0, dtype=np.int32) for tr in fig.data]
+        fig.plotly_restyle({"selectedpoints": every})
+        fig.plotly_restyle({"selectedpoints": [None] * len(fig.data)})
+        fig.plotly_relayout({"selections": []})
+        self._sync_state()
 
     # -- events ----------------------------------------------------------------------------
     def on_point(self, callback: Callable[[int], None]) -> None:

@@ -138,3 +138,4 @@ def test_map_flows_voila(voila_server, page):
     _write(root)
     page.goto(f"{base}/voila/render/map.ipynb?token={token}")
     _flows(page, "voila")
+    page.screenshot(path=str(SHOTS / "voila_page.png"), full_page=True)
