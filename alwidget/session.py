@@ -425,7 +425,12 @@ class Session(LabelTables):
             return self.query()
 
     def submit(
-        self, labels: Mapping[int, Any], *, source: str = "batch", retrain: bool = True
+        self,
+        labels: Mapping[int, Any],
+        *,
+        source: str = "batch",
+        retrain: bool = True,
+        keep_batch: bool = False,
     ) -> np.ndarray:
         """Record answers, retrain, and pick the next batch.
 
@@ -444,6 +449,11 @@ class Session(LabelTables):
         retrain : bool, default=True
             Refit the model now. ``False`` stores the answers and picks the next batch with
             the current (stale) model; :attr:`models_behind` then says by how much.
+        keep_batch : bool, default=False
+            Keep the current batch (minus the items just answered), with its strategy,
+            scores and ranks, instead of picking a new one; e.g. after labeling a point
+            from the map while the batch is half labeled. A new batch is picked if nothing
+            is left.
 
         Returns
         -------
@@ -468,7 +478,12 @@ class Session(LabelTables):
             self._replay()
             if retrain:
                 self.retrain()
-            self.batch = self._select()
+            keep = self.status[self.batch.indices] == UNLABELED
+            if keep_batch and keep.any():
+                self.batch.indices = self.batch.indices[keep]
+                self.batch.scores = self.batch.scores[keep]
+            else:
+                self.batch = self._select()
             self._emit("submit")
             return self.query()
 

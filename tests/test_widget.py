@@ -250,3 +250,19 @@ def test_slow_retrain_runs_in_background_and_newer_model_wins(digits, classes10)
     assert "behind" not in w.status.value
     assert list(w.batch) == list(third), "a batch with a choice on it is not replaced"
     assert w.card_buttons[int(third[0])].value == str(digits.target[third[0]])
+
+
+def test_map_label_keeps_a_half_labeled_batch_with_its_provenance(widget, digits):
+    w = widget
+    b = w.batch
+    w.choose(int(b[0]), int(digits.target[b[0]]))  # the user is labeling the batch
+    outside = int(np.setdiff1d(np.arange(1797), b)[0])
+    _click(w, 0, int(np.flatnonzero(w.map.shown == outside)[0]))
+    w.point_card_buttons.value = "4"
+    assert w.session.labels.set_index("index").loc[outside, "source"] == "map"
+    assert list(w.batch) == list(b), "the batch stays, with its strategy and ranks"
+    assert w.session.batch.strategy.startswith("cold start")
+    assert w.card_buttons[int(b[0])].value == str(digits.target[b[0]])
+    w.submit_button.click()
+    row = w.session.labels.set_index("index").loc[int(b[0])]
+    assert row["source"] == "batch" and row["rank"] == 1

@@ -356,16 +356,13 @@ class LabelingWidget(W.VBox):
             labels = {int(i): code for i in indices}
             if not labels:
                 return
-            before = self.session.batch
-            try:
-                self.session.submit(labels, source="map", retrain=False)
+            try:  # while the user is labeling the batch, keep it (minus what's labeled here)
+                self.session.submit(labels, source="map", retrain=False,
+                                    keep_batch=bool(self._choices))  # fmt: skip
             except (ValueError, StoreError) as exc:
                 self._say_error(str(exc))
                 return
             self._last = np.fromiter(labels, dtype=np.int64)
-            if self._choices:  # the user is labeling the batch: keep it (minus what's labeled)
-                keep = before.indices[self.session.status[before.indices] == 0]
-                self.session.set_batch(keep.tolist()) if keep.size else None
             keep_set = set(self.session.batch.indices.tolist())
             self._choices = {i: c for i, c in self._choices.items() if i in keep_set}
             self._cursor = 0
