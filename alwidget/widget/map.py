@@ -132,7 +132,7 @@ class MapView:
             height=560,
             margin=dict(l=55, r=20, t=40, b=120),
             dragmode="lasso",
-            uirevision="alwidget",  # keep the user's zoom and pan across updates
+            uirevision=projection,  # keep the user's zoom and pan across updates
             template="plotly_white",
             hovermode="closest",
         )  # fmt: skip
