@@ -176,6 +176,18 @@ def test_clone_and_params(fitted):
     assert c.dropout == 0.2
 
 
+def test_fitted_model_pickles(digits, fitted):
+    import pickle
+
+    X, _ = digits
+    m = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(m.predict_proba(X[:30]), fitted.predict_proba(X[:30]))
+    np.testing.assert_array_equal(
+        m.predict_proba_samples(X[:30], 4, random_state=1),
+        fitted.predict_proba_samples(X[:30], 4, random_state=1),
+    )
+
+
 def test_string_labels_and_progress_callback():
     X, y = make_blobs(60, centers=3, random_state=0)
     names = np.array(["cat", "dog", "eel"])[y]
