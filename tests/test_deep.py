@@ -355,3 +355,17 @@ def test_missing_torch_gives_install_hint(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_session_fit_reports_progress(digits):
+    X, y = digits
+    calls = []
+    est = MCDropoutClassifier(random_state=0, progress=lambda e, n, loss: calls.append(e), **FAST)
+    s = Session(X, classes=[str(c) for c in range(10)], estimator=est, strategy="mc_bald",
+                batch_size=20, store=":memory:", random_state=0)  # fmt: skip
+    s.submit({int(i): str(y[i]) for i in s.query()})
+    assert calls and calls[-1] == s.model.n_epochs_  # the session's clone kept the callback
+    u = get_strategy("mc_bald").model_uncertainty(s.model, X, 10)
+    assert u.shape == (len(X),) and u.dtype == np.float32 and 0 <= u.min() and u.max() <= 1
+    S = mc_samples(s.model, X, 10, None, random_state=0)
+    np.testing.assert_allclose(u, mutual_information(S) / np.log(10), rtol=1e-5, atol=1e-7)
