@@ -27,7 +27,17 @@ from .store import POLICIES, LabelEvent, LabelStore, default_annotator, fingerpr
 from .strategies import QueryContext, Strategy, available_strategies, get_strategy
 from .tables import LabelTables
 from .training import FitSnapshot, ThreadChooser, Trainer, fit_model
-from .validation import ClassNames, as_features, check_batch_size, check_index, is_missing
+from .validation import (
+    ClassNames,
+    as_features,
+    check_batch_size,
+    check_index,
+    check_sparse,
+    dense_embedding,
+    is_missing,
+    is_sparse,
+    sparse_fingerprint,
+)
 
 __all__ = [
     "Session",
@@ -90,10 +100,19 @@ class Session:
 
     Parameters
     ----------
-    X : ndarray or DataFrame of shape (n_samples, n_features)
-        Numeric features of the pool. Never modified.
-    classes : sequence of str
-        Label names, shown on the buttons; labels are stored as codes ``0..n_classes-1``.
+    X : ndarray, DataFrame or scipy.sparse matrix of shape (n_samples, n_features)
+        Numeric features of the pool, what the estimator is trained on. Never modified;
+        float32 stays float32. A sparse X (e.g. TF-IDF) is used as is by the estimator; the
+        strategies that need geometry (core-set, BADGE, information density, cluster batch,
+        unsure-neighbour avoidance, diverse cold start) and the map use ``embedding``.
+    classes : sequence of str or numbers
+        Class names, shown on the buttons; labels are stored as codes
+        ``0..n_classes-1``. Answers match a class by name, by code or by numeric value
+        (with ``classes=[0, 1]``, ``0``, ``0.0`` and ``"0"`` are class 0).
+    embedding : ndarray of shape (n_samples, n_dims), optional
+        Dense coordinates for geometry when X is sparse; default a 100-component
+        truncated SVD of X (:func:`alwidget.validation.dense_embedding`). Ignored for a
+        dense X (X itself is used).
     estimator : classifier, optional
         Any scikit-learn classifier with ``predict_proba`` (a Pipeline too); one with only
         ``decision_function`` (e.g. ``LinearSVC``) is used through a softmax of its decision
@@ -182,9 +201,23 @@ class Session:
         label_policy: str = "latest",
         avoid_unsure_neighbours: bool = True,
         unsure_neighbours: int = 5,
+        embedding: Any = None,
     ) -> None:
-        self.X_fit = X  # what the estimator sees (DataFrame kept as is for Pipelines)
-        self.X = as_features(X)
+        if is_sparse(X):  # what the estimator sees: sparse as is; geometry: a dense embedding
+            self.X_fit = check_sparse(X)
+            fp = sparse_fingerprint(self.X_fit)
+            if embedding is None:
+                embedding = dense_embedding(self.X_fit)
+            self.X = as_features(embedding)
+            if self.X.shape[0] != self.X_fit.shape[0]:
+                raise ValueError(
+                    f"embedding has {self.X.shape[0]} rows; X has {self.X_fit.shape[0]}: pass "
+                    "one row per item"
+                )
+        else:
+            self.X_fit = X  # what the estimator sees (DataFrame kept as is for Pipelines)
+            self.X = as_features(X)
+            fp = fingerprint(self.X)
         n = self.X.shape[0]
         if n < 2:
             raise ValueError(f"the pool needs at least 2 items; X has {n}")
@@ -223,7 +256,7 @@ class Session:
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
 
-        self.fingerprint = fingerprint(self.X)
+        self.fingerprint = fp
         own_store = not isinstance(store, LabelStore)
         if isinstance(store, LabelStore):
             self.store = store

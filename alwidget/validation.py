@@ -35,11 +35,9 @@ def as_features(X: Any) -> np.ndarray:
     TypeError
         If X is a scipy sparse matrix (densify it, or reduce it first, see the message).
     """
-    if hasattr(X, "tocsr") and hasattr(X, "nnz"):
+    if is_sparse(X):
         raise TypeError(
-            "X is a scipy sparse matrix (e.g. TF-IDF); alwidget needs dense features for the "
-            "map and the diversity strategies: reduce it first, e.g. "
-            "sklearn.decomposition.TruncatedSVD(n_components=100).fit_transform(X)"
+            "as_features takes dense features; for a sparse X use dense_embedding(X)"
         )
     arr = X.to_numpy() if isinstance(X, pd.DataFrame) else X
     try:
@@ -70,6 +68,66 @@ def as_features(X: Any) -> np.ndarray:
         )
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
     return check_array(arr, dtype=dtype, ensure_min_samples=0, ensure_min_features=0, ensure_all_finite=False)
+
+
+def is_sparse(X: Any) -> bool:
+    """True for a scipy.sparse matrix or array (e.g. what TF-IDF gives)."""
+    return hasattr(X, "tocsr") and hasattr(X, "nnz")
+
+
+def check_sparse(X: Any) -> Any:
+    """A sparse pool as CSR with sorted indices, checked like dense features.
+
+    Raises
+    ------
+    ValueError
+        If it is not 2-D with at least one column, or holds NaN / infinity.
+    """
+    Xs = X.tocsr()
+    if Xs.ndim != 2 or Xs.shape[1] == 0:
+        raise ValueError(f"X must have shape (n_samples, n_features >= 1); got {Xs.shape}")
+    if not np.all(np.isfinite(Xs.data)):
+        raise ValueError("X has NaN or infinite values; impute or drop them first")
+    if not Xs.has_sorted_indices:
+        Xs = Xs.sorted_indices()
+    return Xs
+
+
+def dense_embedding(X: Any, n_components: int = 100, random_state: int = 0) -> np.ndarray:
+    """Dense coordinates of a sparse pool for geometry (the map, core-set, BADGE, density):
+    a truncated SVD (latent semantic analysis on TF-IDF), computed without densifying X.
+
+    Parameters
+    ----------
+    X : scipy.sparse matrix of shape (n_samples, n_features)
+    n_components : int, default=100
+        Clipped to ``n_features - 1`` (at least 1).
+    random_state : int, default=0
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_components), float32
+    """
+    from sklearn.decomposition import TruncatedSVD
+
+    k = max(1, min(int(n_components), X.shape[1] - 1, X.shape[0] - 1))
+    if X.shape[1] == 1:
+        return np.asarray(X.todense(), dtype=np.float32)
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", random_state=random_state)
+    return svd.fit_transform(X).astype(np.float32)
+
+
+def sparse_fingerprint(X: Any) -> str:
+    """SHA-256 hex digest of a sparse pool (shape and CSR contents), for the label store."""
+    import hashlib
+    import json
+
+    Xs = X.tocsr()
+    Xs.sum_duplicates()
+    h = hashlib.sha256(json.dumps(["csr", *map(int, Xs.shape)]).encode())
+    for a in (Xs.data.astype(np.float64), Xs.indices.astype(np.int64), Xs.indptr.astype(np.int64)):
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
 
 
 class ClassNames:
@@ -230,4 +288,6 @@ def is_missing(v: Any) -> bool:
 
 def rows(X: Any, idx: Sequence[int] | np.ndarray) -> Any:
     """Rows ``idx`` of an array or DataFrame / Series (positional)."""
-    return X.iloc[idx] if isinstance(X, (pd.DataFrame, pd.Series)) else np.asarray(X)[idx]
+    if isinstance(X, (pd.DataFrame, pd.Series)):
+        return X.iloc[idx]
+    return X[np.asarray(idx)] if is_sparse(X) else np.asarray(X)[idx]

@@ -55,10 +55,26 @@ def test_features_without_columns_are_refused():
         Session(np.empty((10, 0)), classes=["a", "b"], store=":memory:")
 
 
-def test_sparse_features_get_advice():
-    sp = pytest.importorskip("scipy.sparse")
-    with pytest.raises(TypeError, match="TruncatedSVD"):
-        Session(sp.random(30, 50, density=0.1, format="csr"), classes=["a", "b"], store=":memory:")
+def test_sparse_tfidf_pool_trains_as_is_and_uses_a_dense_embedding_for_geometry(tmp_path):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [f"refund please {i}" for i in range(30)] + [f"great product {i}" for i in range(30)]
+    y = np.r_[np.zeros(30, int), np.ones(30, int)]
+    X = TfidfVectorizer().fit_transform(docs)
+    path = tmp_path / "t.sqlite"
+    s = Session(X, classes=["complaint", "praise"], strategy="coreset", store=path,
+                random_state=0)
+    assert s.X_fit is not None and hasattr(s.X_fit, "nnz"), "the estimator sees TF-IDF as is"
+    assert s.X.shape[0] == 60 and s.X.dtype == np.float32, "geometry: a dense embedding"
+    for _ in range(3):
+        b = s.query()
+        s.submit({int(i): int(y[i]) for i in b})
+    assert not s.cold and s.proba.shape == (60, 2)
+    s.close()
+    again = Session(X, classes=["complaint", "praise"], store=path)  # resume: same fingerprint
+    assert again.n_labeled == 30
+    with pytest.raises(ValueError, match="one row per item"):
+        Session(X, classes=["a", "b"], store=":memory:", embedding=np.zeros((5, 2)))
 
 
 def test_float32_pool_is_kept_float32():
