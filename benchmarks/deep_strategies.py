@@ -53,7 +53,9 @@ def ci95(d: np.ndarray) -> str:
 
 def curves(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
     X, y = load_digits(return_X_y=True)
-    strategies = STRATS if not args.quick else ["random", "mc_bald", "batchbald", "vaal"]
+    strategies = args.strategies.split(",") if args.strategies else STRATS
+    if args.quick:
+        strategies = ["random", "mc_bald", "batchbald", "vaal"]
     if args.quick:
         X, y = X[:600], y[:600]
     t0, c0 = time.perf_counter(), time.process_time()
@@ -173,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=10)
     ap.add_argument("--csv", default=None, help="write the learning-curve rows here")
     ap.add_argument("--parts", default="curves,speed,baal")
+    ap.add_argument("--strategies", default=None, help="comma-separated; 'random' first")
     args = ap.parse_args(argv)
     args.seeds = args.seeds or (2 if args.quick else 10)
     args.budget = args.budget or (40 if args.quick else 300)
