@@ -433,19 +433,18 @@ class LabelStore:
                 pending,
             )
         if kind == "full":
-            why = (
-                "the disk is full (or the store reached its size limit)"
-            )
-            advice = "free some disk space and submit again, or save to a store on another disk"
+            why = "the disk is full (or the store reached its size limit)"
+            advice = "free some disk space and try again, or save to a store on another disk"
         else:
             why = f"a disk or file-system error ({exc})"
             advice = (
-                "check the disk (a network drive that went away?) and submit again, or save "
+                "check the disk (a network drive that went away?) and try again, or save "
                 "to a store on another disk"
             )
+        kept = "; your answers are kept in error.pending" if pending is not None else ""
         return StoreWriteError(
             f"cannot write to the label store {self.path!r} while {doing}: {why}. Nothing "
-            f"was written; your answers are kept in error.pending: {advice}.",
+            f"was written{kept}: {advice}.",
             pending,
         )
 
@@ -963,7 +962,7 @@ class LabelStore:
             )
             return sid
 
-        return self._write(write, "saving an undo", {"undo": session_id or annotator})
+        return self._write(write, "saving an undo")
 
     def backup(self, path: str | Path) -> Path:
         """Copy the whole store to ``path`` now, consistently, with SQLite's backup API.
@@ -976,7 +975,8 @@ class LabelStore:
         Parameters
         ----------
         path : str or Path
-            The copy to write (replaced if it exists); not the store itself.
+            The copy to write (replaced if it exists; its folder is created); not the store
+            itself.
 
         Returns
         -------
@@ -1000,6 +1000,7 @@ class LabelStore:
             raise ValueError(f"backup to another file than the store itself ({self.path!r})")
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
             dst = sqlite3.connect(tmp)
             try:
                 with self._lock:
