@@ -492,7 +492,7 @@ class LabelStore:
             pass
         self._write_sidecar()
 
-    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple]:
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._con.execute(sql, args).fetchall()
@@ -815,7 +815,7 @@ class LabelStore:
             ))  # fmt: skip
 
     def _state_arrays(
-        self, rows: list[tuple]
+        self, rows: list[tuple[Any, ...]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(seq, idx, kind code, label) int arrays from rows of those four columns, checked."""
         if not rows:
@@ -1050,7 +1050,7 @@ class LabelStore:
             If the file is not an alwidget label store.
         """
         uri = Path(path).resolve().as_uri()
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         cols: list[str] = []
         err: sqlite3.Error | None = None
         for mode in ("?mode=ro", "?mode=ro&immutable=1"):  # immutable: a read-only folder
@@ -1161,7 +1161,7 @@ class LabelStore:
         label = np.full(idx.size, -1, dtype=np.int64)
         if idx.size == 0:
             return idx, kind, label
-        rows: list[tuple] = []
+        rows: list[tuple[Any, ...]] = []
         for i in range(0, idx.size, _CHUNK):
             chunk = idx[i : i + _CHUNK].tolist()
             rows += self._read(
