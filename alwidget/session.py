@@ -60,6 +60,18 @@ UNLABELED, LABELED, SKIPPED, UNSURE_STATUS = 0, 1, 2, 3
 STATUS_NAMES = ("unlabeled", "labeled", "skipped", "unsure")
 SOURCES = ("batch", "map", "import")
 RETRAIN_MODES = (True, False, "background")
+#: The strategy of a new session (see :class:`Session`).
+DEFAULT_STRATEGY = "margin"
+
+
+def default_estimator(sparse: bool = False) -> Any:
+    """``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))``: scaling keeps
+    features in different units (table rows) from dominating the model. For a sparse pool
+    the scaler does not centre (``with_mean=False``), which would densify it."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(with_mean=not sparse), LogisticRegression(max_iter=1000))
 
 
 class _Unsure(str):
@@ -117,11 +129,14 @@ class Session:
         Any scikit-learn classifier with ``predict_proba`` (a Pipeline too); one with only
         ``decision_function`` (e.g. ``LinearSVC``) is used through a softmax of its decision
         values. It is cloned before each fit, never fitted in place. Default:
-        ``LogisticRegression(max_iter=1000)``.
+        ``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))`` (scaled, so
+        table columns in different units do not give a confidently wrong model).
     strategy : str, Strategy, callable or None
         Query strategy: a name from :func:`alwidget.strategies.available_strategies`, a
         :class:`~alwidget.strategies.Strategy`, or a score function ``f(ctx) -> scores``.
-        ``None`` (default) resumes the strategy saved in the store, else ``"entropy"``.
+        ``None`` (default) resumes the strategy saved in the store, else ``"margin"``
+        (margin needed 0.62x random's labels to 90% accuracy on MNIST-5k, where entropy
+        needed more than random; see docs/strategies.md).
     batch_size : int, default=10
         Items per batch. Larger than the pool: clipped to the pool size with an
         :class:`AlwidgetWarning`. Smaller than 1: ``ValueError``.
@@ -238,7 +253,7 @@ class Session:
         if int(unsure_neighbours) < 0:
             raise ValueError(f"unsure_neighbours must be >= 0; got {unsure_neighbours}")
         if estimator is None:
-            estimator = LogisticRegression(max_iter=1000)
+            estimator = default_estimator(sparse=is_sparse(self.X_fit))
         if not (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")):
             raise TypeError(
                 f"{type(estimator).__name__} has neither predict_proba nor decision_function; "
@@ -273,7 +288,7 @@ class Session:
 
         if strategy is None:
             saved = self.store.get_meta("strategy")
-            strategy = saved if saved in available_strategies() else "entropy"
+            strategy = saved if saved in available_strategies() else DEFAULT_STRATEGY
         self._strategy = get_strategy(strategy)
         if self.store.get_meta("strategy") != self._strategy.name:
             self.store.set_meta("strategy", self._strategy.name)  # resumed next time
