@@ -12,6 +12,7 @@ import os
 import re
 import threading
 import time
+import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -296,6 +297,8 @@ class Session:
         self.y = np.full(n, -1, dtype=np.int64)
         self.status = np.zeros(n, dtype=np.int8)
         self.labels_version = 0
+        self._seq: int | None = None  # last store event replayed (incremental replay)
+        self.session_id = uuid.uuid4().hex
         self.model: Any = None
         self.model_version = 0
         self.model_labels_version = -1
@@ -489,6 +492,23 @@ class Session:
             if key is not None and _LIVE.get(key) is not None and _LIVE[key]() is self:
                 del _LIVE[key]
         self._emit("closed")
+
+    def backup(self, path: str | Path) -> Path:
+        """Write a consistent, self-contained copy of the label store to ``path`` (SQLite's
+        online backup API; safe while labeling). Share or archive that file; open it with
+        ``Session(X, classes=..., store=path)`` or :meth:`LabelStore.read_events`.
+
+        Returns
+        -------
+        Path
+            The file written.
+
+        Raises
+        ------
+        StoreError
+            If the copy cannot be written.
+        """
+        return self.store.backup(path)
 
     def __enter__(self) -> Session:
         return self
@@ -718,7 +738,8 @@ class Session:
             self.check_action(batch_id)
             events = self._events_for(labels, source)
             t0 = time.perf_counter()
-            self.store.append(events, self.annotator, pending=dict(labels))
+            self.store.append(events, self.annotator, pending=dict(labels),
+                              session_id=self.session_id)  # fmt: skip
             self.timings["store"] = time.perf_counter() - t0
             self._replay()
         self._refit(retrain, wait)
@@ -762,7 +783,8 @@ class Session:
             pos = self.batch.position(idx)
             in_batch = pos is not None and self.batch.state[pos] == OPEN
             events = self._events_for({idx: UNSURE}, "batch" if in_batch else "map")
-            self.store.append(events, self.annotator, pending={idx: UNSURE})
+            self.store.append(events, self.annotator, pending={idx: UNSURE},
+                              session_id=self.session_id)  # fmt: skip
             self._replay()  # a labeled item turned unsure shows up in models_behind
             if in_batch:
                 self.batch.state[pos] = UNSURE_STATUS
@@ -799,6 +821,7 @@ class Session:
         with self._lock:
             self._check_live()
             pairs = self._import_pairs(labels)
+            rnd, version = self.round, self.model_version  # once, not per row
             events = []
             seen: set[int] = set()
             for raw_idx, raw in pairs:
@@ -812,12 +835,12 @@ class Session:
                 )
                 if not same:
                     events.append(
-                        LabelEvent(idx=idx, label=code, kind=kind, round=self.round,
-                                   model_version=self.model_version, source="import")
+                        LabelEvent(idx=idx, label=code, kind=kind, round=rnd,
+                                   model_version=version, source="import")
                     )  # fmt: skip
             if not events:
                 return 0
-            self.store.append(events, self.annotator, pending=labels)
+            self.store.append(events, self.annotator, pending=labels, session_id=self.session_id)
             self._replay()
             if retrain:
                 self.retrain()
@@ -845,7 +868,7 @@ class Session:
         _check_retrain(retrain)
         with self._lock:
             self._check_live()
-            sid = self.store.undo_last(self.annotator)
+            sid = self.store.undo_last(self.annotator, session_id=self.session_id)
             if sid is None:
                 return None
             undone = self.store.submit_events(sid)
@@ -903,7 +926,7 @@ class Session:
                 [LabelEvent(idx=idx, label=None, kind="skip", round=self.batch.round,
                             strategy=self.batch.strategy, score=self.batch.score_of(idx),
                             rank=self.batch.rank_of(idx), model_version=self.batch.model_version)],
-                self.annotator, pending={idx: "skip"},
+                self.annotator, pending={idx: "skip"}, session_id=self.session_id,
             )  # fmt: skip
             if self.status[idx] == UNLABELED:
                 self.status[idx] = SKIPPED
@@ -1174,7 +1197,23 @@ class Session:
         """Rebuild labels and statuses from the store (under the label policy)."""
         y = np.full(self.n_samples, -1, dtype=np.int64)
         status = np.zeros(self.n_samples, dtype=np.int8)
-        if self.label_policy == "latest":  # fast path, no pandas: runs after every submit
+        if self.label_policy == "latest" and self._seq is not None:
+            # incremental: only the items touched since the last replay (by this session or
+            # another writer on the same store); cost independent of the log's length
+            self._seq, touched = self.store.changed_since(self._seq)
+            if touched.size == 0:
+                return
+            idx, kind, lab = self.store.effective_for(touched)
+            y, status = self.y.copy(), self.status.copy()
+            y[idx] = np.where(kind == 0, lab, -1)
+            status[idx] = np.select([kind == 0, kind == 1, kind == 2],
+                                    [LABELED, UNSURE_STATUS, SKIPPED], UNLABELED)  # fmt: skip
+            if not np.array_equal(y[idx], self.y[idx]):
+                self.labels_version += 1
+            self.y, self.status = y, status
+            return
+        if self.label_policy == "latest":  # the first replay: the whole log, no pandas
+            self._seq = self.store.max_seq()
             idx, kind, lab = self.store.effective_arrays()
             ans = kind < 2
             ia, ka, la = idx[ans][::-1], kind[ans][::-1], lab[ans][::-1]
