@@ -740,8 +740,9 @@ class Session:
             t0 = time.perf_counter()
             self.store.append(events, self.annotator, pending=dict(labels),
                               session_id=self.session_id)  # fmt: skip
-            self.timings["store"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
             self._replay()
+            self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
         self._refit(retrain, wait)
         with self._lock:
             if keep_batch:
