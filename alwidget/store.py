@@ -7,6 +7,10 @@ disk (``synchronous=FULL``) and folded into the named file (a WAL checkpoint), s
 of the ``.sqlite`` file holds every label; :meth:`LabelStore.backup` makes a consistent copy
 at any time.
 
+Next to the file, ``<store>-seq`` (64 bytes, fsynced after each write) records the newest
+committed event; a store that opens with fewer events (a truncated or lost ``-wal`` file, an
+older copy put in its place) raises a :class:`StoreWarning` saying how many events are kept.
+
 The store holds data only (integers, floats and text; no pickles): it is safe to open a store
 someone sent you. A store made for other data is refused without being changed; damaged or
 hand-edited content raises :class:`StoreCorruptError` naming the row; every failed write
