@@ -298,6 +298,8 @@ class Session:
         self.status = np.zeros(n, dtype=np.int8)
         self.labels_version = 0
         self._seq: int | None = None  # last store event replayed (incremental replay)
+        #: (step, total) of the running fit for estimators that report progress, else None
+        self.fit_progress: tuple[int, int] | None = None
         self.session_id = uuid.uuid4().hex
         self.model: Any = None
         self.model_version = 0
@@ -433,7 +435,8 @@ class Session:
             Only these events; default all of ``"submit"``, ``"undo"``, ``"skip"``,
             ``"unsure"``, ``"strategy"``, ``"query"``, ``"import"``, ``"model"`` (a new model
             was installed; may come from the background thread), ``"fit_error"`` (a fit
-            failed, see :attr:`last_error`) and ``"closed"``.
+            failed, see :attr:`last_error`), ``"fit_progress"`` (see :attr:`fit_progress`) and
+            ``"closed"``.
         """
         sel = None if names is None else frozenset([names] if isinstance(names, str) else names)
         self._listeners.append((callback, sel))
@@ -977,7 +980,14 @@ class Session:
             Whatever the estimator's ``fit`` or ``predict_proba`` raises.
         """
         return fit_model(self.estimator, self.X_fit, snapshot, len(self.classes),
-                         threads=self._threads, timings=self.timings)  # fmt: skip
+                         threads=self._threads, timings=self.timings,
+                         progress=self._fit_progress)  # fmt: skip
+
+    def _fit_progress(self, step: int, total: int, *_: Any) -> None:
+        """Progress of a fit that reports it (e.g. epochs of a network): kept in
+        :attr:`fit_progress` and announced as event ``"fit_progress"``."""
+        self.fit_progress = (int(step), int(total))
+        self._emit("fit_progress")
 
     def install_model(self, snapshot: FitSnapshot, model: Any, proba: np.ndarray | None) -> bool:
         """Make a fitted model current, unless a model of newer labels is already in place.
@@ -1001,6 +1011,7 @@ class Session:
             if snapshot.labels_version <= self.model_labels_version:
                 return False
             self.model, self.proba = model, proba
+            self.fit_progress = None
             self.model_version = int(snapshot.indices.size) if model is not None else 0
             self.model_labels_version = snapshot.labels_version
             self._model_y = np.full(self.n_samples, -1, dtype=np.int64)
@@ -1066,6 +1077,7 @@ class Session:
     def _fit_failed(self, exc: BaseException) -> None:
         with self._lock:
             self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
+            self.fit_progress = None
         self._emit("fit_error")
 
     def _live_key(self) -> tuple[str, str] | None:

@@ -307,3 +307,32 @@ def test_backup_is_a_self_contained_copy(data, tmp_path):
         s.submit(truth(s, y, s.query()))
     out = s.backup(tmp_path / "copy.sqlite")
     assert len(LabelStore.read_events(out)) == 30
+
+
+def test_fit_progress_of_estimators_that_report_it(data):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Epochs(ClassifierMixin, BaseEstimator):
+        def __init__(self, epochs=3, progress=None):
+            self.epochs, self.progress = epochs, progress
+
+        def fit(self, X, y):
+            self._lr = LogisticRegression().fit(X, y)
+            self.classes_ = self._lr.classes_
+            for e in range(self.epochs):
+                if self.progress is not None:
+                    self.progress(e + 1, self.epochs, 0.0)
+            return self
+
+        def predict_proba(self, X):
+            return self._lr.predict_proba(X)
+
+    X, y = data
+    own = []
+    user_est = Epochs(progress=lambda *a: own.append(a[0]))
+    s = make(X, estimator=user_est)
+    seen = []
+    s.observe(lambda e: seen.append(s.fit_progress), names="fit_progress")
+    s.submit(truth(s, y, s.query()))
+    assert seen == [(1, 3), (2, 3), (3, 3)] and own == [1, 2, 3]
+    assert user_est.progress is not None and user_est.get_params()["epochs"] == 3
