@@ -1242,11 +1242,11 @@ class Session:
             return
         cur = self.store.current(self.label_policy)
         if not cur.empty:
-            for kind, code in (("label", LABELED), ("unsure", UNSURE_STATUS), ("skip", SKIPPED)):
-                rows = cur[cur["kind"] == kind]
+            for name, code in (("label", LABELED), ("unsure", UNSURE_STATUS), ("skip", SKIPPED)):
+                rows = cur[cur["kind"] == name]
                 idx = rows["idx"].astype("int64").to_numpy()
                 status[idx] = code
-                if kind == "label":
+                if name == "label":
                     y[idx] = rows["label"].astype("int64").to_numpy()
         if not np.array_equal(y, self.y):
             self.labels_version += 1

@@ -1306,7 +1306,7 @@ class LabelStore:
                 for a, k, lab in zip(g["annotator"], g["kind"], g["label"], strict=True)
             }
             if len(set(votes.values())) > 1:
-                rows.append((int(idx), len(votes), votes))
+                rows.append((int(idx), len(votes), votes))  # type: ignore[arg-type]
         return pd.DataFrame(rows, columns=cols)
 
     def n_submits(self) -> int:
