@@ -15,6 +15,16 @@ MAP_JS = """() => { const gd = document.querySelector('.alw-root .js-plotly-plot
   return gd && gd._fullData ? gd._fullData.map(t => [t.name, t.x ? t.x.length : 0]) : null; }"""
 
 
+RUN = """async (code) => {
+  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel; let out = '';
+  const f = k.requestExecute({ code });
+  f.onIOPub = (m) => { const c = m.content;
+    if (m.header.msg_type === 'stream') out += c.text;
+    if (m.header.msg_type === 'error') out += c.ename + ': ' + c.evalue; };
+  await f.done; return out;
+}"""
+
+
 def n_points(page, js, name):
     data = dict(page.evaluate(js) or [])
     return data.get(name, -1)
@@ -86,6 +96,31 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     plot.scroll_into_view_if_needed()
     plot.screenshot(path=str(SHOTS / "teaching_map_other_strategies.png"))
 
+    # click one of those points: its item's card opens (a click on this overlay raised
+    # IndexError in the kernel before the map owned its overlays)
+    xy, idx = page.evaluate(
+        """() => { const gd = document.querySelector('.alw-root .js-plotly-plot');
+        const d = gd._fullData.find(t => t.name === "random's pick");
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return [[box.left + xa.l2p(d.x[0]), box.top + ya.l2p(d.y[0])], d.customdata[0]]; }"""
+    )
+    page.evaluate(RUN, "_clicks = []; lab.widget.map.on_point(_clicks.append)")
+    page.evaluate("""() => { const gd = document.querySelector('.alw-root .js-plotly-plot');
+      window.__ev = [String(gd.__alwHooked)]; for (const k of ['plotly_click', 'plotly_selected', 'plotly_deselect'])
+        gd.on(k, (e) => window.__ev.push(k + ':' + ((e && e.points) ? e.points.map(p => p.curveNumber + '/' + p.pointNumber).join(',') : -1))); }""")
+    page.mouse.move(*xy, steps=3)
+    page.wait_for_timeout(300)  # plotly clicks the point it last hovered
+    page.mouse.click(*xy)
+    card = page.locator(".alw-map-card")
+    try:
+        card.wait_for(timeout=10_000)
+    except Exception:
+        print(page.evaluate(RUN, "print(_clicks, lab.widget.point_box.children)"))
+        print(page.evaluate("() => window.__ev"), xy, idx)
+        raise
+    assert f"#{idx} from the map" in card.inner_text()
+
     # replay: move the slider one step with the keyboard
     handle = panel.locator(".alw-replay .noUi-handle").first
     handle.focus()
@@ -98,6 +133,27 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     assert n_points(page, MAP_JS, "picked (replay)") == 5
     plot.scroll_into_view_if_needed()
     plot.screenshot(path=str(SHOTS / "teaching_map_replay.png"))
+
+    # reload the page: the map comes back from the kernel as it is now (overlays, replay)
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1500)
+    page.reload()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
+        " return gd && gd._fullData && gd.layout.title.text.startsWith('Replay of round 1'); }",
+        timeout=120_000,
+    )
+    assert n_points(page, MAP_JS, "picked (replay)") == 5
+    assert n_points(page, MAP_JS, "random's pick") == 5
+    assert sum(v for k, v in page.evaluate(MAP_JS) if k.startswith("labeled")) == 30
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-teach .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData[0].x && gd._fullData[0].x.length === 6; }",
+        timeout=60_000,
+    )
+    plot = page.locator(".alw-root .js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    plot.screenshot(path=str(SHOTS / "teaching_map_after_reload.png"))
 
     # the static side-by-side comparison rendered below
     side = page.locator(".js-plotly-plot", has_text="What each strategy picked").first
