@@ -15,16 +15,6 @@ MAP_JS = """() => { const gd = document.querySelector('.alw-root .js-plotly-plot
   return gd && gd._fullData ? gd._fullData.map(t => [t.name, t.x ? t.x.length : 0]) : null; }"""
 
 
-RUN = """async (code) => {
-  const k = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel; let out = '';
-  const f = k.requestExecute({ code });
-  f.onIOPub = (m) => { const c = m.content;
-    if (m.header.msg_type === 'stream') out += c.text;
-    if (m.header.msg_type === 'error') out += c.ename + ': ' + c.evalue; };
-  await f.done; return out;
-}"""
-
-
 def n_points(page, js, name):
     data = dict(page.evaluate(js) or [])
     return data.get(name, -1)
@@ -105,20 +95,11 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
         const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
         return [[box.left + xa.l2p(d.x[0]), box.top + ya.l2p(d.y[0])], d.customdata[0]]; }"""
     )
-    page.evaluate(RUN, "_clicks = []; lab.widget.map.on_point(_clicks.append)")
-    page.evaluate("""() => { const gd = document.querySelector('.alw-root .js-plotly-plot');
-      window.__ev = [String(gd.__alwHooked)]; for (const k of ['plotly_click', 'plotly_selected', 'plotly_deselect'])
-        gd.on(k, (e) => window.__ev.push(k + ':' + ((e && e.points) ? e.points.map(p => p.curveNumber + '/' + p.pointNumber).join(',') : -1))); }""")
     page.mouse.move(*xy, steps=3)
     page.wait_for_timeout(300)  # plotly clicks the point it last hovered
     page.mouse.click(*xy)
     card = page.locator(".alw-map-card")
-    try:
-        card.wait_for(timeout=10_000)
-    except Exception:
-        print(page.evaluate(RUN, "print(_clicks, lab.widget.point_box.children)"))
-        print(page.evaluate("() => window.__ev"), xy, idx)
-        raise
+    card.wait_for(timeout=30_000)
     assert f"#{idx} from the map" in card.inner_text()
 
     # replay: move the slider one step with the keyboard
@@ -134,6 +115,12 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     plot.scroll_into_view_if_needed()
     plot.screenshot(path=str(SHOTS / "teaching_map_replay.png"))
 
+    # the static side-by-side comparison rendered below
+    side = page.locator(".js-plotly-plot", has_text="What each strategy picked").first
+    side.scroll_into_view_if_needed()
+    side.wait_for(timeout=60_000)
+    side.screenshot(path=str(SHOTS / "teaching_side_by_side.png"))
+    page.screenshot(path=str(SHOTS / "teaching_lab.png"), full_page=True)
     # reload the page: the map comes back from the kernel as it is now (overlays, replay)
     page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_timeout(1500)
@@ -155,10 +142,4 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     plot.scroll_into_view_if_needed()
     plot.screenshot(path=str(SHOTS / "teaching_map_after_reload.png"))
 
-    # the static side-by-side comparison rendered below
-    side = page.locator(".js-plotly-plot", has_text="What each strategy picked").first
-    side.scroll_into_view_if_needed()
-    side.wait_for(timeout=60_000)
-    side.screenshot(path=str(SHOTS / "teaching_side_by_side.png"))
-    page.screenshot(path=str(SHOTS / "teaching_lab.png"), full_page=True)
     print(f"\nteaching lab in JupyterLab: ok in {time.monotonic() - t0:.1f}s")
