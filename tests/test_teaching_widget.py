@@ -62,6 +62,7 @@ def test_replay_slider_shows_past_picks_and_uncertainty(lab):
     fig = p.widget.map.fig
     for _ in range(3):
         p.oracle_step()
+    lab.widget.wait_for_model(60)
     assert p.replay.max == 3 and p.replay.value == 0
     live = np.array(fig.data[0].marker.color)
     p.replay.value = 2
@@ -102,6 +103,7 @@ def test_map_colour_by_dispersion(lab):
     p = lab.panel
     for _ in range(3):
         p.oracle_step()
+    lab.widget.wait_for_model(60)  # a model landing later would redraw the map meanwhile
     p.colour_select.value = "dispersion"
     fig = p.widget.map.fig
     assert np.allclose(fig.data[0].marker.color, p.history.dispersion.dispersion)
@@ -156,6 +158,7 @@ def test_compare_strategies_figure(toy):
 def test_click_and_lasso_on_would_pick_points_give_their_pool_items(lab):
     p, m = lab.panel, lab.widget.map
     p.oracle_step()
+    lab.widget.wait_for_model(60)
     p.compare_toggle.value = True
     picks = p.compare_picks()
     clicked, selected = [], []
@@ -180,6 +183,7 @@ def test_map_colours_stay_on_their_items_above_the_display_cap(toy):
     assert len(m.shown) == 100 < lab.session.n_samples
     for _ in range(3):
         p.oracle_step()
+    lab.widget.wait_for_model(60)
     tr = m.fig.data[0]
     shown = np.asarray(tr.customdata)
     p.colour_select.value = "dispersion"
@@ -196,6 +200,7 @@ def test_a_reloaded_page_gets_the_panel_overlays_and_curve(lab):
     p, m = lab.panel, lab.widget.map
     for _ in range(2):
         p.oracle_step()
+    lab.widget.wait_for_model(60)
     p.compare_toggle.value = True
     p.replay.value = 2
     state = late_frontend_state(m.fig)
