@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -107,6 +108,10 @@ def _wait_until_up(proc: subprocess.Popen, port: int, token: str, timeout: float
     return False
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def demo(port: int = 8888, no_browser: bool = False, extra: list[str] | None = None) -> int:
     """Start JupyterLab on the quickstart notebook and open (and print) its address."""
     nb = _find_notebook()
@@ -121,6 +126,8 @@ def demo(port: int = 8888, no_browser: bool = False, extra: list[str] | None = N
     cmd = lab_command(nb.parent, port, token, allow_root=root) + list(extra or [])
     print(f"Starting JupyterLab on {nb} ...", flush=True)
     proc = subprocess.Popen(cmd, cwd=nb.parent)
+    if hasattr(signal, "SIGTERM"):  # a plain `kill` of this command stops JupyterLab too
+        signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         if not _wait_until_up(proc, port, token, timeout=180):
             if proc.poll() is None:
