@@ -295,7 +295,7 @@ def test_provenance_of_every_label(data, tmp_path):
     assert (pd.Timestamp.now(tz="UTC") - lab["timestamp"]).max() < pd.Timedelta(minutes=5)
     row = lab.loc[int(b[1])]
     assert (row["round"], row["strategy"], row["rank"], row["model_version"], row["source"]) == (
-        1, "entropy", 2, 5, "batch")  # fmt: skip
+        1, "margin", 2, 5, "batch")  # fmt: skip
     assert row["score"] == pytest.approx(scores[1])
     m = lab.loc[other]
     assert m["source"] == "map" and pd.isna(m["rank"]) and m["model_version"] == 6
@@ -390,7 +390,8 @@ def test_import_a_dataframe_column_as_seed_set(data, tmp_path):
     assert lab["label"].tolist() == [CLASSES[v] for v in y[:10]]
     assert not set(s.query()) & set(range(10))
     # running the same notebook cell again records nothing new
-    assert make(X, path).import_labels(df["label"]) == 0
+    s = make(X, path)  # the cell run again: the new session replaces the old one
+    assert s.import_labels(df["label"]) == 0
     # a dict, and bad input: nothing recorded
     with pytest.raises(ValueError, match="unknown class"):
         s.import_labels({20: "a", 21: "zebra"})
