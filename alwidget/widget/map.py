@@ -121,20 +121,21 @@ class SyncedFigureWidget(go.FigureWidget):  # type: ignore[misc]
 
     def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict:
         state = super().get_state(key=key, drop_defaults=drop_defaults)
-        wanted = (
-            {"_widget_data", "_widget_layout"}
-            if key is None
-            else {key} if isinstance(key, str) else set(key)
-        )
-        try:
-            data = [tr.to_plotly_json() for tr in self.data]
-            layout = self.layout.to_plotly_json()
-        except AttributeError:  # called by ipywidgets before the figure is built
-            return state
-        for name, value in (("_widget_data", data), ("_widget_layout", layout)):
-            if name in wanted:
-                to_json = self.trait_metadata(name, "to_json") or self._trait_to_json
-                state[name] = to_json(value, self)
+        keys = None if key is None else {key} if isinstance(key, str) else set(key)
+        # only a full state request (a new front end) or an explicit one copies the figure;
+        # the restyle / relayout messages of every update stay as small as plotly makes them
+        for name, current in (
+            ("_widget_data", lambda: [tr.to_plotly_json() for tr in self.data]),
+            ("_widget_layout", lambda: self.layout.to_plotly_json()),
+        ):
+            if keys is not None and name not in keys:
+                continue
+            try:
+                value = current()
+            except AttributeError:  # called by ipywidgets before the figure is built
+                continue
+            to_json = self.trait_metadata(name, "to_json") or self._trait_to_json
+            state[name] = to_json(value, self)
         return state
 
 
