@@ -27,8 +27,8 @@ ipywidgets keeps only the newest value of a trait while an earlier update of the
 still waiting for the kernel. So a lasso followed by the pointer moving on over points (what a
 user's hand does) can be overwritten by the hovers before it reaches Python. Measured in
 JupyterLab 4.6 + Chromium (``tests/browser/test_map_events_lab.py``, plotly 7.1, ipywidgets
-8.1, ipykernel 7.4): plotly's callbacks missed the lasso in 2 of 5 runs with an idle kernel
-and one of 4 clicks in 1 of 3 runs during a busy cell; the custom-message channel delivered
+8.1, ipykernel 7.4): plotly's callbacks missed the lasso in 3 of 6 runs with an idle kernel
+and one of 4 clicks in 1 of 4 runs during a busy cell; the custom-message channel delivered
 every click and lasso, in order, in all runs (after the busy cell ended). Custom messages are
 queued one by one and never merged.
 """
