@@ -33,6 +33,8 @@ from .store import (
     StoreLockedError,
     StoreMismatchError,
     StoreReadOnlyError,
+    StoreWarning,
+    StoreWriteError,
 )
 
 __version__ = "0.1.0"
@@ -61,6 +63,8 @@ __all__ = [
     "StoreCorruptError",
     "StoreLockedError",
     "StoreReadOnlyError",
+    "StoreWriteError",
+    "StoreWarning",
     "AlwidgetWarning",
 ]
 

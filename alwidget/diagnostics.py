@@ -434,9 +434,11 @@ class RoundHistory:
         if self.y_true is not None and self.y_true.shape != (n,):
             raise ValueError(f"y_true must have shape ({n},); got {self.y_true.shape}")
         self.eval_set = eval_set
-        if stopping == "default":
+        if isinstance(stopping, str):
+            if stopping != "default":
+                raise ValueError(f"stopping must be a StoppingMonitor, 'default' or None; got {stopping!r}")
             stopping = StoppingMonitor.default(n)
-        self.stopping = stopping
+        self.stopping: StoppingMonitor | None = stopping
         self.geometry = PoolGeometry(session.X) if diagnostics else None
         self.keep_snapshots = keep_snapshots
         self.forgetting = ForgettingTracker(self.y_true) if self.y_true is not None else None

@@ -138,6 +138,7 @@ def simulate(
                 Xp, yp = _rows(X, tr), codes[tr]
                 es = EvalSet(_rows(X, ev), codes[ev], k)
             else:
+                assert codes_eval is not None  # y_eval is given with X_eval
                 Xp, yp, es = X, codes, EvalSet(X_eval, codes_eval, k)
             for strat, name in zip(strats, names, strict=True):
                 bar.set_postfix_str(f"{name} #{rep}")

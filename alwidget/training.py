@@ -152,6 +152,7 @@ def fit_model(
     *,
     threads: ThreadChooser | None = None,
     timings: dict[str, float] | None = None,
+    progress: Any = None,
 ) -> tuple[Any, np.ndarray | None]:
     """Fit a clone of ``estimator`` on a snapshot and predict the whole pool (pure).
 
@@ -167,6 +168,11 @@ def fit_model(
         Chooses the BLAS threads of the fit; default all.
     timings : dict, optional
         Receives ``"fit"`` and ``"predict"`` in seconds.
+    progress : callable, optional
+        ``progress(step, total, loss)`` during the fit, for estimators with a ``progress``
+        parameter (e.g. :class:`alwidget.models.MCDropoutClassifier`, per epoch); the
+        estimator's own ``progress`` callback, if any, is still called. The user's estimator
+        is not changed (only its clone).
 
     Returns
     -------
@@ -182,6 +188,15 @@ def fit_model(
     if np.unique(snapshot.codes).size < 2:
         return None, None
     model = clone(estimator)
+    if progress is not None and "progress" in model.get_params(deep=False):
+        own = model.get_params(deep=False)["progress"]
+
+        def both(*args: Any) -> None:
+            if own is not None:
+                own(*args)
+            progress(*args)
+
+        model.set_params(progress=both)
     t0 = time.perf_counter()
     n = int(snapshot.indices.size)
     k = threads.choose(n) if threads is not None else None

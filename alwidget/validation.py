@@ -289,5 +289,5 @@ def is_missing(v: Any) -> bool:
 def rows(X: Any, idx: Sequence[int] | np.ndarray) -> Any:
     """Rows ``idx`` of an array or DataFrame / Series (positional)."""
     if isinstance(X, (pd.DataFrame, pd.Series)):
-        return X.iloc[idx]
+        return X.iloc[np.asarray(idx, dtype=np.int64)]
     return X[np.asarray(idx)] if is_sparse(X) else np.asarray(X)[idx]

@@ -111,6 +111,45 @@ def time_superintendent(n: int, submits: int) -> list[float] | None:
         return times
 
 
+def time_log_growth(events: int, submits: int) -> dict[str, float]:
+    """Median ms per submit of storing + replaying 10 answers into a log that already holds
+    ``events`` events (fit, predict and select aside: they do not depend on the log)."""
+    from alwidget import Session
+
+    n = max(2 * events, 2_000)
+    X, y = make_pool(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Session(X, classes=[f"c{i}" for i in range(5)], batch_size=10, random_state=0,
+                    store=os.path.join(tmp, "log.sqlite"))  # fmt: skip
+        s.import_labels({i: int(y[i]) for i in range(events)}, retrain=False)
+        free = np.arange(events, n)
+        store, replay = [], []
+        for r in range(submits):
+            chunk = free[r * 10 : (r + 1) * 10]
+            s.submit({int(i): int(y[i]) for i in chunk}, source="map", retrain=False)
+            store.append(s.timings["store"])
+            replay.append(s.timings["replay"])
+        s.close()
+    return {"store": 1000 * float(np.median(store)), "replay": 1000 * float(np.median(replay))}
+
+
+def time_fit_by_labels(labels: int, repeats: int) -> tuple[float, int]:
+    """Median ms of a refit on ``labels`` labels and the BLAS threads the session chose."""
+    from alwidget import Session
+
+    X, y = make_pool(max(labels + 1_000, 2_000))
+    s = Session(X, classes=[f"c{i}" for i in range(5)], random_state=0, store=":memory:")
+    s.import_labels({i: int(y[i]) for i in range(labels)}, retrain=False)
+    times = []
+    for _ in range(repeats):
+        s.labels_version += 1  # force a refit on the same labels
+        s.retrain()
+        times.append(s.timings["fit"])
+    threads = s._threads.choose(labels)
+    s.close()
+    return 1000 * float(np.median(times[-max(1, repeats // 2):])), threads
+
+
 def fmt(v: list[float]) -> str:
     a = np.asarray(v) * 1000
     return f"{np.median(a):8.1f} {np.percentile(a, 95):8.1f}"
@@ -139,6 +178,16 @@ def main(argv: list[str] | None = None) -> int:
             ours = np.median(time_alwidget(n, submits, "entropy")["total"])
             print(f"{n:>8} superintendent retrain+rerank median {np.median(sup) * 1000:.1f} ms;"
                   f" ratio superintendent / alwidget = {np.median(sup) / ours:.1f}x")  # fmt: skip
+    print("\nlog growth: ms per submit of 10 answers (store+fsync+checkpoint, replay)")
+    print(f"{'events':>8} {'store':>8} {'replay':>8}")
+    for ev in ([1_000, 10_000] if args.quick else [1_000, 10_000, 50_000]):
+        g = time_log_growth(ev, 5 if args.quick else 20)
+        print(f"{ev:>8} {g['store']:8.1f} {g['replay']:8.1f}", flush=True)
+    print("\nrefit time by labels (scaled logistic regression, 50 features, 5 classes)")
+    print(f"{'labels':>8} {'fit_ms':>8} {'threads':>8}")
+    for lab in ([1_000, 5_000] if args.quick else [1_000, 4_999, 5_000, 10_000, 50_000]):
+        ms, k = time_fit_by_labels(lab, 4 if args.quick else 8)
+        print(f"{lab:>8} {ms:8.1f} {k:>8}", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak:.0f} MB")
     return 0

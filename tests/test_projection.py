@@ -52,3 +52,21 @@ def test_umap_swaps_in_from_a_background_process_and_is_cached(digits, tmp_path,
     q.start(on_ready=again.append)
     assert q.method_ == "umap" and time.perf_counter() - t0 < 1
     np.testing.assert_array_equal(again[0], got[0])
+
+
+def test_large_pools_use_randomized_pca_that_matches_the_exact_map(digits):
+    from sklearn.decomposition import PCA
+
+    from alwidget.projection import EXACT_PCA_MAX_ROWS
+
+    X = digits.data
+    assert X.shape[0] > EXACT_PCA_MAX_ROWS
+    xy = pca_2d(X, random_state=3)
+    exact = PCA(n_components=2, svd_solver="full").fit_transform(X)
+    for k in range(2):  # the same axes up to sign
+        assert abs(np.corrcoef(xy[:, k], exact[:, k])[0, 1]) > 0.999
+    np.testing.assert_array_equal(xy, pca_2d(X, random_state=3))  # seeded
+    small = X[:EXACT_PCA_MAX_ROWS]
+    np.testing.assert_allclose(
+        np.abs(pca_2d(small)), np.abs(PCA(2, svd_solver="full").fit_transform(small)), atol=1e-3
+    )

@@ -247,3 +247,92 @@ def test_random_interleavings_never_store_a_label_for_another_item(data):
     assert stored == expected
     assert refused > 10 and accepted > 50, (refused, accepted)
     s.close()
+
+
+def test_undo_takes_back_this_sessions_own_last_submit(data, tmp_path):
+    from alwidget import LabelStore
+
+    X, y = data
+    path = tmp_path / "shared.sqlite"
+    # two sessions on one store with the same (default) annotator, e.g. two processes
+    a = make(X, store=LabelStore(path))
+    b = make(X, store=LabelStore(path))
+    ia = a.query()[:2]
+    a.submit(truth(a, y, ia))
+    free = [i for i in range(200) if a.y[i] < 0 and i not in ia][:3]
+    b.submit(truth(b, y, free), source="map")
+    back = a.undo()
+    assert sorted(back.tolist()) == sorted(ia.tolist()), "a's own submit, not b's"
+    fresh = make(X, store=LabelStore(path))
+    assert sorted(fresh.labels["index"].tolist()) == sorted(free)
+
+
+def test_incremental_replay_equals_a_full_replay_with_another_writer(data, tmp_path):
+    from alwidget import LabelStore
+
+    X, y = data
+    path = tmp_path / "l.sqlite"
+    a = make(X, store=LabelStore(path))
+    b = make(X, store=LabelStore(path), annotator="bob")
+    rng = np.random.default_rng(1)
+    for step in range(40):
+        s = a if rng.random() < 0.6 else b
+        op = rng.choice(["submit", "map", "skip", "unsure", "undo"])
+        try:
+            if op == "submit":
+                s.submit(truth(s, y, s.query()[:3]))
+            elif op == "map":
+                i = int(rng.integers(200))
+                s.submit({i: "abc"[int(rng.integers(3))]}, source="map", retrain=False)
+            elif op == "skip":
+                s.skip(int(s.query()[0]))
+            elif op == "unsure":
+                s.mark_unsure(int(rng.integers(200)))
+            else:
+                s.undo(retrain=False)
+        except ValueError:
+            pass
+        a._replay()  # picks up b's writes incrementally
+        full = make(X, store=LabelStore(path))
+        np.testing.assert_array_equal(a.y, full.y, err_msg=f"step {step} {op}")
+        np.testing.assert_array_equal(a.status, full.status, err_msg=f"step {step} {op}")
+
+
+def test_backup_is_a_self_contained_copy(data, tmp_path):
+    from alwidget import LabelStore
+
+    X, y = data
+    s = make(X, store=tmp_path / "l.sqlite")
+    for _ in range(3):
+        s.submit(truth(s, y, s.query()))
+    out = s.backup(tmp_path / "copy.sqlite")
+    assert len(LabelStore.read_events(out)) == 30
+
+
+def test_fit_progress_of_estimators_that_report_it(data):
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    class Epochs(ClassifierMixin, BaseEstimator):
+        def __init__(self, epochs=3, progress=None):
+            self.epochs, self.progress = epochs, progress
+
+        def fit(self, X, y):
+            self._lr = LogisticRegression().fit(X, y)
+            self.classes_ = self._lr.classes_
+            for e in range(self.epochs):
+                if self.progress is not None:
+                    self.progress(e + 1, self.epochs, 0.0)
+            return self
+
+        def predict_proba(self, X):
+            return self._lr.predict_proba(X)
+
+    X, y = data
+    own = []
+    user_est = Epochs(progress=lambda *a: own.append(a[0]))
+    s = make(X, estimator=user_est)
+    seen = []
+    s.observe(lambda e: seen.append(s.fit_progress), names="fit_progress")
+    s.submit(truth(s, y, s.query()))
+    assert seen == [(1, 3), (2, 3), (3, 3)] and own == [1, 2, 3]
+    assert user_est.progress is not None and user_est.get_params()["epochs"] == 3

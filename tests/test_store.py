@@ -274,7 +274,7 @@ def test_schema_1_store_is_upgraded_in_place(data, tmp_path):
     con.close()
     s = make(X, path)
     assert s.n_labeled == 6 and s.labels["annotator"].eq("old").all()
-    assert s.store.get_meta("schema_version") == "2"
+    assert s.store.get_meta("schema_version") == str(alwidget.store.SCHEMA_VERSION)
     s.submit({int(s.query()[0]): "a"})
     assert s.n_labeled == 7
 
@@ -295,7 +295,7 @@ def test_provenance_of_every_label(data, tmp_path):
     assert (pd.Timestamp.now(tz="UTC") - lab["timestamp"]).max() < pd.Timedelta(minutes=5)
     row = lab.loc[int(b[1])]
     assert (row["round"], row["strategy"], row["rank"], row["model_version"], row["source"]) == (
-        1, "entropy", 2, 5, "batch")  # fmt: skip
+        1, "margin", 2, 5, "batch")  # fmt: skip
     assert row["score"] == pytest.approx(scores[1])
     m = lab.loc[other]
     assert m["source"] == "map" and pd.isna(m["rank"]) and m["model_version"] == 6
@@ -428,3 +428,21 @@ def test_widget_keeps_the_chosen_labels_while_the_store_is_locked(data, tmp_path
     w.submit_button.click()  # the same choices, still on the cards
     assert w.session.n_labeled == 5 and w.error.value == ""
     assert w.session.labels["code"].tolist() == [int(y[i]) for i in batch]
+
+
+def test_widget_shows_disk_full_and_keeps_the_chosen_labels(data, tmp_path):
+    X, y = data
+    path = tmp_path / "l.sqlite"
+    w = alwidget.LabelingWidget(make(X, path, batch_size=len(X)), [str(i) for i in range(len(X))])
+    batch = w.batch
+    for i in batch:
+        w.choose(int(i), int(y[i]))
+    con = w.session.store._con  # the store's file cannot grow, as on a full disk
+    con.execute(f"PRAGMA max_page_count = {con.execute('PRAGMA page_count').fetchone()[0]}")
+    w.submit_button.click()
+    assert "disk is full" in w.error.value
+    assert w.session.n_labeled == 0 and list(w.batch) == list(batch)
+    assert not w.submit_button.disabled
+    con.execute("PRAGMA max_page_count = 1000000")  # space freed
+    w.submit_button.click()  # the same choices, still on the cards
+    assert w.session.n_labeled == len(X) and w.error.value == ""

@@ -68,6 +68,7 @@ def test_replay_slider_shows_past_picks_and_uncertainty(lab):
     fig = p.widget.map.fig
     for _ in range(3):
         p.oracle_step()
+    lab.widget.wait_for_model(60)
     assert p.replay.max == 3 and p.replay.value == 0
     live = np.array(fig.data[0].marker.color)
     p.replay.value = 2
@@ -108,6 +109,7 @@ def test_map_colour_by_dispersion(lab):
     p = lab.panel
     for _ in range(3):
         p.oracle_step()
+    lab.widget.wait_for_model(60)  # a model landing later would redraw the map meanwhile
     p.colour_select.value = "dispersion"
     fig = p.widget.map.fig
     assert np.allclose(fig.data[0].marker.color, p.history.dispersion.dispersion)
@@ -156,3 +158,75 @@ def test_compare_strategies_figure(toy):
     assert fig.layout.xaxis.title.text == "x1" and fig.layout.yaxis.title.text == "x2"
     with pytest.raises(ValueError):
         compare_strategies_figure(np.zeros((5, 3)), np.zeros(5))
+
+
+# -- the panel draws through the map's overlay API -------------------------------------------
+def test_click_and_lasso_on_would_pick_points_give_their_pool_items(lab):
+    p, m = lab.panel, lab.widget.map
+    p.oracle_step()
+    lab.widget.wait_for_model(60)
+    p.compare_toggle.value = True
+    picks = p.compare_picks()
+    clicked, selected = [], []
+    m.on_point(clicked.append)
+    m.on_select(selected.append)
+    first = p.compare_overlays[0]
+    m.handle_event("click", [first.trace], [2])  # raised IndexError before
+    assert clicked == [int(picks[p.compare_names[0]][2])]
+    # a lasso touching the pool, a "would pick" trace and the decision regions
+    m.handle_event("selected", [0, first.trace, p.boundary_trace], [4, 0, 1])
+    want = {int(m.shown[4]), int(picks[p.compare_names[0]][0])}
+    assert selected[-1].tolist() == sorted(want)
+    p.replay.value = 1
+    m.handle_event("click", [p.replay_trace], [0])
+    assert clicked[-1] == int(p.history.rounds[0].picked[0])
+
+
+def test_map_colours_stay_on_their_items_above_the_display_cap(toy):
+    X, y = toy
+    lab = teach(X, y, classes=["a", "b", "c"], batch_size=5, random_state=0, max_points=100)
+    p, m = lab.panel, lab.widget.map
+    assert len(m.shown) == 100 < lab.session.n_samples
+    for _ in range(3):
+        p.oracle_step()
+    lab.widget.wait_for_model(60)
+    tr = m.fig.data[0]
+    shown = np.asarray(tr.customdata)
+    p.colour_select.value = "dispersion"
+    np.testing.assert_allclose(tr.marker.color, p.history.dispersion.dispersion[shown], rtol=1e-6)
+    p.colour_select.value = "uncertainty"
+    np.testing.assert_allclose(tr.marker.color, lab.session.uncertainty[shown], rtol=1e-6)
+    p.replay.value = 2
+    np.testing.assert_allclose(tr.marker.color, p.history.rounds[1].uncertainty[shown], rtol=1e-6)
+
+
+def test_a_reloaded_page_gets_the_panel_overlays_and_curve(lab):
+    from test_map import late_frontend_state
+
+    p, m = lab.panel, lab.widget.map
+    for _ in range(2):
+        p.oracle_step()
+    lab.widget.wait_for_model(60)
+    p.compare_toggle.value = True
+    p.replay.value = 2
+    state = late_frontend_state(m.fig)
+    data = {tr["name"]: tr for tr in state["_widget_data"]}
+    picks = p.compare_picks()
+    for name in p.compare_names:
+        assert data[f"{name}'s pick"]["customdata"].tolist() == picks[name].tolist()
+    assert sorted(data["picked (replay)"]["customdata"].tolist()) == sorted(
+        p.history.rounds[1].picked.tolist()
+    )
+    assert len(data["decision regions"]["z"]) == 80  # the model trained after round 1
+    assert state["_widget_layout"]["title"]["text"].startswith("Replay of round 2")
+    curve = late_frontend_state(p.curve)["_widget_data"]
+    assert curve[0]["x"].tolist() == [5.0, 10.0]
+
+
+def test_the_panel_never_touches_the_figure_directly():
+    import inspect
+
+    import alwidget.widget.teaching as t
+
+    src = inspect.getsource(t)
+    assert "map.fig" not in src and ".add_trace(" not in src

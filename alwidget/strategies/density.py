@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 
 from . import uncertainty as _u
-from ._utils import check_features, f32, knn_sq_dist, require_proba, row_sq_norms
+from ._utils import check_features, require_proba, row_sq_norms
 from .base import QueryContext, ScoreStrategy
 
 __all__ = ["pool_similarity", "information_density", "outlier_scores", "InformationDensity"]
@@ -137,14 +137,32 @@ def outlier_scores(
     n_neighbors: int = 10,
     n_reference: int | None = 5000,
     rng: np.random.Generator | int | None = None,
+    X_index: np.ndarray | None = None,
 ) -> np.ndarray:
     """How much each row of ``X`` looks like an outlier of the pool ``X_ref``.
 
     * ``"knn"``: mean Euclidean distance to the ``n_neighbors`` nearest rows of a random
-      reference sample of at most ``n_reference`` pool rows (an exact row match, such as the
-      item itself, is skipped). ``O(n * n_reference * d)`` time, blockwise memory.
+      reference sample of at most ``n_reference`` pool rows, exact (scikit-learn's
+      ``NearestNeighbors``). The item itself is excluded **by index** (``X_index``, or all
+      of ``X`` when ``X_ref`` is None), never by a distance threshold, so a duplicate item
+      still counts as a neighbour at distance 0. ``O(n * n_reference * d)`` time.
     * ``"isolation_forest"``: ``-IsolationForest.score_samples`` (Liu et al., 2008), fitted on
       the reference sample.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Items to score.
+    X_ref : ndarray of shape (n_pool, n_features), optional
+        The pool; default ``X``.
+    method : {"knn", "isolation_forest"}
+    n_neighbors : int, default=10
+    n_reference : int or None, default=5000
+        Reference sample size (None: the whole pool).
+    rng : Generator, int or None
+        Seed of the reference sample.
+    X_index : ndarray of shape (n_samples,), int, optional
+        Row of each item of ``X`` in ``X_ref`` (-1: not in it), to leave itself out.
 
     Returns
     -------
@@ -154,18 +172,34 @@ def outlier_scores(
     Raises
     ------
     ValueError
-        On an unknown method.
+        On an unknown method, or ``X_index`` of the wrong length.
     """
+    from sklearn.neighbors import NearestNeighbors
+
     rng = np.random.default_rng(rng)
     X = check_features(X)
-    R = _reference(X if X_ref is None else check_features(X_ref, name="X_ref"), n_reference, rng)
+    if X_ref is None:
+        X_ref, X_index = X, np.arange(X.shape[0])
+    else:
+        X_ref = check_features(X_ref, name="X_ref")
+    ref_idx = np.arange(X_ref.shape[0])
+    if n_reference is not None and X_ref.shape[0] > n_reference:
+        ref_idx = np.sort(rng.choice(X_ref.shape[0], n_reference, replace=False))
+    R = X_ref[ref_idx]
     if method == "knn":
-        k = min(n_neighbors + 1, R.shape[0])
-        d, _ = knn_sq_dist(f32(X), f32(R), k)
-        d = np.sqrt(d.astype(np.float64))
-        self_hit = d[:, 0] <= 1e-6
-        out = np.where(self_hit, d[:, 1:].mean(axis=1) if k > 1 else 0.0, d[:, :-1].mean(axis=1))
-        return out if k > 1 else d[:, 0]
+        if X_index is None:
+            X_index = np.full(X.shape[0], -1)
+        X_index = np.asarray(X_index, dtype=np.int64)
+        if X_index.shape != (X.shape[0],):
+            raise ValueError(f"X_index must have shape ({X.shape[0]},); got {X_index.shape}")
+        k = min(int(n_neighbors), R.shape[0] - 1) if R.shape[0] > 1 else 1
+        nn = NearestNeighbors(n_neighbors=min(k + 1, R.shape[0])).fit(R)
+        d, nb = nn.kneighbors(X)
+        keep = ref_idx[nb] != X_index[:, None]  # the item itself, by index
+        no_self = keep.all(axis=1)
+        if d.shape[1] > k:
+            keep[no_self, -1] = False  # k neighbours for everyone
+        return (d * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1)
     if method == "isolation_forest":
         iso = IsolationForest(random_state=int(rng.integers(2**31 - 1))).fit(R)
         return -iso.score_samples(X)

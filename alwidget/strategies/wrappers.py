@@ -79,7 +79,7 @@ class OutlierFilter(_Wrapper):
         if drop == 0:
             return ctx
         o = outlier_scores(ctx.X[c], ctx.X, self.method, self.n_neighbors, self.n_reference,
-                           ctx.rng)  # fmt: skip
+                           ctx.rng, X_index=c)  # fmt: skip
         keep = np.sort(np.argpartition(o, c.size - drop - 1)[: c.size - drop])
         return dataclasses.replace(ctx, candidates=c[keep])
 

@@ -1,24 +1,49 @@
-"""The embedding map: one plotly FigureWidget, built once, updated in place.
+"""The embedding map: one plotly FigureWidget, built once, updated in place, owned by MapView.
 
 Trace 0 is the pool (``scattergl``) coloured by uncertainty, a float32 array on a fixed 0..1
 scale sent as a binary buffer. Above a display cap it shows a seeded sample of the pool;
 labeled, unsure and batch items are always drawn, as small overlay traces on top: one per
 class for the labeled items, then "unsure", "last labeled" and "current batch".
 
-Clicks and box / lasso selections on any trace (forwarded by
-:class:`~alwidget.widget.events.BrowserEvents` through :meth:`MapView.handle_event`) come back as
-pool indices through :meth:`MapView.on_point` and :meth:`MapView.on_select`.
+:class:`MapView` is the only code that touches the figure. Other panels (the teaching panel's
+"would pick" points, replay picks, decision regions, colour by dispersion) draw through its
+overlay API: :meth:`MapView.add_overlay` / :meth:`MapView.set_overlay` (points given as pool
+indices), :meth:`MapView.add_regions` / :meth:`MapView.set_regions` (a class-coloured grid)
+and :meth:`MapView.recolour` (one value per pool item; the map picks the displayed sample).
+
+Every user string that reaches plotly (hover text, class names in the legend and hover
+templates, titles) goes through :func:`escape_plotly`, so an item's ``<a href=...>`` or
+``%{...}`` shows as typed instead of becoming a link, styled text or a template field.
+
+Map events
+----------
+Clicks and box / lasso selections reach Python through ONE documented channel,
+:meth:`MapView.handle_event` (``kind``, plotly ``curveNumber`` s, ``pointNumber`` s), fed today
+by :class:`~alwidget.widget.events.BrowserEvents` as custom messages. Plotly's own
+FigureWidget callbacks (``trace.on_click`` / ``on_selection``) are not used: its front end
+sends hover, unhover, click and selection events through one synced trait
+(``_js2py_pointsCallback``) on every pointer move, whether or not Python listens, and
+ipywidgets keeps only the newest value of a trait while an earlier update of the widget is
+still waiting for the kernel. So a lasso followed by the pointer moving on over points (what a
+user's hand does) can be overwritten by the hovers before it reaches Python. Measured in
+JupyterLab 4.6 + Chromium (``tests/browser/test_map_events_lab.py``, plotly 7.1, ipywidgets
+8.1, ipykernel 7.4): plotly's callbacks missed the lasso in 3 of 6 runs with an idle kernel
+and one of 4 clicks in 1 of 4 runs during a busy cell; the custom-message channel delivered
+every click and lasso, in order, in all runs (after the busy cell ended). Custom messages are
+queued one by one and never merged.
 """
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Sequence
+import html
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-__all__ = ["MapView", "DEFAULT_MAX_POINTS"]
+__all__ = ["MapView", "Overlay", "SyncedFigureWidget", "DEFAULT_MAX_POINTS", "escape_plotly"]
 
 CLASS_COLOURS = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -27,25 +52,134 @@ CLASS_COLOURS = [
 CLASS_SYMBOLS = ["circle", "square", "diamond", "cross", "triangle-up", "x", "star", "hexagon"]
 DEFAULT_MAX_POINTS = 50_000
 
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+def escape_plotly(text: Any) -> str:
+    """Make a user string safe to show in a plotly hover label, legend entry or title.
+
+    Plotly renders a subset of HTML in every text it draws (``<a href>``, ``<span style>``,
+    ``<b>``, ``<br>`` ...), substitutes ``%{...}`` in hover templates, and hands ``$...$`` to
+    MathJax when the page has it. This escapes ``& < >`` as HTML entities and ``%``, ``$`` as
+    numeric entities, which plotly.js turns back into the plain characters when drawing.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+
+    Returns
+    -------
+    str
+        Shows exactly ``str(text)`` on the map.
+
+    Examples
+    --------
+    >>> escape_plotly('<a href="https://x.test">login</a> 100%{x}')
+    '&lt;a href="https://x.test"&gt;login&lt;/a&gt; 100&#37;{x}'
+    """
+    s = html.escape(str(text), quote=False)
+    return s.replace("%", "&#37;").replace("$", "&#36;")
+
+
+def _f32(a: Any) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float32))
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Handle of one layer of the map, returned by :meth:`MapView.add_overlay` and
+    :meth:`MapView.add_regions`.
+
+    Attributes
+    ----------
+    name : str
+        Legend entry (as given, unescaped).
+    trace : int
+        Index of its trace in ``MapView.fig.data`` (plotly's ``curveNumber``).
+    kind : {"points", "regions"}
+    """
+
+    name: str
+    trace: int
+    kind: str = "points"
+
+
+class SyncedFigureWidget(go.FigureWidget):  # type: ignore[misc]
+    """A plotly FigureWidget whose synced state is always the figure's current data.
+
+    Plotly sends its data to the browser once (the ``_widget_data`` / ``_widget_layout``
+    traits, filled at construction and again on each display), then only as restyle /
+    relayout messages, which reach the front ends connected at that moment. A front end that
+    connects later (a page reload, Voila rendering after the notebook ran, a second view)
+    asks the kernel for the widget's state, which ipywidgets builds with
+    :meth:`ipywidgets.Widget.get_state` (``request_state`` / ``request_states``). Overriding
+    that public method to read the figure's current traces and layout (``to_plotly_json()``
+    of each, public plotly API) gives late front ends the current map, sends nothing
+    on updates and writes none of plotly's private attributes.
+    """
+
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict:
+        state = super().get_state(key=key, drop_defaults=drop_defaults)
+        keys = None if key is None else {key} if isinstance(key, str) else set(key)
+        # only a full state request (a new front end) or an explicit one copies the figure;
+        # the restyle / relayout messages of every update stay as small as plotly makes them
+        for name, current in (
+            ("_widget_data", lambda: [tr.to_plotly_json() for tr in self.data]),
+            ("_widget_layout", lambda: self.layout.to_plotly_json()),
+        ):
+            if keys is not None and name not in keys:
+                continue
+            try:
+                value = current()
+            except AttributeError:  # called by ipywidgets before the figure is built
+                continue
+            to_json = self.trait_metadata(name, "to_json") or self._trait_to_json
+            state[name] = to_json(value, self)
+        return state
+
 
 class MapView:
-    """Builds and updates the map figure.
+    """The map: builds the figure and is the only code that changes it.
 
     Parameters
     ----------
     xy : ndarray of shape (n_samples, 2)
         Map coordinates (stored as float32).
     classes : sequence of str
-        Class names (legend entries of the labeled overlays).
+        Class names (legend entries of the labeled overlays; shown escaped).
     projection : str, default="PCA"
         Name of the projection, shown in the title and axis labels.
     hover_text : sequence of str, optional
-        One short text per pool item, shown on hover. Sent once, never on updates.
+        One short text per pool item, shown on hover (escaped: markup shows as typed). Sent
+        once, never on updates.
     max_points : int, default=50_000
         Display cap for the pool trace: above it a seeded random sample of the pool is drawn
         (labeled, unsure and batch items are always drawn by their overlays).
     random_state : int, default=0
         Seed of that sample.
+
+    Attributes
+    ----------
+    fig : plotly.graph_objects.FigureWidget
+        The figure to display. Change it only through this class.
+    xy : ndarray of shape (n_samples, 2), float32
+        Current coordinates.
+    shown : ndarray of shape (n_shown,), int64
+        Pool indices drawn by trace 0, sorted (all of them up to ``max_points``).
+    class_overlays : list of Overlay
+        The labeled items of each class; then ``unsure_overlay``, ``last_overlay`` and
+        ``batch_overlay``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> m = MapView(np.random.default_rng(0).normal(size=(100, 2)), ["cat", "dog"])
+    >>> picks = m.add_overlay("entropy's pick", symbol="x", size=11, color="#2ca02c")
+    >>> m.set_overlay(picks, [3, 14, 15])
+    >>> m.pool_indices(picks.trace, [1]).tolist()
+    [14]
+    >>> m.recolour(np.linspace(0, 1, 100), "label dispersion")
     """
 
     def __init__(
@@ -58,19 +192,21 @@ class MapView:
         max_points: int = DEFAULT_MAX_POINTS,
         random_state: int = 0,
     ) -> None:
-        self.classes = list(classes)
+        self.classes = [str(c) for c in classes]
         self.xy = np.asarray(xy, dtype=np.float32)
+        if self.xy.ndim != 2 or self.xy.shape[1] != 2:
+            raise ValueError(f"xy must have shape (n_samples, 2); got {self.xy.shape}")
         self.projection = projection
-        n = len(self.xy)
+        n = self.n_samples = len(self.xy)
         if n > max_points:
             rng = np.random.default_rng(random_state)
             self.shown = np.sort(rng.choice(n, size=max_points, replace=False)).astype(np.int64)
         else:
             self.shown = np.arange(n, dtype=np.int64)
-        self._overlay_idx: dict[int, np.ndarray] = {}
+        self._points: dict[int, np.ndarray] = {}  # trace -> pool indices drawn by it
+        self._overlays: dict[int, Overlay] = {}
         self._point_cbs: list[Callable[[int], None]] = []
         self._select_cbs: list[Callable[[np.ndarray], None]] = []
-        self._acc: list[np.ndarray] = []
 
         hover = "#%{customdata}<extra></extra>"
         if hover_text is not None:
@@ -90,42 +226,30 @@ class MapView:
                 unselected=dict(marker=dict(opacity=0.75)),
             )
         ]  # fmt: skip
+        builtin: list[tuple[str, str, dict]] = []
         for c, name in enumerate(self.classes):
-            traces.append(
-                go.Scatter(
-                    mode="markers", name=f"labeled: {name}",
-                    marker=dict(
-                        color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
-                        symbol=CLASS_SYMBOLS[(c // len(CLASS_COLOURS)) % len(CLASS_SYMBOLS)],
-                        size=9, line=dict(color="black", width=1),
-                    ),
-                    hovertemplate=f"#%{{customdata}} labeled {name}<extra></extra>",
-                )
-            )  # fmt: skip
-        traces += [
-            go.Scatter(
-                mode="markers", name="unsure",
-                marker=dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2)),
-                hovertemplate="#%{customdata} unsure<extra></extra>",
-            ),
-            go.Scatter(
-                mode="markers", name="last labeled",
-                marker=dict(symbol="star-open", size=15, color="#111", line=dict(width=2)),
-                hovertemplate="#%{customdata} just labeled<extra></extra>",
-            ),
-            go.Scatter(
-                mode="markers", name="current batch",
-                marker=dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3)),
-                hovertemplate="#%{customdata} in the batch<extra></extra>",
-            ),
+            builtin.append((
+                f"labeled: {name}", f"labeled {name}",
+                dict(color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                     symbol=CLASS_SYMBOLS[(c // len(CLASS_COLOURS)) % len(CLASS_SYMBOLS)],
+                     size=9, line=dict(color="black", width=1)),
+            ))  # fmt: skip
+        builtin += [
+            ("unsure", "unsure", dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2))),
+            ("last labeled", "just labeled",
+             dict(symbol="star-open", size=15, color="#111", line=dict(width=2))),
+            ("current batch", "in the batch",
+             dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3))),
         ]  # fmt: skip
-        for tr in traces[1:]:
-            tr.unselected = dict(marker=dict(opacity=1.0))
-        fig = go.FigureWidget(data=traces)
+        handles = []
+        for name, what, marker in builtin:
+            handles.append(Overlay(name, len(traces)))
+            traces.append(self._overlay_trace(name, what, marker))
+        fig = SyncedFigureWidget(data=traces)
         fig.update_layout(
             title=dict(text=self._title("uncertainty"), x=0.01, y=0.98, font=dict(size=15)),
-            xaxis=dict(title=dict(text=f"{projection} 1"), zeroline=False),
-            yaxis=dict(title=dict(text=f"{projection} 2"), zeroline=False),
+            xaxis=dict(title=dict(text=escape_plotly(f"{projection} 1")), zeroline=False),
+            yaxis=dict(title=dict(text=escape_plotly(f"{projection} 2")), zeroline=False),
             legend=dict(
                 orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11), entrywidth=105
             ),
@@ -137,22 +261,211 @@ class MapView:
             hovermode="closest",
         )  # fmt: skip
         self.fig = fig
-        # Arrays in a FigureWidget's initial state do not reach the front end (plotly 7 +
-        # anywidget); the same arrays sent as a restyle do, as binary buffers.
+        for h in handles:
+            self._register(h)
+        k = len(self.classes)
+        self.class_overlays = handles[:k]
+        self.unsure_overlay, self.last_overlay, self.batch_overlay = handles[k:]
+        # Arrays in a FigureWidget's initial state do not reach a front end that is already
+        # connected (plotly 7 + anywidget); the same arrays sent as a restyle do, as binary
+        # buffers.
         self.set_xy(self.xy, projection)
         if hover_text is not None:
-            text = [str(hover_text[int(i)]) for i in self.shown]
+            text = [escape_plotly(hover_text[int(i)]) for i in self.shown]
             fig.plotly_restyle({"text": [text]}, [0])
-            self._sync_state()
+
+    # -- building --------------------------------------------------------------------------
+    @staticmethod
+    def _overlay_trace(name: str, hover: str, marker: dict) -> go.Scatter:
+        return go.Scatter(
+            x=[], y=[], mode="markers", name=escape_plotly(name), marker=marker,
+            hovertemplate=f"#%{{customdata}} {escape_plotly(hover)}<extra></extra>",
+            unselected=dict(marker=dict(opacity=1.0)),
+        )  # fmt: skip
+
+    def _register(self, overlay: Overlay) -> Overlay:
+        self._overlays[overlay.trace] = overlay
+        if overlay.kind == "points":
+            self._points[overlay.trace] = _EMPTY
+        return overlay
 
     @property
     def n_overlays(self) -> int:
+        """Number of built-in overlay traces (labeled per class, unsure, last, batch)."""
         return len(self.classes) + 3
 
+    @property
+    def overlays(self) -> list[Overlay]:
+        """Every overlay of the map (built-in first), in trace order."""
+        return [self._overlays[t] for t in sorted(self._overlays)]
+
     def _title(self, measure: str) -> str:
-        return f"Embedding map ({self.projection}): colour = {measure}"
+        return escape_plotly(f"Embedding map ({self.projection}): colour = {measure}")
+
+    def add_overlay(self, name: str, *, hover: str | None = None, **marker: Any) -> Overlay:
+        """Add an empty layer of points on top of the map.
+
+        Parameters
+        ----------
+        name : str
+            Legend entry (escaped).
+        hover : str, optional
+            Hover label after the item number (escaped); default ``name``.
+        **marker
+            Plotly marker properties (``symbol``, ``size``, ``color``, ``line`` ...).
+
+        Returns
+        -------
+        Overlay
+            Pass it to :meth:`set_overlay`. Clicks and selections on its points come back as
+            pool indices through :meth:`on_point` / :meth:`on_select`.
+        """
+        trace = len(self.fig.data)
+        self.fig.add_trace(self._overlay_trace(name, name if hover is None else hover, marker))
+        return self._register(Overlay(str(name), trace))
+
+    def add_regions(self, name: str, colours: Sequence[str], *, opacity: float = 0.22) -> Overlay:
+        """Add an empty layer of coloured regions under the points (e.g. the model's decision
+        regions on 2-D data); filled by :meth:`set_regions`.
+
+        Parameters
+        ----------
+        name : str
+            Legend entry (escaped).
+        colours : sequence of str
+            One colour per class code ``0..k-1``.
+        opacity : float, default=0.22
+
+        Returns
+        -------
+        Overlay
+            ``kind="regions"``; events on it give no pool indices.
+        """
+        k = len(colours)
+        scale: list[list] = []
+        for c, col in enumerate(colours):
+            scale += [[c / k, col], [(c + 1) / k, col]]
+        trace = len(self.fig.data)
+        self.fig.add_trace(go.Contour(
+            name=escape_plotly(name), showlegend=True, showscale=False,
+            colorscale=scale, zmin=-0.5, zmax=k - 0.5, opacity=opacity, hoverinfo="skip",
+            contours=dict(coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1,
+                          showlines=True),
+            line=dict(color="#222", width=1.5),
+        ))  # fmt: skip
+        return self._register(Overlay(str(name), trace, "regions"))
+
+    def set_heading(self, text: str) -> None:
+        """Set the figure title (escaped); :meth:`recolour` and :meth:`update` reset it."""
+        self.fig.layout.title.text = escape_plotly(text)
+
+    def _check(self, overlay: Overlay, kind: str) -> None:
+        if self._overlays.get(overlay.trace) != overlay or overlay.kind != kind:
+            raise ValueError(f"{overlay!r} is not a {kind} overlay of this map")
 
     # -- updates ---------------------------------------------------------------------------
+    def set_overlay(self, overlay: Overlay, pool_indices: Iterable[int] | np.ndarray) -> None:
+        """Draw the given pool items (and only those) on an overlay.
+
+        Parameters
+        ----------
+        overlay : Overlay
+            From :meth:`add_overlay` (or a built-in one).
+        pool_indices : array-like of shape (m,), int
+            Any pool items, whether or not the pool trace shows them.
+
+        Raises
+        ------
+        ValueError
+            If an index is outside ``0..n_samples-1`` or the overlay is not a point overlay of
+            this map.
+        """
+        self.set_overlays({overlay: pool_indices})
+
+    def set_overlays(self, groups: Mapping[Overlay, Iterable[int] | np.ndarray]) -> None:
+        """Like :meth:`set_overlay` for several overlays at once (one message to the browser)."""
+        if not groups:
+            return
+        traces, xs, ys, ids = [], [], [], []
+        for overlay, idx in groups.items():
+            self._check(overlay, "points")
+            g = np.asarray(list(idx) if not isinstance(idx, np.ndarray) else idx, dtype=np.int64)
+            g = g.reshape(-1)
+            if g.size and (g.min() < 0 or g.max() >= self.n_samples):
+                raise ValueError(
+                    f"pool indices must be in 0..{self.n_samples - 1}; got {g.min()}..{g.max()}"
+                )
+            self._points[overlay.trace] = g
+            traces.append(overlay.trace)
+            xs.append(np.ascontiguousarray(self.xy[g, 0]))
+            ys.append(np.ascontiguousarray(self.xy[g, 1]))
+            ids.append(g.astype(np.int32))
+        # one message setting the same properties on every trace it names: a batch_update
+        # mixing traces sends "undefined" for the properties a trace lacks, and the front end
+        # then drops that trace's x/y
+        self.fig.plotly_restyle({"x": xs, "y": ys, "customdata": ids}, traces)
+
+    def set_regions(
+        self, overlay: Overlay, x: np.ndarray | None, y: np.ndarray | None = None,
+        z: np.ndarray | None = None,
+    ) -> None:  # fmt: skip
+        """Fill (or with ``x=None`` clear) a regions overlay.
+
+        Parameters
+        ----------
+        overlay : Overlay
+            From :meth:`add_regions`.
+        x : ndarray of shape (g,), float
+            Grid columns in map coordinates.
+        y : ndarray of shape (h,), float
+            Grid rows.
+        z : array-like of shape (h, g), int
+            Class code of each grid cell.
+        """
+        self._check(overlay, "regions")
+        if x is None:
+            self.fig.plotly_restyle({"x": [[]], "y": [[]], "z": [[]]}, [overlay.trace])
+            return
+        zz = np.asarray(z, dtype=np.int8).tolist()
+        self.fig.plotly_restyle({"x": [_f32(x)], "y": [_f32(y)], "z": [zz]}, [overlay.trace])
+
+    def _colour(self, values: np.ndarray) -> np.ndarray:
+        colour = np.asarray(values, dtype=np.float32).reshape(-1)
+        if len(colour) == self.n_samples:
+            colour = colour[self.shown]
+        elif len(colour) != len(self.shown):
+            raise ValueError(
+                f"need one value per pool item ({self.n_samples}); got {len(colour)}"
+            )
+        return np.ascontiguousarray(colour)
+
+    def recolour(self, values: np.ndarray, title: str, *, heading: str | None = None) -> None:
+        """Colour the pool points by any per-item value.
+
+        Parameters
+        ----------
+        values : ndarray of shape (n_samples,)
+            One value per pool item on the colour bar's fixed 0..1 scale; the map picks the
+            displayed sample itself (above ``max_points``), so colours stay on their items.
+        title : str
+            Colour bar title; the figure title becomes "Embedding map (...): colour = title".
+        heading : str, optional
+            A different figure title (e.g. "Replay of round 3 ...").
+
+        Raises
+        ------
+        ValueError
+            If ``values`` does not hold one value per pool item.
+        """
+        colour = self._colour(values)
+        label = str(title)
+        with self.fig.batch_update():
+            self.fig.data[0].marker.color = colour
+            self.fig.data[0].marker.colorbar.title.text = escape_plotly(label)
+            self.fig.layout.title.text = (
+                self._title(label) if heading is None else escape_plotly(heading)
+            )
+
     def update(
         self,
         uncertainty: np.ndarray,
@@ -163,7 +476,7 @@ class MapView:
         unsure: np.ndarray | None = None,
         last: np.ndarray | None = None,
     ) -> None:
-        """Recolour the pool and redraw the overlays.
+        """Recolour the pool by uncertainty and redraw the built-in overlays.
 
         Parameters
         ----------
@@ -180,48 +493,23 @@ class MapView:
         last : ndarray of shape (j,), int, optional
             Pool indices labeled by the last submit.
         """
-        colour = np.asarray(uncertainty, dtype=np.float32)
-        if len(self.shown) != len(colour):
-            colour = colour[self.shown]
-        colour = np.ascontiguousarray(colour)
+        self.recolour(uncertainty, str(measure).replace("_", " "))
         labels = np.asarray(labels)
-        groups = [np.flatnonzero(labels == c) for c in range(len(self.classes))]
-        for extra in (unsure, last, batch):
-            groups.append(np.empty(0, np.int64) if extra is None else np.asarray(extra, np.int64))
-        xs = [np.ascontiguousarray(self.xy[g, 0]) for g in groups]
-        ys = [np.ascontiguousarray(self.xy[g, 1]) for g in groups]
-        ids = [g.astype(np.int32) for g in groups]
-        self._overlay_idx = {1 + i: g for i, g in enumerate(groups)}
-        fig = self.fig
-        label = measure.replace("_", " ")
-        # Two messages, each setting the same properties on every trace it names: a
-        # batch_update mixing traces sends "undefined" for the properties a trace lacks,
-        # and the front end then drops that trace's x/y.
-        with fig.batch_update():
-            fig.data[0].marker.color = colour
-            fig.data[0].marker.colorbar.title.text = label
-            fig.layout.title.text = self._title(label)
-        fig.plotly_restyle(
-            {"x": xs, "y": ys, "customdata": ids}, list(range(1, 1 + self.n_overlays))
-        )
-        self._sync_state()
-
-    def _sync_state(self) -> None:
-        """Keep the figure's synced state equal to its data, without sending it.
-
-        Restyle messages only reach front ends that are connected when they are sent. A front
-        end that connects later (Voila renders after the notebook ran; a page reload) builds
-        its plot from the widget state, which plotly only fills at construction. So store the
-        current data as that state's value directly: no change event, nothing sent now.
-        """
-        fig = self.fig
-        fig._trait_values["_widget_data"] = copy.deepcopy(fig._data)
-        fig._trait_values["_widget_layout"] = copy.deepcopy(fig._layout)
+        groups: dict[Overlay, np.ndarray] = {
+            h: np.flatnonzero(labels == c) for c, h in enumerate(self.class_overlays)
+        }
+        for h, extra in ((self.unsure_overlay, unsure), (self.last_overlay, last),
+                         (self.batch_overlay, batch)):  # fmt: skip
+            groups[h] = _EMPTY if extra is None else np.asarray(extra, np.int64)
+        self.set_overlays(groups)
 
     def set_xy(self, xy: np.ndarray, projection: str) -> None:
-        """Move every point to new coordinates (e.g. UMAP replacing PCA); overlays follow
-        on the next :meth:`update`."""
-        self.xy = np.asarray(xy, dtype=np.float32)
+        """Move every point to new coordinates (e.g. UMAP replacing PCA); every point overlay
+        follows at once."""
+        xy = np.asarray(xy, dtype=np.float32)
+        if xy.shape != (self.n_samples, 2):
+            raise ValueError(f"xy must have shape ({self.n_samples}, 2); got {xy.shape}")
+        self.xy = xy
         self.projection = projection
         fig = self.fig
         shown = self.xy[self.shown]
@@ -229,11 +517,12 @@ class MapView:
             fig.data[0].x = np.ascontiguousarray(shown[:, 0])
             fig.data[0].y = np.ascontiguousarray(shown[:, 1])
             fig.data[0].customdata = self.shown.astype(np.int32)
-            fig.layout.xaxis.title.text = f"{projection} 1"
-            fig.layout.yaxis.title.text = f"{projection} 2"
+            fig.layout.xaxis.title.text = escape_plotly(f"{projection} 1")
+            fig.layout.yaxis.title.text = escape_plotly(f"{projection} 2")
             if fig.layout.uirevision != projection:
                 fig.layout.uirevision = projection  # new coordinates: reset the view once
-        self._sync_state()
+        drawn = {self._overlays[t]: g for t, g in self._points.items() if g.size}
+        self.set_overlays(drawn)
 
     def clear_selection(self) -> None:
         """Drop the box / lasso selection shown on the map.
@@ -244,15 +533,15 @@ class MapView:
         looks like no selection) and then ``None``.
         """
         fig = self.fig
-        every = [np.arange(len(tr.x) if tr.x is not None else 0, dtype=np.int32) for tr in fig.data]
+        every = [np.arange(len(tr.x) if getattr(tr, "x", None) is not None else 0, dtype=np.int32)
+                 for tr in fig.data]  # fmt: skip
         fig.plotly_restyle({"selectedpoints": every})
         fig.plotly_restyle({"selectedpoints": [None] * len(fig.data)})
         fig.plotly_relayout({"selections": []})
-        self._sync_state()
 
     # -- events ----------------------------------------------------------------------------
     def on_point(self, callback: Callable[[int], None]) -> None:
-        """Call ``callback(pool_index)`` when the user clicks a point."""
+        """Call ``callback(pool_index)`` when the user clicks a point of any point layer."""
         self._point_cbs.append(callback)
 
     def on_select(self, callback: Callable[[np.ndarray], None]) -> None:
@@ -260,33 +549,60 @@ class MapView:
         selection, and with an empty array when the selection is cleared."""
         self._select_cbs.append(callback)
 
-    def pool_indices(self, trace_index: int, point_inds: Sequence[int]) -> np.ndarray:
-        """Map a trace's point indices back to pool indices, int64 of shape (m,)."""
-        pts = np.asarray(point_inds, dtype=np.int64)
-        if trace_index == 0:
-            return self.shown[pts]
-        return self._overlay_idx.get(trace_index, np.empty(0, np.int64))[pts]
+    def pool_indices(self, trace_index: int, point_inds: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Map a trace's point indices back to pool indices.
+
+        Parameters
+        ----------
+        trace_index : int
+            Plotly's ``curveNumber``.
+        point_inds : sequence of int
+            Plotly's ``pointNumber`` s on that trace.
+
+        Returns
+        -------
+        ndarray of shape (m,), int64
+            Empty for a trace that holds no pool items (regions, a trace the map does not
+            know); point numbers the trace does not have (a stale event) are dropped.
+        """
+        src = self.shown if int(trace_index) == 0 else self._points.get(int(trace_index))
+        try:
+            pts = np.asarray(point_inds, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError):  # e.g. [row, col] pairs of a grid trace
+            return _EMPTY.copy()
+        if src is None or pts.size == 0:
+            return _EMPTY.copy()
+        return src[pts[(pts >= 0) & (pts < len(src))]]
 
     def handle_event(self, event: str, trace_indexes: Sequence[int], point_indexes: Sequence[int]) -> None:
         """Dispatch a map event from the browser to :meth:`on_point` / :meth:`on_select`.
+
+        This is the map's one event channel (see the module docstring for why plotly's own
+        FigureWidget callbacks are not used).
 
         Parameters
         ----------
         event : {"click", "selected", "deselect"}
         trace_indexes, point_indexes : sequences of int, same length
-            Plotly's ``curveNumber`` and ``pointNumber`` of each point of the event.
+            Plotly's ``curveNumber`` and ``pointNumber`` of each point of the event. Points on
+            layers without pool items are ignored; a click only on such points does nothing.
         """
-        traces = np.asarray(list(trace_indexes), dtype=np.int64)
-        inds = np.asarray(list(point_indexes), dtype=np.int64)
-        pool = [self.pool_indices(int(t), inds[traces == t]) for t in np.unique(traces)]
-        sel = np.unique(np.concatenate(pool)) if pool else np.empty(0, np.int64)
-        if event == "click" and sel.size:
-            first = self.pool_indices(int(traces[0]), inds[:1])
-            for cb in list(self._point_cbs):
-                cb(int(first[0]))
+        traces = list(trace_indexes)
+        points = list(point_indexes)
+        if event == "click":
+            for t, p in zip(traces, points, strict=False):
+                hit = self.pool_indices(int(t), [p])
+                if hit.size:
+                    for cb in list(self._point_cbs):
+                        cb(int(hit[0]))
+                    return
         elif event == "selected":
+            ts = np.asarray(traces, dtype=np.int64)
+            got = [self.pool_indices(int(t), [p for p, tt in zip(points, traces, strict=False)
+                                              if tt == t]) for t in np.unique(ts)]  # fmt: skip
+            sel = np.unique(np.concatenate(got)) if got else _EMPTY.copy()
             for cb in list(self._select_cbs):
                 cb(sel.astype(np.int64))
         elif event == "deselect":
             for cb in list(self._select_cbs):
-                cb(np.empty(0, np.int64))
+                cb(_EMPTY.copy())

@@ -9,10 +9,11 @@ decision regions.
 All maths live in :mod:`alwidget.diagnostics`, :mod:`alwidget.evaluation` and
 :mod:`alwidget.simulate`; this module only draws.
 
-Plotly 7 + anywidget notes: map overlay traces are added once, empty, at construction; arrays
-are sent later with ``plotly_restyle`` (arrays in initial state or ``add_trace`` do not reach
-the browser), one message per group of traces setting the same properties on each, as
-contiguous float32 arrays.
+The map belongs to :class:`~alwidget.widget.map.MapView`: this panel adds its layers once,
+empty, at construction (``add_overlay`` / ``add_regions``) and fills them with pool indices
+(``set_overlay``), grids (``set_regions``) and per-item values (``recolour``). The learning
+curve is this panel's own :class:`~alwidget.widget.map.SyncedFigureWidget` (arrays sent with
+``plotly_restyle`` as contiguous float32; a reloaded page gets the current curve).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ..diagnostics import RoundHistory
 from ..evaluation import EvalSet, StoppingMonitor, eval_sample
 from ..simulation import STRATEGY_COLOURS, simulate
 from ..strategies import QueryContext, Strategy, get_strategy
-from .map import CLASS_COLOURS
+from .map import CLASS_COLOURS, Overlay, SyncedFigureWidget
 from .renderers import render_item
 
 __all__ = ["TeachingPanel"]
@@ -129,8 +130,8 @@ class TeachingPanel(W.VBox):
         self._eval_idx: np.ndarray | None = None
         self._eval_choices: dict[int, int] = {}
 
-        # -- map overlays: added once, empty -------------------------------------------------
-        fig = widget.map.fig
+        # -- map overlays: added once, empty, through the map's overlay API -----------------
+        m = widget.map
         self.compare_names: list[str] = []
         self.unavailable: list[str] = []
         self._compare_strats: list[Strategy] = []
@@ -146,35 +147,27 @@ class TeachingPanel(W.VBox):
         self.show_boundary = self.is_2d if boundary == "auto" else bool(boundary) and self.is_2d
         self._grid_size = int(grid_size)
         self._grids: list[list | None] = []
+        self.regions: Overlay | None = None
         if self.show_boundary:
-            self.boundary_trace = len(fig.data)
             k = len(s.classes)
-            scale = []
-            for c in range(k):
-                col = CLASS_COLOURS[c % len(CLASS_COLOURS)]
-                scale += [[c / k, col], [(c + 1) / k, col]]
-            fig.add_trace(go.Contour(
-                name="decision regions", showlegend=True, showscale=False,
-                colorscale=scale, zmin=-0.5, zmax=k - 0.5, opacity=0.22, hoverinfo="skip",
-                contours=dict(coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1,
-                              showlines=True),
-                line=dict(color="#222", width=1.5),
-            ))  # fmt: skip
-        self.replay_trace = len(fig.data)
-        fig.add_trace(go.Scatter(
-            x=[], y=[], mode="markers", name="picked (replay)",
-            marker=dict(symbol="diamond-open", size=15, color="#000", line=dict(width=2.5)),
-            hovertemplate="picked #%{customdata}<extra></extra>",
-        ))  # fmt: skip
-        self.compare_traces = list(range(len(fig.data), len(fig.data) + len(self.compare_names)))
-        for i, name in enumerate(self.compare_names):
-            fig.add_trace(go.Scatter(
-                x=[], y=[], mode="markers", name=f"{name}'s pick",
-                marker=dict(symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)], size=11,
-                            color=STRATEGY_COLOURS.get(name, "#8c564b"),
-                            line=dict(width=1.5, color="#333")),
-                hovertemplate=f"{name} would pick #%{{customdata}}<extra></extra>",
-            ))  # fmt: skip
+            self.regions = m.add_regions(
+                "decision regions", [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)]
+            )
+            self.boundary_trace = self.regions.trace
+        self.replay_overlay = m.add_overlay(
+            "picked (replay)", hover="picked in this round", symbol="diamond-open", size=15,
+            color="#000", line=dict(width=2.5),
+        )  # fmt: skip
+        self.replay_trace = self.replay_overlay.trace
+        self.compare_overlays = [
+            m.add_overlay(
+                f"{name}'s pick", hover=f"{name} would pick",
+                symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)], size=11,
+                color=STRATEGY_COLOURS.get(name, "#8c564b"), line=dict(width=1.5, color="#333"),
+            )
+            for i, name in enumerate(self.compare_names)
+        ]  # fmt: skip
+        self.compare_traces = [o.trace for o in self.compare_overlays]
 
         # -- controls ------------------------------------------------------------------------
         has_truth = self.y_true is not None
@@ -311,7 +304,7 @@ class TeachingPanel(W.VBox):
 
     # -- learning curve --------------------------------------------------------------------
     def _make_curve(self) -> go.FigureWidget:
-        fig = go.FigureWidget(data=[
+        fig = SyncedFigureWidget(data=[
             go.Scatter(x=[], y=[], mode="lines+markers", name="this session: accuracy",
                        line=dict(color="#1f77b4", width=2.5)),
             go.Scatter(x=[], y=[], mode="lines+markers", name="this session: macro F1",
@@ -418,56 +411,45 @@ class TeachingPanel(W.VBox):
         self.stop_html.value = "<b>Stopping criteria</b>" + "".join(items)
 
     # -- map overlays ----------------------------------------------------------------------
-    def _xy(self) -> np.ndarray:
-        return self.widget.map.xy
-
-    def _restyle_replay(self, idx: Any, _unused: Any) -> None:
-        idx = np.asarray(idx, dtype=np.int64)
-        xy = self._xy()
-        self.widget.map.fig.plotly_restyle(
-            {"x": [_f32(xy[idx, 0])], "y": [_f32(xy[idx, 1])], "customdata": [idx.astype(np.int32)]},
-            [self.replay_trace],
-        )  # fmt: skip
+    def _restyle_replay(self, idx: Any, _unused: Any = None) -> None:
+        self.widget.map.set_overlay(self.replay_overlay, np.asarray(idx, dtype=np.int64))
 
     def _on_replay(self, change: dict) -> None:
         r = int(change["new"])
         m = self.widget.map
         if r == 0 or r > len(self.history.rounds):
-            s = self.session
-            m.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure)
-            self._restyle_replay([], None)
+            self._restyle_replay([])
             self._draw_boundary(self._grids[-1] if self._grids else None)
             self._apply_colour()
             self.replay_label.value = "<i>0 = live</i>"
             return
         rnd = self.history.rounds[r - 1]
+        heading = (f"Replay of round {r}: {rnd.strategy} picked {rnd.picked.size} items (◇); "
+                   "colour = uncertainty then")  # fmt: skip
         if rnd.uncertainty is not None:
-            m.fig.plotly_restyle({"marker.color": [_f32(rnd.uncertainty)]}, [0])
-        self._restyle_replay(rnd.picked, None)
+            m.recolour(rnd.uncertainty, "uncertainty", heading=heading)
+        else:
+            m.set_heading(heading)
+        self._restyle_replay(rnd.picked)
         # the model that picked round r is the one trained after round r - 1
         self._draw_boundary(self._grids[r - 1] if r - 1 < len(self._grids) else None)
-        m.fig.layout.title.text = (f"Replay of round {r}: {rnd.strategy} picked "
-                                   f"{rnd.picked.size} items (◇); colour = uncertainty then")  # fmt: skip
         self.replay_label.value = (f"round {r}: {rnd.n_labels} labels after it, outlier fixation "
                                    f"{_pct(rnd.diagnostics.get('outlier_fixation'))}")  # fmt: skip
 
     def _apply_colour(self) -> None:
+        """Colour the map by the chosen measure (live only; a replay shows its own round)."""
+        if self.replay.value:
+            return
         key = self.colour_select.value
-        if key == "uncertainty" or self.replay.value:
-            if key == "uncertainty" and not self.replay.value:
-                s = self.session
-                self.widget.map.fig.plotly_restyle({"marker.color": [_f32(s.uncertainty)]}, [0])
+        s, m = self.session, self.widget.map
+        if key == "uncertainty":
+            m.recolour(s.uncertainty, s.strategy.measure.replace("_", " "))
             return
         if key == "dispersion":
-            c = self.history.dispersion.dispersion
-            title = "label dispersion"
+            m.recolour(self.history.dispersion.dispersion, "label dispersion")
         else:
             cnt = self.history.forgetting.counts.astype(np.float32)
-            c = cnt / max(1.0, float(cnt.max()))
-            title = "forgetting events (share of max)"
-        fig = self.widget.map.fig
-        fig.plotly_restyle({"marker.color": [_f32(c)]}, [0])
-        fig.layout.title.text = f"Embedding map: colour = {title}"
+            m.recolour(cnt / max(1.0, float(cnt.max())), "forgetting events (share of max)")
 
     def compare_picks(self) -> dict[str, np.ndarray]:
         """What each compared strategy would pick now from the same pool and model.
@@ -501,21 +483,18 @@ class TeachingPanel(W.VBox):
             if self.unavailable:
                 self.compare_note.value = f"<i>not available: {', '.join(self.unavailable)}</i>"
             return
-        xy = self._xy()
         on = self.compare_toggle.value
         picks = self.compare_picks() if on else {}
         cur = self.session.strategy.name
-        xs, ys, ids, notes = [], [], [], []
-        for name in self.compare_names:
+        groups, notes = {}, []
+        for name, overlay in zip(self.compare_names, self.compare_overlays, strict=True):
             idx = picks.get(name, np.empty(0, np.int64)) if name != cur else np.empty(0, np.int64)
-            xs.append(_f32(xy[idx, 0]))
-            ys.append(_f32(xy[idx, 1]))
-            ids.append(idx.astype(np.int32))
+            groups[overlay] = idx
             if on and name != cur:
                 shared = np.intersect1d(idx, self.session.batch.indices).size
                 notes.append(f"{html.escape(name)}: {idx.size} items, {shared} shared with the "
                              "current batch" if idx.size else f"{html.escape(name)}: needs a model")  # fmt: skip
-        self.widget.map.fig.plotly_restyle({"x": xs, "y": ys, "customdata": ids}, self.compare_traces)
+        self.widget.map.set_overlays(groups)
         txt = ("Would pick now (same pool, same model): " + "; ".join(notes)) if on else ""
         if self.unavailable:
             txt += f" <i>(not available: {', '.join(map(html.escape, self.unavailable))})</i>"
@@ -555,14 +534,12 @@ class TeachingPanel(W.VBox):
         return [gx.astype(np.float32), gy.astype(np.float32), pred.astype(np.int8).tolist()]
 
     def _draw_boundary(self, grid: list | None) -> None:
-        if not self.show_boundary:
+        if self.regions is None:
             return
         if grid is None:
-            self.widget.map.fig.plotly_restyle({"x": [[]], "y": [[]], "z": [[]]}, [self.boundary_trace])
-            return
-        gx, gy, z = grid
-        self.widget.map.fig.plotly_restyle({"x": [_f32(gx)], "y": [_f32(gy)], "z": [z]},
-                                           [self.boundary_trace])  # fmt: skip
+            self.widget.map.set_regions(self.regions, None)
+        else:
+            self.widget.map.set_regions(self.regions, *grid)
 
     # -- evaluation set for real labeling --------------------------------------------------
     def _build_eval_offer(self) -> None:

@@ -86,6 +86,22 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     plot.scroll_into_view_if_needed()
     plot.screenshot(path=str(SHOTS / "teaching_map_other_strategies.png"))
 
+    # click one of those points: its item's card opens (a click on this overlay raised
+    # IndexError in the kernel before the map owned its overlays)
+    xy, idx = page.evaluate(
+        """() => { const gd = document.querySelector('.alw-root .js-plotly-plot');
+        const d = gd._fullData.find(t => t.name === "random's pick");
+        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return [[box.left + xa.l2p(d.x[0]), box.top + ya.l2p(d.y[0])], d.customdata[0]]; }"""
+    )
+    page.mouse.move(*xy, steps=3)
+    page.wait_for_timeout(300)  # plotly clicks the point it last hovered
+    page.mouse.click(*xy)
+    card = page.locator(".alw-map-card")
+    card.wait_for(timeout=30_000)
+    assert f"#{idx} from the map" in card.inner_text()
+
     # replay: move the slider one step with the keyboard
     handle = panel.locator(".alw-replay .noUi-handle").first
     handle.focus()
@@ -105,4 +121,25 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     side.wait_for(timeout=60_000)
     side.screenshot(path=str(SHOTS / "teaching_side_by_side.png"))
     page.screenshot(path=str(SHOTS / "teaching_lab.png"), full_page=True)
+    # reload the page: the map comes back from the kernel as it is now (overlays, replay)
+    page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_timeout(1500)
+    page.reload()
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
+        " return gd && gd._fullData && gd.layout.title.text.startsWith('Replay of round 1'); }",
+        timeout=120_000,
+    )
+    assert n_points(page, MAP_JS, "picked (replay)") == 5
+    assert n_points(page, MAP_JS, "random's pick") == 5
+    assert sum(v for k, v in page.evaluate(MAP_JS) if k.startswith("labeled")) == 30
+    page.wait_for_function(
+        "() => { const gd = document.querySelector('.alw-teach .js-plotly-plot');"
+        " return gd && gd._fullData && gd._fullData[0].x && gd._fullData[0].x.length === 6; }",
+        timeout=60_000,
+    )
+    plot = page.locator(".alw-root .js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    plot.screenshot(path=str(SHOTS / "teaching_map_after_reload.png"))
+
     print(f"\nteaching lab in JupyterLab: ok in {time.monotonic() - t0:.1f}s")
