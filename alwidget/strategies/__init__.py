@@ -103,3 +103,15 @@ __all__ = [
     "top_k",
     "vote_entropy",
 ]
+
+# Deep strategies (MC dropout, BALD/BatchBALD, VAAL): registered by name without importing
+# torch; selecting one without the `deep` extra raises an ImportError saying how to install it.
+from . import deep as _deep  # noqa: E402
+
+
+def _deep_factory(name: str):  # noqa: ANN202
+    return lambda: _deep.deep_strategy(name)
+
+
+for _name in _deep.DEEP_STRATEGIES:
+    register(_name, _deep_factory(_name))
