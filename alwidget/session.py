@@ -298,6 +298,7 @@ class Session:
         self.status = np.zeros(n, dtype=np.int8)
         self.labels_version = 0
         self._seq: int | None = None  # last store event replayed (incremental replay)
+        self._unc_cache: tuple[tuple[int, str], np.ndarray] | None = None
         #: (step, total) of the running fit for estimators that report progress, else None
         self.fit_progress: tuple[int, int] | None = None
         self.session_id = uuid.uuid4().hex
@@ -382,11 +383,24 @@ class Session:
         -------
         ndarray of shape (n_samples,), float32
             In [0, 1] by the current strategy's measure (:attr:`Strategy.measure`); all
-            ones at cold start (nothing is known yet).
+            ones at cold start (nothing is known yet). Strategies that measure the model
+            itself (``model_uncertainty``, e.g. MC-dropout mutual information) are computed
+            once per model and strategy.
         """
         if self.proba is None:
             return np.ones(self.n_samples, dtype=np.float32)
-        return self._strategy.uncertainty(self.proba)
+        st = self._strategy
+        if hasattr(st, "model_uncertainty") and self.model is not None:
+            key = (id(self.model), st.name)
+            if self._unc_cache is None or self._unc_cache[0] != key:
+                try:
+                    u = np.asarray(st.model_uncertainty(self.model, self.X_fit,
+                                                        len(self.classes)), dtype=np.float32)
+                except (TypeError, ValueError):  # not a model it can measure: fall back
+                    u = st.uncertainty(self.proba)
+                self._unc_cache = (key, u)
+            return self._unc_cache[1]
+        return st.uncertainty(self.proba)
 
     # -- label tables (alwidget.tables.LabelTables) ----------------------------------------
     @property

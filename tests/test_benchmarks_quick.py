@@ -11,13 +11,17 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.parametrize(
-    "script", ["query_speed.py", "learning_curves.py", "loop_latency.py", "browser_update.py"]
+    "script",
+    ["query_speed.py", "learning_curves.py", "loop_latency.py", "browser_update.py",
+     "deep_strategies.py"],
 )
 def test_benchmark_quick_runs(script, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     args = [sys.executable, str(ROOT / "benchmarks" / script), "--quick"]
     if script == "learning_curves.py":
         args += ["--out", str(tmp_path / "curves.png")]
+    if script == "deep_strategies.py":
+        pytest.importorskip("torch")
     if script == "browser_update.py" and not Path("/usr/bin/chromium").exists():
         if os.environ.get("CI"):
             pytest.fail("CI must install chromium for the browser benchmark")

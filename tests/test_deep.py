@@ -369,3 +369,23 @@ def test_session_fit_reports_progress(digits):
     assert u.shape == (len(X),) and u.dtype == np.float32 and 0 <= u.min() and u.max() <= 1
     S = mc_samples(s.model, X, 10, None, random_state=0)
     np.testing.assert_allclose(u, mutual_information(S) / np.log(10), rtol=1e-5, atol=1e-7)
+
+
+def test_session_colours_by_mc_mutual_information_and_reports_epochs():
+    """The map colour under mc_bald is the model's MC mutual information, and the status line
+    can follow training epoch by epoch (Session.fit_progress)."""
+    d = load_digits()
+    X, y = d.data[:400], d.target[:400]
+    est = MCDropoutClassifier(max_epochs=5, min_steps=0, random_state=0)
+    s = Session(X, classes=[str(c) for c in range(10)], estimator=est, strategy="mc_bald",
+                store=":memory:", random_state=0)
+    steps = []
+    s.observe(lambda e: steps.append(s.fit_progress), names="fit_progress")
+    s.import_labels({i: int(y[i]) for i in range(60)})
+    assert steps and steps[-1][0] == steps[-1][1], "every epoch reported"
+    u = s.uncertainty
+    want = get_strategy("mc_bald").model_uncertainty(s.model, X, 10)
+    np.testing.assert_allclose(u, want, rtol=1e-5)
+    assert u.dtype == np.float32 and s.uncertainty is u, "computed once per model"
+    s.set_strategy("margin")
+    assert not np.allclose(s.uncertainty, u), "margin colours by the probabilities"

@@ -2,8 +2,9 @@
 
 Higher score = more informative, for every strategy. Every registered name below is
 selectable in :class:`~alwidget.Session` and the widget; every score function also works on
-plain numpy arrays. Deep-learning-only methods (MC dropout, DBAL, VAAL, MAL) need a neural
-network and are not offered.
+plain numpy arrays. The deep methods (MC-dropout entropy, variation ratios, mean std, BALD as
+in DBAL, BatchBALD, VAAL; :mod:`alwidget.strategies.deep`) need the ``deep`` extra (torch) and
+:class:`alwidget.models.MCDropoutClassifier` as the estimator; see docs/deep.md.
 """
 
 from .base import (

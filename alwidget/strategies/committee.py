@@ -332,7 +332,8 @@ class BALD(QueryByCommittee):
 
     The posterior samples are committee members: bootstraps of the session's estimator by
     default, or members differing only in their seed (``bootstrap=False``) for randomised
-    estimators (random forests, MLPs). MC dropout needs a neural network and is not offered.
+    estimators (random forests, MLPs). For MC-dropout BALD on a network see ``mc_bald``
+    (:mod:`alwidget.strategies.deep`).
 
     Parameters
     ----------
