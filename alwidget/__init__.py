@@ -19,8 +19,11 @@ from .session import (
     UNSURE,
     UNSURE_STATUS,
     AlwidgetWarning,
+    Batch,
     FitSnapshot,
     Session,
+    SessionClosedError,
+    StaleBatchError,
 )
 from .simulation import labels_to_target, plot_learning_curves, simulate
 from .store import (
@@ -45,6 +48,9 @@ __all__ = [
     "LabelStore",
     "StoreMismatchError",
     "FitSnapshot",
+    "Batch",
+    "StaleBatchError",
+    "SessionClosedError",
     "UNSURE",
     "STATUS_NAMES",
     "UNLABELED",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -27,9 +29,13 @@ from threadpoolctl import ThreadpoolController
 from .store import POLICIES, LabelEvent, LabelStore, default_annotator, fingerprint
 from .strategies import QueryContext, Strategy, available_strategies, get_strategy
 from .tables import LabelTables
+from .training import Trainer
 
 __all__ = [
     "Session",
+    "Batch",
+    "StaleBatchError",
+    "SessionClosedError",
     "AlwidgetWarning",
     "FitSnapshot",
     "UNSURE",
@@ -45,6 +51,9 @@ UNLABELED, LABELED, SKIPPED, UNSURE_STATUS = 0, 1, 2, 3
 #: Names of the status codes, indexed by code.
 STATUS_NAMES = ("unlabeled", "labeled", "skipped", "unsure")
 SOURCES = ("batch", "map", "import")
+#: Card state of an open card of :attr:`Batch.state` (the others are the status codes).
+OPEN = 0
+RETRAIN_MODES = (True, False, "background")
 
 
 class _Unsure(str):
@@ -63,6 +72,21 @@ UNSURE = _Unsure("unsure")
 
 class AlwidgetWarning(UserWarning):
     """Warnings raised by alwidget (turned into errors in its own test suite)."""
+
+
+class StaleBatchError(ValueError):
+    """An action was made on a batch that is no longer the current one; nothing was recorded.
+
+    The browser may still show an older batch for a moment (a submit from the keyboard, a
+    reload); every action carries the id of the batch it was made on and the session refuses
+    one made on another batch, so a click is never stored for an item that was not on that
+    card.
+    """
+
+
+class SessionClosedError(RuntimeError):
+    """The session was closed (:meth:`Session.close`, or a newer session on the same store
+    in this process replaced it); start a new session to go on. Nothing was recorded."""
 
 
 @dataclass(frozen=True)
@@ -86,12 +110,17 @@ class FitSnapshot:
 
 @dataclass
 class Batch:
-    """The current acquisition batch.
+    """The current acquisition batch: the cards on screen.
+
+    The cards keep their place for the life of the batch: a skipped or "unsure" card stays in
+    :attr:`indices` with its :attr:`state`, so what the user sees never moves under the
+    cursor; only a user action that makes a new batch (submit, undo, label these next, a
+    strategy change, or answering the last open card) replaces it.
 
     Attributes
     ----------
     indices : ndarray of shape (k,), int64
-        Pool indices, most informative first.
+        Pool indices of every card, most informative first.
     scores : ndarray of shape (k,), float64
         Strategy score of each item at selection time.
     strategy : str
@@ -102,6 +131,17 @@ class Batch:
         Number of labels the selecting model was trained on (0 at cold start).
     cold_start : bool
         True if picked by the cold-start rule because no model could be fitted yet.
+    id : int
+        Unique within the session, increasing with every new batch. Actions from the
+        browser carry it (:meth:`Session.check_action`).
+    state : ndarray of shape (k,), int8
+        Per card: 0 open, 1 labeled (from the map while the batch was open), 2 skipped,
+        3 unsure (the status codes of :attr:`Session.status`).
+    prefill : dict of int to int
+        Answers brought back by :meth:`Session.undo`, ``{pool index: class code}``: the view
+        shows them as chosen so the user can correct and resubmit.
+    labels_version : int
+        :attr:`Session.model_labels_version` of the model that picked the batch.
     """
 
     indices: np.ndarray
@@ -110,6 +150,25 @@ class Batch:
     round: int
     model_version: int
     cold_start: bool
+    id: int = 0
+    state: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))
+    prefill: dict[int, int] = field(default_factory=dict)
+    labels_version: int = -1
+
+    def __post_init__(self) -> None:
+        self.indices = np.asarray(self.indices, dtype=np.int64)
+        self.scores = np.asarray(self.scores, dtype=np.float64)
+        if self.state.shape != self.indices.shape:
+            self.state = np.zeros(self.indices.shape, dtype=np.int8)
+
+    def open_indices(self) -> np.ndarray:
+        """Pool indices of the open cards (not yet skipped, unsure or labeled), int64 (m,)."""
+        return self.indices[self.state == OPEN]
+
+    def position(self, idx: int) -> int | None:
+        """Card position (0-based) of a pool index, or None if it is not a card."""
+        pos = np.flatnonzero(self.indices == idx)
+        return int(pos[0]) if pos.size else None
 
     def rank_of(self, idx: int) -> int:
         return int(np.flatnonzero(self.indices == idx)[0]) + 1
@@ -178,9 +237,25 @@ class Session(LabelTables):
 
     Notes
     -----
-    Thread safety: :meth:`submit`, :meth:`undo`, :meth:`skip`, :meth:`import_labels`,
-    :meth:`install_model`, :meth:`set_strategy` and :meth:`requery` hold one re-entrant lock,
-    so a background thread installing a model cannot interleave with a foreground submit.
+    Thread safety: session state is written only under one re-entrant lock (:meth:`submit`,
+    :meth:`undo`, :meth:`skip`, :meth:`mark_unsure`, :meth:`import_labels`,
+    :meth:`install_model`, :meth:`set_strategy`, :meth:`requery` and the queue), so the
+    background :class:`~alwidget.training.Trainer` installing a model cannot interleave with
+    a foreground submit.
+
+    One live session per store file and annotator in a process: opening a second one (the
+    same notebook cell run again) closes the first (:meth:`close`, event ``"closed"``), so an
+    old widget can no longer write to the store.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> X = np.random.default_rng(0).normal(size=(100, 4))
+    >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:", random_state=0) as s:
+    ...     b = s.query()
+    ...     _ = s.submit({int(b[0]): "a", int(b[1]): "b"})
+    ...     s.n_labeled, s.round
+    (2, 1)
     """
 
     def __init__(
@@ -277,7 +352,12 @@ class Session(LabelTables):
         self.proba: np.ndarray | None = None
         self.last_error: str | None = None
         self.timings: dict[str, float] = {}
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: list[tuple[Callable[[str], None], frozenset[str] | None]] = []
+        self._queue = np.empty(0, dtype=np.int64)
+        self._batch_counter = 0
+        self._trainer: Trainer | None = None
+        self._closed: str | None = None
+        self._own_store = own_store
         self._near_cache: tuple[tuple[int, ...], np.ndarray] | None = None
         self.excluded = np.zeros(n, dtype=bool)
         saved_excl = self.store.get_meta("excluded")
@@ -286,6 +366,7 @@ class Session(LabelTables):
         self._replay()
         self.retrain()
         self.batch = self._select()
+        self._register_live()
 
     # -- public state ---------------------------------------------------------------------
     @property
@@ -349,22 +430,178 @@ class Session(LabelTables):
             return np.ones(self.n_samples, dtype=np.float32)
         return self._strategy.uncertainty(self.proba)
 
-    def observe(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(event)`` after each change (``"submit"``, ``"undo"``, ``"skip"``,
-        ``"strategy"``, ``"query"``, ``"import"``, ``"unsure"``, ``"model"``).
+    def observe(
+        self, callback: Callable[[str], None], names: str | Iterable[str] | None = None
+    ) -> None:
+        """Call ``callback(event)`` after each change.
 
-        ``"model"`` is emitted by :meth:`install_model`, possibly from a background thread.
+        Parameters
+        ----------
+        callback : callable
+            ``callback(event: str)``.
+        names : str or iterable of str, optional
+            Only these events; default all of ``"submit"``, ``"undo"``, ``"skip"``,
+            ``"unsure"``, ``"strategy"``, ``"query"``, ``"import"``, ``"model"`` (a new model
+            was installed; may come from the background thread), ``"fit_error"`` (a fit
+            failed, see :attr:`last_error`) and ``"closed"``.
         """
-        self._listeners.append(callback)
+        sel = None if names is None else frozenset([names] if isinstance(names, str) else names)
+        self._listeners.append((callback, sel))
+
+    def unobserve(self, callback: Callable[[str], None]) -> None:
+        """Stop calling ``callback`` (every registration of it)."""
+        self._listeners = [(cb, n) for cb, n in self._listeners if cb is not callback]
+
+    @property
+    def trainer(self) -> Trainer:
+        """The background fitting worker (:class:`~alwidget.training.Trainer`), started on
+        first use.
+
+        Raises
+        ------
+        SessionClosedError
+            If the session is closed.
+        """
+        with self._lock:
+            self._check_live()
+            if self._trainer is None:
+                self._trainer = Trainer(self)
+            return self._trainer
+
+    @property
+    def newer_model(self) -> bool:
+        """True if a model newer than the one that picked the current batch is installed
+        (it picks the next batch; the cards on screen never change because of it)."""
+        return self.model is not None and self.model_labels_version > self.batch.labels_version
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (or a newer session on the same store replaced this one)."""
+        return self._closed is not None
+
+    def close(self, reason: str = "closed") -> None:
+        """Stop the background worker and close the store (if this session opened it).
+
+        Idempotent. Emits ``"closed"``. Every label is already on disk; a running fit is not
+        waited for (its result is dropped).
+
+        Parameters
+        ----------
+        reason : str, default="closed"
+            Said by :class:`SessionClosedError` on later actions.
+        """
+        with self._lock:
+            if self._closed is not None:
+                return
+            self._closed = reason
+            if self._trainer is not None:
+                self._trainer.close()
+            if self._own_store:
+                self.store.close()
+            key = self._live_key()
+            if key is not None and _LIVE.get(key) is not None and _LIVE[key]() is self:
+                del _LIVE[key]
+        self._emit("closed")
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- the loop -------------------------------------------------------------------------
     def query(self) -> np.ndarray:
-        """The current batch as pool indices, shape (k,), int64, most informative first."""
-        return self.batch.indices.copy()
+        """The open cards of the current batch as pool indices, shape (k,), int64, most
+        informative first (skipped, unsure and map-labeled cards of the batch excluded)."""
+        return self.batch.open_indices().copy()
+
+    def check_action(self, batch_id: int | None, index: int | None = None) -> None:
+        """Check that an action made on batch ``batch_id`` (and card ``index``) is current.
+
+        Parameters
+        ----------
+        batch_id : int or None
+            :attr:`Batch.id` of the batch the action was made on (None: not checked).
+        index : int, optional
+            Pool index of the card it was made on.
+
+        Raises
+        ------
+        StaleBatchError
+            If ``batch_id`` is not the current batch (it changed since the user saw it).
+        ValueError
+            If ``index`` is not a card of the current batch.
+        SessionClosedError
+            If the session is closed.
+        """
+        self._check_live()
+        b = self.batch
+        if batch_id is not None and int(batch_id) != b.id:
+            raise StaleBatchError(
+                f"this action was made on batch #{int(batch_id)}, which is no longer the "
+                f"current batch (#{b.id}); nothing was recorded. Answer the cards now shown."
+            )
+        if index is not None:
+            idx = self._check_index(index)
+            if b.position(idx) is None:
+                raise ValueError(
+                    f"item {idx} is not a card of the current batch #{b.id}; nothing was recorded"
+                )
+
+    @property
+    def queue(self) -> np.ndarray:
+        """Pool indices waiting to be served as the next batches ("label these next"), in
+        the order they will be asked, int64 of shape (m,)."""
+        with self._lock:
+            return self._queue[self.status[self._queue] == UNLABELED].copy()
+
+    def enqueue(self, indices: Sequence[int]) -> np.ndarray:
+        """Queue pool items to be asked next, batch after batch, before the strategy picks
+        new ones. Already labeled, unsure, excluded, queued or open-card items are left out;
+        the rest are ordered by the current strategy (most informative first).
+
+        Parameters
+        ----------
+        indices : sequence of int
+            Pool indices.
+
+        Returns
+        -------
+        ndarray of shape (m,), int64
+            The items added to the queue, in queue order.
+
+        Raises
+        ------
+        ValueError
+            If an index is out of range.
+        """
+        with self._lock:
+            self._check_live()
+            add = self._enqueue(indices, skip_open=True)
+            self._emit("query")
+            return add
+
+    def _enqueue(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
+        idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
+        idx = idx[np.sort(np.unique(idx, return_index=True)[1])]
+        ok = (self.status[idx] != LABELED) & (self.status[idx] != UNSURE_STATUS)
+        ok &= ~self.excluded[idx] & ~np.isin(idx, self._queue)
+        if skip_open:
+            ok &= ~np.isin(idx, self.batch.open_indices())
+        add = self._strategy_order(idx[ok])
+        self._queue = np.concatenate([self._queue, add])
+        return add
+
+    def clear_queue(self) -> None:
+        """Forget the queued items (the current batch stays)."""
+        with self._lock:
+            self._queue = np.empty(0, dtype=np.int64)
+            self._emit("query")
 
     def requery(self) -> np.ndarray:
         """Pick a fresh batch with the current model and strategy (no retrain)."""
         with self._lock:
+            self._check_live()
             self.batch = self._select()
             self._emit("query")
             return self.query()
@@ -389,17 +626,21 @@ class Session(LabelTables):
             idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
             self.excluded[idx] = True
             self.store.set_meta("excluded", json.dumps(np.flatnonzero(self.excluded).tolist()))
-            if np.isin(self.batch.indices, idx).any():
+            if np.isin(self.batch.open_indices(), idx).any():
                 self.batch = self._select()
             self._emit("query")
 
     def set_batch(self, indices: Sequence[int]) -> np.ndarray:
-        """Make chosen pool items the current batch ("label these next", e.g. from the map).
+        """Make chosen pool items the next batches ("label these next", e.g. from the map).
+
+        The queue (:attr:`queue`) is replaced by these items in strategy order, and the
+        first :attr:`batch_size` of them become the current batch at once; the rest are
+        served batch after batch before the strategy picks new ones.
 
         Parameters
         ----------
         indices : sequence of int
-            Pool indices; already labeled ones are dropped.
+            Pool indices; labeled and unsure ones are dropped.
 
         Returns
         -------
@@ -409,18 +650,16 @@ class Session(LabelTables):
         Raises
         ------
         ValueError
-            If an index is out of range or none of them is unlabeled.
+            If an index is out of range or none of them can be asked.
         """
         with self._lock:
-            idx = [self._check_index(i) for i in indices]
-            idx = list(dict.fromkeys(i for i in idx if self.y[i] < 0))
-            if not idx:
+            self._check_live()
+            old = self._queue
+            self._queue = np.empty(0, dtype=np.int64)
+            if self._enqueue(indices, skip_open=False).size == 0:
+                self._queue = old
                 raise ValueError("none of these items is unlabeled; nothing to put in the batch")
-            self.batch = Batch(
-                indices=np.asarray(idx, dtype=np.int64), scores=np.full(len(idx), np.nan),
-                strategy="map selection", round=self.round, model_version=self.model_version,
-                cold_start=False,
-            )  # fmt: skip
+            self.batch = self._select()
             self._emit("query")
             return self.query()
 
@@ -429,8 +668,10 @@ class Session(LabelTables):
         labels: Mapping[int, Any],
         *,
         source: str = "batch",
-        retrain: bool = True,
+        retrain: bool | str = True,
         keep_batch: bool = False,
+        batch_id: int | None = None,
+        wait: float = 0.3,
     ) -> np.ndarray:
         """Record answers, retrain, and pick the next batch.
 
@@ -446,14 +687,24 @@ class Session(LabelTables):
             answer gets an update, recorded with the answer it replaces (``previous``).
         source : {"batch", "map", "import"}
             Recorded in the provenance.
-        retrain : bool, default=True
-            Refit the model now. ``False`` stores the answers and picks the next batch with
-            the current (stale) model; :attr:`models_behind` then says by how much.
+        retrain : {True, False, "background"}, default=True
+            ``True``: refit now, then pick the next batch with the new model. ``False``:
+            store the answers and pick the next batch with the current (stale) model;
+            :attr:`models_behind` then says by how much. ``"background"``: fit in the
+            :attr:`trainer`'s worker thread and wait up to ``wait`` seconds; if it is done,
+            the next batch comes from the new model, else from the previous one, and the
+            new model is installed when it lands (event ``"model"``): it recolours and
+            picks the *next* batch, it never replaces the current one.
         keep_batch : bool, default=False
-            Keep the current batch (minus the items just answered), with its strategy,
-            scores and ranks, instead of picking a new one; e.g. after labeling a point
-            from the map while the batch is half labeled. A new batch is picked if nothing
-            is left.
+            Keep the current batch, with its strategy, scores and ranks, instead of picking
+            a new one; the cards just answered are marked labeled (``Batch.state``) and
+            stay in place; e.g. after labeling a point from the map while the batch is
+            half labeled. A new batch is picked if no open card is left.
+        batch_id : int, optional
+            :attr:`Batch.id` of the batch the answers were given on; a stale one raises
+            :class:`StaleBatchError` and records nothing.
+        wait : float, default=0.3
+            Seconds to wait for a background fit (``retrain="background"``).
 
         Returns
         -------
@@ -462,37 +713,43 @@ class Session(LabelTables):
 
         Raises
         ------
+        StaleBatchError
+            If ``batch_id`` is not the current batch. Nothing is recorded.
         ValueError
             If ``labels`` is empty, names an unknown class, an index outside the batch
-            (already submitted, e.g. a second click) or the pool, or ``source`` is unknown.
-            Nothing is recorded then.
+            (already submitted, e.g. a second click), a card already skipped or answered,
+            or an index outside the pool, or ``source`` or ``retrain`` is unknown. Nothing is
+            recorded then.
         StoreLockedError, StoreReadOnlyError
             If the store cannot be written; nothing is recorded, the answers are in
             ``error.pending``: submit them again.
+        SessionClosedError
+            If the session is closed.
         """
+        _check_retrain(retrain)
         with self._lock:
+            self.check_action(batch_id)
             events = self._events_for(labels, source)
             t0 = time.perf_counter()
             self.store.append(events, self.annotator, pending=dict(labels))
             self.timings["store"] = time.perf_counter() - t0
             self._replay()
-            if retrain:
-                self.retrain()
-            keep = self.status[self.batch.indices] == UNLABELED
-            if keep_batch and keep.any():
-                self.batch.indices = self.batch.indices[keep]
-                self.batch.scores = self.batch.scores[keep]
-            else:
+        self._refit(retrain, wait)
+        with self._lock:
+            if keep_batch:
+                answered = np.isin(self.batch.indices, [e.idx for e in events])
+                self.batch.state[answered & (self.batch.state == OPEN)] = LABELED
+            if not keep_batch or self.batch.open_indices().size == 0:
                 self.batch = self._select()
             self._emit("submit")
             return self.query()
 
-    def mark_unsure(self, index: int) -> np.ndarray:
+    def mark_unsure(self, index: int, *, batch_id: int | None = None) -> np.ndarray:
         """Answer "unsure" for one item, like :meth:`skip` but recorded as an answer.
 
-        An item of the current batch is recorded with source ``"batch"`` (with its score and
-        rank) and leaves the batch, the rest of the batch stays; any other item is recorded
-        with source ``"map"``. No retrain is needed: unsure items are never used for training.
+        An open card of the current batch is recorded with source ``"batch"`` (with its
+        score and rank) and stays in place, marked unsure (``Batch.state``); any other item is
+        recorded with source ``"map"``. No retrain is needed: unsure items are never used for training.
         They are not asked again (see ``avoid_unsure_neighbours``); a later class answer is
         recorded as a relabel (``previous="unsure"``). Same as including ``{index: UNSURE}``
         in a :meth:`submit`, except that the batch is kept.
@@ -504,21 +761,26 @@ class Session(LabelTables):
 
         Raises
         ------
+        StaleBatchError
+            If ``batch_id`` is given and is not the current batch.
         ValueError
-            If ``index`` is not a pool index. Nothing is recorded then.
+            If ``index`` is not a pool index (or, with ``batch_id``, not a card of the
+            batch). Nothing is recorded then.
         StoreLockedError, StoreReadOnlyError
             If the store cannot be written; nothing is recorded.
         """
         with self._lock:
+            self.check_action(batch_id, None if batch_id is None else index)
             idx = self._check_index(index)
-            in_batch = idx in set(self.batch.indices.tolist())
+            pos = self.batch.position(idx)
+            in_batch = pos is not None and self.batch.state[pos] == OPEN
             events = self._events_for({idx: UNSURE}, "batch" if in_batch else "map")
             self.store.append(events, self.annotator, pending={idx: UNSURE})
             self._replay()  # a labeled item turned unsure shows up in models_behind
-            keep = self.batch.indices != idx
-            self.batch.indices, self.batch.scores = self.batch.indices[keep], self.batch.scores[keep]
-            if self.batch.indices.size == 0:
-                self.batch = self._select()
+            if in_batch:
+                self.batch.state[pos] = UNSURE_STATUS
+                if self.batch.open_indices().size == 0:
+                    self.batch = self._select()
             self._emit("unsure")
             return self.query()
 
@@ -548,6 +810,7 @@ class Session(LabelTables):
             nothing is recorded then.
         """
         with self._lock:
+            self._check_live()
             pairs = self._import_pairs(labels)
             events = []
             seen: set[int] = set()
@@ -575,44 +838,61 @@ class Session(LabelTables):
             self._emit("import")
             return len(events)
 
-    def undo(self) -> np.ndarray | None:
+    def undo(self, *, retrain: bool | str = True, wait: float = 0.3) -> np.ndarray | None:
         """Take back this annotator's last submitted answers (recorded as an undo event);
-        their items become the current batch again.
+        their items become the current batch again, with the answers taken back in
+        :attr:`Batch.prefill` (to show them as chosen).
+
+        Parameters
+        ----------
+        retrain : {True, False, "background"}, default=True
+            As for :meth:`submit`.
+        wait : float, default=0.3
+            Seconds to wait for a background fit.
 
         Returns
         -------
         ndarray of shape (k,), int64, or None
             The items whose answers were taken back, or None if there was nothing to undo.
         """
+        _check_retrain(retrain)
         with self._lock:
+            self._check_live()
             sid = self.store.undo_last(self.annotator)
             if sid is None:
                 return None
             undone = self.store.submit_events(sid)
             self._replay()
-            self.retrain()
+        self._refit(retrain, wait)
+        with self._lock:
             idx = undone["idx"].astype("int64").to_numpy()
             free = self.status[idx] == UNLABELED
+            prefill = {
+                int(i): int(lab)
+                for i, k, lab, f in zip(idx, undone["kind"], undone["label"], free, strict=True)
+                if f and k == "label"
+            }
             idx = idx[free]
             strategy = undone["strategy"].dropna()
-            self.batch = Batch(
-                indices=idx,
-                scores=undone["score"].astype("float64").to_numpy()[free],
-                strategy=str(strategy.iloc[0]) if len(strategy) else self._strategy.name,
-                round=self.round,
-                model_version=self.model_version,
-                cold_start=self.cold,
-            )
             if idx.size == 0:
                 self.batch = self._select()
+            else:
+                self.batch = self._new_batch(
+                    idx,
+                    undone["score"].astype("float64").to_numpy()[free],
+                    str(strategy.iloc[0]) if len(strategy) else self._strategy.name,
+                    self.cold,
+                    prefill=prefill,
+                )
             self._emit("undo")
             return idx
 
-    def skip(self, index: int) -> np.ndarray:
-        """Drop an item from the current batch without answering (recorded as a skip).
+    def skip(self, index: int, *, batch_id: int | None = None) -> np.ndarray:
+        """Pass on one card of the current batch without answering (recorded as a skip).
 
-        Skipped items are not queried again in this session unless answered from the map.
-        When the batch becomes empty, a new one is picked.
+        The card stays in place, marked skipped (``Batch.state``). Skipped items are not
+        queried again in this session unless answered from the map. When no open card is
+        left, a new batch is picked.
 
         Returns
         -------
@@ -621,12 +901,16 @@ class Session(LabelTables):
 
         Raises
         ------
+        StaleBatchError
+            If ``batch_id`` is given and is not the current batch.
         ValueError
-            If ``index`` is not in the current batch.
+            If ``index`` is not an open card of the current batch.
         """
         with self._lock:
+            self.check_action(batch_id)
             idx = self._check_index(index)
-            if idx not in set(self.batch.indices.tolist()):
+            pos = self.batch.position(idx)
+            if pos is None or self.batch.state[pos] != OPEN:
                 raise ValueError(f"index {idx} is not in the current batch; cannot skip it")
             self.store.append(
                 [LabelEvent(idx=idx, label=None, kind="skip", round=self.batch.round,
@@ -636,9 +920,8 @@ class Session(LabelTables):
             )  # fmt: skip
             if self.status[idx] == UNLABELED:
                 self.status[idx] = SKIPPED
-            keep = self.batch.indices != idx
-            self.batch.indices, self.batch.scores = self.batch.indices[keep], self.batch.scores[keep]
-            if self.batch.indices.size == 0:
+            self.batch.state[pos] = SKIPPED
+            if self.batch.open_indices().size == 0:
                 self.batch = self._select()
             self._emit("skip")
             return self.query()
@@ -646,6 +929,7 @@ class Session(LabelTables):
     def set_strategy(self, strategy: str | Strategy | Callable, *, requery: bool = True) -> None:
         """Switch the query strategy; with ``requery`` the current batch is re-picked now."""
         with self._lock:
+            self._check_live()
             self._strategy = get_strategy(strategy)
             self.store.set_meta("strategy", self._strategy.name)
             if requery:
@@ -747,7 +1031,7 @@ class Session(LabelTables):
             try:
                 model, proba = self.fit_model(snap)
             except Exception as exc:  # a user's estimator can fail in any way; keep the labels
-                self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
+                self._fit_failed(exc)
                 return self.model is not None
             self.install_model(snap, model, proba)
             self.last_error = None
@@ -777,8 +1061,79 @@ class Session(LabelTables):
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:
-        for cb in list(self._listeners):
-            cb(event)
+        for cb, names in list(self._listeners):
+            if names is None or event in names:
+                cb(event)
+
+    def _check_live(self) -> None:
+        if self._closed is not None:
+            raise SessionClosedError(
+                f"this session is closed ({self._closed}); nothing was recorded. Every label "
+                f"is saved in {self.store.path!r}: start a new Session (or run the cell again) "
+                "to go on."
+            )
+
+    def _refit(self, retrain: bool | str, wait: float) -> None:
+        """Refit after a change of labels, as asked (called without holding the lock, so a
+        background fit can install its model while we wait for it)."""
+        if retrain is True:
+            self.retrain()
+        elif retrain == "background":
+            self.trainer.request()
+            self.trainer.wait(max(0.0, float(wait)))
+
+    def _fit_failed(self, exc: BaseException) -> None:
+        with self._lock:
+            self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
+        self._emit("fit_error")
+
+    def _live_key(self) -> tuple[str, str] | None:
+        if not self._own_store or self.store.path == ":memory:":
+            return None
+        return os.path.realpath(self.store.path), self.annotator
+
+    def _register_live(self) -> None:
+        """One live session per store file and annotator in this process: a newer one (the
+        same cell run again) closes the older, whose widget then says it is not live."""
+        key = self._live_key()
+        if key is None:
+            return
+        old_ref = _LIVE.get(key)
+        old = old_ref() if old_ref is not None else None
+        if old is not None and old is not self and not old.closed:
+            old.close("a newer session opened the same store for the same annotator")
+        _LIVE[key] = weakref.ref(self)
+
+    def _strategy_order(self, idx: np.ndarray) -> np.ndarray:
+        """``idx`` ordered by the current strategy, most informative first (by the map's
+        uncertainty for batch strategies without per-item scores; as given at cold start)."""
+        if idx.size < 2 or self.proba is None:
+            return idx
+        ctx = QueryContext(
+            X=self.X, labels=self.y, candidates=idx, proba=self.proba, model=self.model,
+            estimator=self.estimator, n_classes=len(self.classes), rng=self.rng,
+        )  # fmt: skip
+        try:
+            sc = np.asarray(self._strategy.scores(ctx), dtype=np.float64)
+        except (NotImplementedError, ValueError):
+            sc = self.uncertainty[idx].astype(np.float64)
+        return idx[np.argsort(-np.nan_to_num(sc, nan=-np.inf), kind="stable")]
+
+    def _new_batch(
+        self,
+        idx: np.ndarray,
+        scores: np.ndarray,
+        strategy: str,
+        cold: bool,
+        *,
+        prefill: dict[int, int] | None = None,
+    ) -> Batch:
+        self._batch_counter += 1
+        return Batch(
+            np.asarray(idx, np.int64), np.asarray(scores, np.float64), strategy, self.round,
+            self.model_version, cold, id=self._batch_counter, prefill=dict(prefill or {}),
+            labels_version=self.model_labels_version,
+        )  # fmt: skip
 
     def _answer_of(self, raw: Any) -> tuple[str, int | None]:
         if isinstance(raw, _Unsure) or (raw == UNSURE and UNSURE not in self.classes):
@@ -787,6 +1142,7 @@ class Session(LabelTables):
 
     def _events_for(self, labels: Mapping[int, Any], source: str) -> list[LabelEvent]:
         """Validate a submit completely and build its events (no state change)."""
+        self._check_live()
         if source not in SOURCES:
             raise ValueError(f"source must be one of {SOURCES}; got {source!r}")
         if not isinstance(labels, Mapping):
@@ -796,13 +1152,20 @@ class Session(LabelTables):
         if not labels:
             raise ValueError("no labels to submit: pick a class for at least one item")
         events, seen = [], set()
-        batch_set = set(self.batch.indices.tolist())
+        batch_set = set(self.batch.open_indices().tolist())
         for raw_idx, raw_label in labels.items():
             idx = self._check_index(raw_idx)
             if idx in seen:
                 raise ValueError(f"index {idx} appears twice in one submit")
             seen.add(idx)
             if source == "batch" and idx not in batch_set:
+                pos = self.batch.position(idx)
+                if pos is not None:
+                    done = STATUS_NAMES[int(self.batch.state[pos])]
+                    raise ValueError(
+                        f"card #{idx} of this batch is already {done}; to answer it anyway "
+                        "use source='map', which records an update"
+                    )
                 if self.status[idx] in (LABELED, UNSURE_STATUS):
                     prev = self._describe(idx)
                     raise ValueError(
@@ -931,6 +1294,15 @@ class Session(LabelTables):
 
     def _select(self) -> Batch:
         t0 = time.perf_counter()
+        k = self.batch_size
+        askable = (self.status == UNLABELED) & ~self.excluded
+        queued = self._queue[askable[self._queue]]
+        if queued.size:  # "label these next": served before the strategy picks
+            self._queue = queued[k:]
+            self.timings["select"] = time.perf_counter() - t0
+            return self._new_batch(queued[:k], np.full(min(k, queued.size), np.nan),
+                                   "map selection", False)  # fmt: skip
+        self._queue = queued
         cand = self._candidates()
         ctx = QueryContext(
             X=self.X, labels=self.y, candidates=cand, proba=self.proba, model=self.model,
@@ -946,8 +1318,7 @@ class Session(LabelTables):
             idx, scores = self._strategy.query(ctx, k)
             name, cold = self._strategy.name, False
         self.timings["select"] = time.perf_counter() - t0
-        return Batch(np.asarray(idx, np.int64), np.asarray(scores, np.float64), name,
-                     self.round, self.model_version, cold)  # fmt: skip
+        return self._new_batch(idx, scores, name, cold)
 
     def _cold_start(self, ctx: QueryContext, k: int) -> np.ndarray:
         if self.cold_start == "random":
@@ -955,6 +1326,15 @@ class Session(LabelTables):
         from .strategies.diversity import k_center_greedy
 
         return k_center_greedy(self.X[ctx.candidates], k, rng=ctx.rng)[0].astype(np.int64)
+
+
+#: Live sessions by (store file, annotator), see :meth:`Session._register_live`.
+_LIVE: dict[tuple[str, str], weakref.ref[Session]] = {}
+
+
+def _check_retrain(retrain: Any) -> None:
+    if not any(retrain is m or (isinstance(m, str) and retrain == m) for m in RETRAIN_MODES):
+        raise ValueError(f"retrain must be True, False or 'background'; got {retrain!r}")
 
 
 def default_store_path(name: str | None, fp: str) -> str:

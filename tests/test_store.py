@@ -390,7 +390,8 @@ def test_import_a_dataframe_column_as_seed_set(data, tmp_path):
     assert lab["label"].tolist() == [CLASSES[v] for v in y[:10]]
     assert not set(s.query()) & set(range(10))
     # running the same notebook cell again records nothing new
-    assert make(X, path).import_labels(df["label"]) == 0
+    s = make(X, path)  # the cell run again: the new session replaces the old one
+    assert s.import_labels(df["label"]) == 0
     # a dict, and bad input: nothing recorded
     with pytest.raises(ValueError, match="unknown class"):
         s.import_labels({20: "a", 21: "zebra"})

@@ -77,7 +77,8 @@ def test_undo_and_skip_buttons(widget, digits):
     w = widget
     b = w.batch
     w._skip_buttons[int(b[0])].click()
-    assert int(b[0]) not in w.card_buttons and len(w.cards) == 9
+    assert int(b[0]) not in w.batch, "skipped: no longer open"
+    assert list(w.card_buttons) == b.tolist() and len(w.cards) == 10, "the card stays in place"
     for idx in w.batch:
         w.choose(int(idx), int(digits.target[idx]))
     w.submit_button.click()
@@ -202,8 +203,10 @@ def test_unsure_button_and_key_record_unsure_and_show_on_map(widget):
     w = widget
     b = w.batch
     w._unsure_buttons[int(b[0])].click()
-    assert int(b[0]) in w.session.unsure and int(b[0]) not in w.card_buttons
-    press(w, "?")  # the highlighted card (now the first one) is answered unsure too
+    assert int(b[0]) in w.session.unsure and int(b[0]) not in w.batch
+    assert list(w.card_buttons) == b.tolist(), "the card stays in place"
+    press(w, "ArrowRight")
+    press(w, "?")  # the highlighted (second) card is answered unsure too
     assert set(w.session.unsure.tolist()) == {int(b[0]), int(b[1])}
     assert w.session.n_labeled == 0, "unsure is not a label"
     unsure_trace = w.map.fig.data[1 + len(w.session.classes)]
