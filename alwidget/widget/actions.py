@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..session import SessionClosedError
 from ..store import StoreError
 
 __all__ = ["ActionsMixin"]
@@ -63,8 +64,8 @@ class ActionsMixin:
             s = self.session
             before = s.labels.set_index("index")["label"].to_dict() if len(s.labels) else {}
             try:
-                back = s.undo()
-            except StoreError as exc:
+                back = s.undo(retrain=self._retrain_mode(), wait=self.sync_wait)
+            except (StoreError, SessionClosedError) as exc:
                 self._say_error(str(exc))
                 return False
             if back is None:
@@ -104,6 +105,15 @@ class ActionsMixin:
         if key in ("u", "Backspace"):
             return self.view.send_action("undo")
         raise ValueError(f"{key!r} is not a shortcut: 0-9, Enter, arrows, s, ?, u, Backspace")
+
+    def _on_strategy(self, change: dict[str, Any]) -> None:
+        with self._acting_on():
+            try:
+                self.session.set_strategy(change["new"])  # a new batch: the user asked for it
+            except (ValueError, SessionClosedError) as exc:
+                self._say_error(str(exc))
+                return
+            self.refresh()
 
     # -- the browser's messages -------------------------------------------------------------
     def _on_action(self, msg: dict[str, Any]) -> bool:
@@ -160,6 +170,9 @@ class ActionsMixin:
 
         return _Acting()
 
+    def _retrain_mode(self) -> Any:
+        return "background" if self.background else True
+
     def _check_open(self, idx: int) -> None:
         b = self.session.batch
         pos = np.flatnonzero(b.indices == idx)
@@ -198,7 +211,7 @@ class ActionsMixin:
             except ValueError as exc:
                 self._refuse(str(exc))
                 return False
-            except StoreError as exc:
+            except (StoreError, SessionClosedError) as exc:
                 self._say_error(str(exc))
                 return False
             self._choices.pop(idx, None)
@@ -218,10 +231,9 @@ class ActionsMixin:
                 self._say_error("Pick a class on at least one card before submitting.")
                 return False
             labels = dict(self._choices)
-            retrain: Any = "background" if self.background else True
             try:
-                s.submit(labels, retrain=retrain, batch_id=batch_id, wait=self.sync_wait)
-            except (ValueError, StoreError) as exc:  # nothing recorded; the choices stay
+                s.submit(labels, retrain=self._retrain_mode(), batch_id=batch_id, wait=self.sync_wait)
+            except (ValueError, StoreError, SessionClosedError) as exc:  # nothing recorded; the choices stay
                 self._say_error(str(exc))
                 return False
             self._last = np.fromiter(labels, dtype=np.int64)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
@@ -20,13 +20,21 @@ import numpy as np
 
 from ..projection import Projection
 from ..session import LABELED, SKIPPED, UNSURE_STATUS, Session
-from ..strategies import available_strategies
 from .actions import ActionsMixin
 from .cards import BatchCards
 from .events import BrowserEvents
 from .map import DEFAULT_MAX_POINTS, MapView
-from .renderers import card_content, item_summary
+from .renderers import card_content
 from .selection import SelectionMixin
+from .support import (
+    _as_items,
+    _close_projection,
+    _hover_texts,
+    _Line,
+    _proj_name,
+    _strategy_options,
+    _SubmitButton,
+)
 
 __all__ = ["LabelingWidget"]
 
@@ -177,6 +185,21 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         """False once the session (or this widget) is closed."""
         return not self._closed and not getattr(self.session, "closed", False)
 
+    @property
+    def status(self) -> _Line:
+        """The status line (``.value``: its HTML, as drawn)."""
+        return _Line(self.view, "status")
+
+    @property
+    def error(self) -> _Line:
+        """The error line (``.value``: its text; empty when there is no error)."""
+        return _Line(self.view, "error")
+
+    @property
+    def submit_button(self) -> _SubmitButton:
+        """The Submit button as a script sees it: ``.click()`` and ``.disabled``."""
+        return _SubmitButton(self)
+
     def refresh(self) -> None:
         """Redraw cards, status and map from the session, then run :meth:`on_refresh` hooks.
 
@@ -184,6 +207,9 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         """
         with self._lock:
             if self._closed:
+                return
+            if not self.live:
+                self._show_closed()
                 return
             self._render_cards()
             self._update_status()
@@ -290,9 +316,6 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         if getattr(s, "newer_model", False):
             notice = (f"A newer model ({s.model_version} labels) is ready: it picks the next "
                       "batch (on your next submit). The cards on screen stay.")  # fmt: skip
-        if not self.live:
-            notice = ("This widget is no longer live: its session was closed (did the same "
-                      "cell run again?). Use the newest widget; your labels are in the store.")  # fmt: skip
         has_open = bool(len(s.batch.open_indices())) if len(s.batch.indices) else False
         live = self.live
         with v.hold_sync():
@@ -307,6 +330,20 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             }  # fmt: skip
             if s.last_error:
                 v.error = s.last_error
+
+    def _show_closed(self) -> None:
+        """The session is closed: say so and turn every action off (reads nothing from the
+        closed store)."""
+        v = self.view
+        with v.hold_sync():
+            v.live = False
+            v.busy_since = 0.0
+            v.enabled = {k: False for k in ("choose", "skip", "unsure", "submit", "undo")}
+            v.notice = (
+                "This widget is no longer live: its session was closed (did the same cell run "
+                "again?). Use the newest widget; your labels are in the store."
+            )
+        self.point_view.enabled = {"choose": False}
 
     def _say_error(self, msg: str) -> None:
         self.view.error = msg
@@ -328,7 +365,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             if self._closed:
                 return
             if event == "closed":
-                self._update_status()
+                self._show_closed()
                 return
             if event in ("model", "fit_error"):
                 # a model landing late: recolour the map and say so; never touch the cards
@@ -362,6 +399,9 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     def close(self) -> None:
         """Close the view's widgets and the projection's background process; close the
         session too when this widget created it (:func:`alwidget.label`). Idempotent."""
+        if not hasattr(self, "_lock") or not hasattr(self, "view"):  # a failed __init__
+            super().close()
+            return
         with self._lock:
             if self._closed:
                 return
@@ -369,89 +409,17 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         unobserve = getattr(self.session, "unobserve", None)
         if unobserve is not None:
             unobserve(self._on_session)
-        _close_projection(self.projection)
+        if hasattr(self, "projection"):
+            _close_projection(self.projection)
         if self.owns_session and hasattr(self.session, "close"):
             self.session.close()
-        for w in (self.view, self.point_view, self.map.fig, self.map_events, self.strategy_select,
-                  *self._selection_widgets()):  # fmt: skip
-            w.close()
+        parts = [getattr(self, n, None) for n in ("view", "point_view", "map_events",
+                                                  "strategy_select")]  # fmt: skip
+        if hasattr(self, "map"):
+            parts.append(self.map.fig)
+        if hasattr(self, "bulk_button"):
+            parts += self._selection_widgets()
+        for w in parts:
+            if w is not None:
+                w.close()
         super().close()
-
-
-def _close_projection(p: Projection) -> None:
-    """Stop the projection's background process (its own ``close`` when it has one)."""
-    close = getattr(p, "close", None)
-    if callable(close):
-        close()
-        return
-    pool = getattr(p, "_pool", None)
-    if pool is None or not hasattr(pool, "shutdown"):
-        return
-    procs = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for proc in procs:  # a UMAP fit still running: end it, it would outlive the widget
-        if proc.is_alive():
-            proc.terminate()
-
-
-def _proj_name(p: Projection) -> str:
-    return {"umap": "UMAP", "pca": "PCA", "identity": "feature"}[p.method_]
-
-
-def _hover_texts(items: Any, n: int) -> list[str] | None:
-    """One short text per item for hover, or None for images (the index says enough)."""
-    if n == 0 or isinstance(items, _RowItems):
-        return None
-    first = items[0]
-    if isinstance(first, np.ndarray) and first.ndim >= 2:
-        return None
-    return [item_summary(items[i], 60) for i in range(n)]
-
-
-def _strategy_options(session: Session) -> list[str]:
-    names = available_strategies()
-    if session.strategy.name not in names:
-        names = [session.strategy.name, *names]
-    return names
-
-
-def _as_items(items: Any, session: Session) -> Sequence[Any]:
-    if items is None:
-        return _RowItems(session)
-    try:
-        import pandas as pd
-
-        if isinstance(items, pd.DataFrame):
-            items = _FrameRows(items)
-    except ImportError:  # pragma: no cover
-        pass
-    if len(items) != session.n_samples:
-        raise ValueError(
-            f"items has {len(items)} entries but the pool X has {session.n_samples} rows; "
-            "pass one item per row of X, in the same order"
-        )
-    return items
-
-
-class _FrameRows:
-    def __init__(self, df: Any) -> None:
-        self.df = df
-
-    def __len__(self) -> int:
-        return len(self.df)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.df.iloc[int(i)]
-
-
-class _RowItems:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        cols = getattr(session.X_fit, "columns", None)
-        self.cols = list(cols) if cols is not None else [f"x{j}" for j in range(session.X.shape[1])]
-
-    def __len__(self) -> int:
-        return self.session.n_samples
-
-    def __getitem__(self, i: int) -> Any:
-        return dict(zip(self.cols, self.session.X[int(i)].tolist(), strict=True))

@@ -13,6 +13,7 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
+from ..session import SessionClosedError
 from ..store import StoreError
 
 __all__ = ["SelectionMixin"]
@@ -143,7 +144,7 @@ class SelectionMixin:
             try:
                 s.submit(labels, source="map", retrain=retrain, keep_batch=touched,
                          wait=self.sync_wait)  # fmt: skip
-            except (ValueError, StoreError) as exc:
+            except (ValueError, StoreError, SessionClosedError) as exc:
                 self._say_error(str(exc))
                 return False
             self._last = np.fromiter(labels, dtype=np.int64)
@@ -193,7 +194,11 @@ class SelectionMixin:
             if not todo:
                 self._say_error("The selection holds no unlabeled items.")
                 return 0
-            s.set_batch(todo)
+            try:
+                s.set_batch(todo)
+            except (ValueError, SessionClosedError) as exc:
+                self._say_error(str(exc))
+                return 0
             self._set_selection(np.empty(0, dtype=np.int64))
             self.map.clear_selection()
             self._say_error("")
