@@ -125,6 +125,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self._acting = 0
         self._closed = False
         self._late_threads: list[threading.Thread] = []
+        self._drawn_model = -2  # labels version of the model the map shows
         self._last = np.empty(0, dtype=np.int64)
         self._selection = np.empty(0, dtype=np.int64)
 
@@ -269,6 +270,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
 
     def _update_map(self) -> None:
         s = self.session
+        self._drawn_model = s.model_labels_version
         self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=self._last,
                         unsure=s.unsure)  # fmt: skip
 
@@ -370,6 +372,8 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             if event in ("model", "fit_error"):
                 # a model landing late: recolour the map and say so; never touch the cards
                 self._update_status()
+                if self._drawn_model == self.session.model_labels_version:
+                    return  # already drawn (it landed within sync_wait)
                 self._update_map()
                 for cb in list(self._refresh_hooks):
                     cb()
