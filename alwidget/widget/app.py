@@ -145,19 +145,17 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self.map.on_select(self._set_selection)
         self.map_events = BrowserEvents()
         self.map_events.on_map_event(self.map.handle_event)
-        side = W.VBox(
-            [self.point_view, self._build_selection_bar()],
-            layout=W.Layout(width="330px", flex="0 0 330px"),
-        ).add_class("alw-side")
-        map_box = W.Box([self.map.fig], layout=W.Layout(flex="1 1 auto", min_width="0"))
+        # the clicked point's card floats over the map's top right corner, next to the point
+        # (not below the selection bar); the map keeps the full width plotly measures
+        self.point_view.add_class("alw-point-pop")
+        map_row = W.VBox([self.map.fig, self.point_view]).add_class("alw-maprow")
         head = W.HBox(
             [W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
              self.strategy_select],
             layout=W.Layout(align_items="center", flex_flow="row wrap", justify_content="space-between"),
         )  # fmt: skip
         self.children = [
-            head, self.view, W.HBox([map_box, side], layout=W.Layout(width="100%")),
-            self.map_events,
+            head, self.view, map_row, self._build_selection_bar(), self.map_events,
         ]  # fmt: skip
         self.add_class("alw-root")
         session.observe(self._on_session)

@@ -144,6 +144,7 @@ function render({ model, el }) {
     const cards = model.get("cards") || [];
     const classes = model.get("classes") || [];
     grid.replaceChildren();
+    if (mode === "point") el.style.display = cards.length ? "" : "none";
     cardEls = cards.map((card, i) => {
       const ce = h("div", "alw-card" + (mode === "point" ? " alw-map-card" : ""));
       ce.dataset.index = String(card.index);
