@@ -101,6 +101,7 @@ def _flows(page, name):
     pbox = plot.bounding_box()
     assert pbox["y"] <= box["y"] < pbox["y"] + pbox["height"] - box["height"] / 2, (
         "the clicked point's card opens next to the point, on the map")
+    page.locator(".alw-maprow").first.screenshot(path=str(SHOTS / f"map_point_card_{name}.png"))
     map_card.locator(".alw-class").nth(7).click()
     page.wait_for_function(
         "(old) => { const s = document.querySelector('.alw-status'); return s && s.innerText !== old; }",
