@@ -8,28 +8,21 @@ curves with a spread band; :func:`labels_to_target` says how many labels each st
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from threadpoolctl import threadpool_limits
 
 from .diagnostics import RoundHistory
 from .evaluation import EvalSet, holdout_split
+from .plotting import STRATEGY_COLOURS, plot_learning_curves
 from .session import Session
 from .strategies import Strategy, get_strategy
+from .validation import rows as _rows
 
-__all__ = ["simulate", "plot_learning_curves", "labels_to_target"]
-
-STRATEGY_COLOURS = {
-    "random": "#555555", "entropy": "#1f77b4", "margin": "#ff7f0e",
-    "least_confidence": "#2ca02c", "coreset": "#d62728", "badge": "#9467bd",
-}  # fmt: skip
-_FALLBACK = ["#8c564b", "#e377c2", "#bcbd22", "#17becf", "#7f7f7f"]
-
+__all__ = ["simulate", "plot_learning_curves", "labels_to_target", "STRATEGY_COLOURS"]
 
 def simulate(
     X: Any,
@@ -39,7 +32,7 @@ def simulate(
     budget: int = 200,
     batch_size: int = 10,
     n_repeats: int = 3,
-    random_state: int = 0,
+    random_state: int | np.random.Generator | None = 0,
     estimator: Any = None,
     test_size: float | int = 0.25,
     X_eval: Any = None,
@@ -69,7 +62,9 @@ def simulate(
         Labels per run; the last batch is truncated to hit it exactly.
     batch_size : int, default=10
     n_repeats : int, default=3
-    random_state : int, default=0
+    random_state : int, Generator or None, default=0
+        Seeds every repeat: each gets its own child of ``np.random.SeedSequence`` (spawned),
+        used for its split and for every strategy's session (paired runs).
     estimator : classifier, optional
         Default: the Session's (logistic regression).
     test_size : float or int, default=0.25
@@ -132,9 +127,12 @@ def simulate(
     bar = _tqdm(total=n_rounds_est, disable=not show, desc="simulate", unit="round")
     frames = []
     limiter = threadpool_limits(limits=blas_threads) if blas_threads else None
+    if isinstance(random_state, np.random.Generator):
+        random_state = int(random_state.integers(2**63 - 1))
+    children = np.random.SeedSequence(random_state).spawn(int(n_repeats))
     try:
         for rep in range(int(n_repeats)):
-            seed = int(random_state) + 1000 * rep
+            seed = int(children[rep].generate_state(1)[0])
             if X_eval is None:
                 tr, ev = holdout_split(codes, test_size=test_size, random_state=seed)
                 Xp, yp = _rows(X, tr), codes[tr]
@@ -143,11 +141,9 @@ def simulate(
                 Xp, yp, es = X, codes, EvalSet(X_eval, codes_eval, k)
             for strat, name in zip(strats, names, strict=True):
                 bar.set_postfix_str(f"{name} #{rep}")
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", category=UserWarning)
-                    s = Session(Xp, classes=classes, estimator=estimator, strategy=strat,
-                                batch_size=batch_size, random_state=seed, store=":memory:",
-                                **session_kwargs)  # fmt: skip
+                s = Session(Xp, classes=classes, estimator=estimator, strategy=strat,
+                            batch_size=batch_size, random_state=seed, store=":memory:",
+                            **session_kwargs)  # fmt: skip
                 hist = RoundHistory(s, y_true=yp, eval_set=es, stopping=None,
                                     diagnostics=diagnostics, keep_snapshots=False)  # fmt: skip
                 round_times = []
@@ -175,77 +171,6 @@ def simulate(
     out = pd.concat(frames, ignore_index=True)
     first = ["strategy", "repeat", "round", "n_labels", "accuracy", "macro_f1"]
     return out[first + [c for c in out.columns if c not in first]]
-
-
-def plot_learning_curves(
-    df: pd.DataFrame,
-    metric: str = "accuracy",
-    *,
-    spread: str = "std",
-    title: str | None = None,
-) -> go.Figure:
-    """Mean learning curve per strategy with a spread band.
-
-    Parameters
-    ----------
-    df : DataFrame
-        Output of :func:`simulate` (columns ``strategy``, ``repeat``, ``n_labels``, metric).
-    metric : str, default="accuracy"
-        Any numeric column (``macro_f1``, ``recall[<class>]``, ``coverage_max``...).
-    spread : {"std", "sem", "minmax"}, default="std"
-        Band: mean +- one standard deviation over repeats, +- standard error, or min..max.
-    title : str, optional
-
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        Title, axis labels, legend; ``random`` is dashed and named "random (baseline)".
-
-    Raises
-    ------
-    KeyError
-        If ``metric`` is not a column.
-    """
-    if metric not in df.columns:
-        raise KeyError(f"no column {metric!r}; choose one of {list(df.columns)}")
-    if spread not in ("std", "sem", "minmax"):
-        raise ValueError(f"spread must be 'std', 'sem' or 'minmax'; got {spread!r}")
-    fig = go.Figure()
-    n_rep = df["repeat"].nunique()
-    for i, (name, g) in enumerate(df.groupby("strategy", sort=False)):
-        colour = STRATEGY_COLOURS.get(str(name), _FALLBACK[i % len(_FALLBACK)])
-        st = g.groupby("n_labels")[metric].agg(["mean", "std", "min", "max", "count"]).reset_index()
-        st = st.dropna(subset=["mean"])
-        if spread == "std":
-            lo, hi = st["mean"] - st["std"].fillna(0), st["mean"] + st["std"].fillna(0)
-        elif spread == "sem":
-            se = st["std"].fillna(0) / np.sqrt(st["count"])
-            lo, hi = st["mean"] - se, st["mean"] + se
-        else:
-            lo, hi = st["min"], st["max"]
-        label = "random (baseline)" if name == "random" else str(name)
-        x = st["n_labels"].to_numpy()
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi.to_numpy(), lo.to_numpy()[::-1]]),
-            fill="toself", fillcolor=_rgba(colour, 0.15), line=dict(width=0), hoverinfo="skip",
-            legendgroup=label, showlegend=False, name=f"{label} spread",
-        ))  # fmt: skip
-        fig.add_trace(go.Scatter(
-            x=x, y=st["mean"], mode="lines", name=label, legendgroup=label,
-            line=dict(color=colour, width=2.5, dash="dash" if name == "random" else "solid"),
-            hovertemplate=f"{label}<br>%{{x}} labels: %{{y:.3f}}<extra></extra>",
-        ))  # fmt: skip
-    band = {"std": "± 1 sd", "sem": "± 1 s.e.", "minmax": "min-max"}[spread]
-    nice = metric.replace("_", " ").replace("macro f1", "macro F1")
-    fig.update_layout(
-        title=title or f"Learning curves: held-out {nice} (mean, band {band}, {n_rep} repeats)",
-        xaxis_title="number of labels",
-        yaxis_title=f"{nice} on held-out set",
-        legend_title_text="strategy",
-        template="plotly_white",
-        height=450,
-    )
-    return fig
 
 
 def labels_to_target(df: pd.DataFrame, target: float, metric: str = "accuracy") -> pd.DataFrame:
@@ -304,16 +229,6 @@ def _codes(y: np.ndarray, classes: list[str]) -> np.ndarray:
         else:
             raise ValueError(f"label {v!r} is not one of the classes {classes}")
     return np.asarray(out, dtype=np.int64)
-
-
-def _rows(X: Any, idx: np.ndarray) -> Any:
-    return X.iloc[idx] if isinstance(X, (pd.DataFrame, pd.Series)) else np.asarray(X)[idx]
-
-
-def _rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 def _tqdm(**kw: Any) -> Any:

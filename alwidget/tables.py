@@ -1,12 +1,14 @@
 """The label tables of a :class:`~alwidget.Session`: what was answered, by whom, with
 provenance, as pandas DataFrames and CSV / Parquet exports.
 
-A mixin: it reads the session's ``store``, ``classes``, ``label_policy`` and ``y``.
+:class:`LabelTables` reads a label store; the session holds one (``session.tables``) and its
+``labels`` / ``labels_table`` / ``answers`` / ``disagreements`` / ``export`` call it.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +19,39 @@ __all__ = ["LabelTables"]
 
 
 class LabelTables:
-    """Tables and exports of a session's label log (mixed into :class:`~alwidget.Session`)."""
+    """Tables and exports of a label log.
 
-    store: Any
-    classes: list[str]
-    label_policy: str
-    y: np.ndarray
+    Parameters
+    ----------
+    store : LabelStore
+        The log.
+    classes : list of str
+        Class names, in code order.
+    label_policy : {"latest", "majority"}
+        Which answer is in effect when an item has several.
+    labels : callable
+        Returns the label codes in effect, ndarray of shape (n_samples,), -1 for none.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> s = alwidget.Session(np.eye(4), classes=["a", "b"], store=":memory:", random_state=0)
+    >>> _ = s.submit({0: "a", 1: "b"}, source="map")
+    >>> s.tables.labels_table()[["index", "label", "source"]].to_dict("list")
+    {'index': [0, 1], 'label': ['a', 'b'], 'source': ['map', 'map']}
+    """
+
+    def __init__(
+        self, store: Any, classes: list[str], label_policy: str, labels: Callable[[], np.ndarray]
+    ) -> None:
+        self.store = store
+        self.classes = classes
+        self.label_policy = label_policy
+        self._labels = labels
+
+    @property
+    def y(self) -> np.ndarray:
+        return self._labels()
 
     @property
     def labels(self) -> pd.DataFrame:

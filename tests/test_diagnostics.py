@@ -99,8 +99,8 @@ def test_round_history_records_a_live_session(blobs):
     assert sorted(r2.picked.tolist()) == sorted(second_batch.tolist())
     assert r1.uncertainty.dtype == np.float32
     assert np.array_equal(r1.uncertainty, unc_before)  # cold start: all ones
-    assert np.allclose(r2.uncertainty, unc_second)  # what entropy saw when it picked
-    assert r2.strategy == "entropy" and r1.strategy.startswith("cold start")
+    assert np.allclose(r2.uncertainty, unc_second)  # what margin saw when it picked
+    assert r2.strategy == "margin" and r1.strategy.startswith("cold start")
     assert r2.metrics["accuracy"] > 0.8
     assert set(r2.diagnostics) >= {"coverage_mean", "coverage_max", "outlier_fixation",
                                    "batch_redundancy", "class_balance", "forgetting_events",

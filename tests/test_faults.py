@@ -376,7 +376,7 @@ def test_estimator_without_predict_proba_uses_softmax_of_decision_function(data,
     d = s.model.decision_function(X)
     pred = (d > 0).astype(int) if d.ndim == 1 else d.argmax(axis=1)
     np.testing.assert_array_equal(s.proba.argmax(axis=1), pred)
-    assert s.batch.strategy == "entropy" and np.isfinite(s.batch.scores).all()
+    assert s.batch.strategy == "margin" and np.isfinite(s.batch.scores).all()
 
 
 # -- the end of the pool ----------------------------------------------------------------------
@@ -416,7 +416,7 @@ def test_unsure_is_recorded_excluded_from_training_and_not_asked_again(data):
     assert s.n_labeled == 6 and u not in s.labels["index"].tolist()
     tab = s.labels_table(include_unsure=True).set_index("index")
     assert tab.loc[u, "status"] == "unsure" and tab.loc[u, "code"] == -1
-    assert tab.loc[u, "strategy"] == "entropy" and tab.loc[u, "rank"] == 1
+    assert tab.loc[u, "strategy"] == "margin" and tab.loc[u, "rank"] == 1
     # neither it nor its 4 nearest neighbours are asked again while other items remain
     d = np.linalg.norm(X - X[u], axis=1)
     near = set(np.argsort(d)[:5].tolist())

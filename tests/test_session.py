@@ -36,8 +36,8 @@ def test_full_loop_several_rounds(digits, classes10):
         assert not s.cold and s.model_version == s.n_labeled
         assert s.uncertainty.dtype == np.float32 and s.uncertainty.shape == (1797,)
         assert not np.array_equal(before, s.uncertainty)
-    assert s.batch.strategy == "entropy" and not s.batch.cold_start
-    # entropy picks the most uncertain unlabeled items
+    assert s.batch.strategy == "margin" and not s.batch.cold_start
+    # margin (the default) picks the most uncertain unlabeled items
     cand = np.flatnonzero(s.y < 0)
     top = cand[np.argsort(-s.uncertainty[cand])][:10]
     assert set(s.query()) == set(top)
@@ -56,7 +56,7 @@ def test_labels_frame_has_provenance(digits, classes10):
         assert col in lab.columns
     assert len(lab) == 12
     row = lab.set_index("index").loc[int(second[0])]
-    assert row["label"] == "7" and row["round"] == 1 and row["strategy"] == "entropy"
+    assert row["label"] == "7" and row["round"] == 1 and row["strategy"] == "margin"
     assert row["rank"] == 1 and row["score"] == pytest.approx(scores[0])
     assert lab.set_index("index").loc[int(second[1]), "label"] == "3"
     assert (lab.set_index("index").loc[first.tolist(), "strategy"].str.startswith("cold")).all()

@@ -295,7 +295,7 @@ def test_provenance_of_every_label(data, tmp_path):
     assert (pd.Timestamp.now(tz="UTC") - lab["timestamp"]).max() < pd.Timedelta(minutes=5)
     row = lab.loc[int(b[1])]
     assert (row["round"], row["strategy"], row["rank"], row["model_version"], row["source"]) == (
-        1, "entropy", 2, 5, "batch")  # fmt: skip
+        1, "margin", 2, 5, "batch")  # fmt: skip
     assert row["score"] == pytest.approx(scores[1])
     m = lab.loc[other]
     assert m["source"] == "map" and pd.isna(m["rank"]) and m["model_version"] == 6

@@ -50,8 +50,14 @@ def test_auto_play_is_driven_by_play_value_and_pauses_at_budget(lab):
     p.speed.value = 300
     assert p.play.interval == 300
     p.play.playing = True
-    for v in range(1, 12):  # what the browser's Play widget sends, tick by tick
+    paused = []
+    for v in range(1, 14):  # what the browser's Play widget sends, tick by tick
         p.play.value = v
+        if p.play.playing is False and s.n_labeled < 40:
+            # a stopping criterion fired first: it paused and said so; the user plays on
+            paused.append(p.oracle_note.value)
+            p.play.playing = True
+    assert all("stopping criterion fired" in m for m in paused)
     assert s.n_labeled == 40, "auto-play stops at the budget"
     assert p.play.playing is False
     assert "Stop suggested" in p.stop_html.value and "budget" in p.stop_html.value

@@ -266,6 +266,7 @@ class TeachingPanel(W.VBox):
         for i in batch.tolist():
             w.choose(i, s.classes[int(self.y_true[i])])
         w.submit()
+        w.wait_for_model(60)  # an oracle round is a simulation: its model before the next
         return True
 
     def replay_round(self, r: int) -> None:
