@@ -120,7 +120,9 @@ def label(
     from .widget import LabelingWidget
 
     session = Session(X, classes=classes, **session_kwargs)
-    return LabelingWidget(
+    widget = LabelingWidget(
         session, items, renderer=renderer, projection=projection, background=background,
         sync_wait=sync_wait, max_points=max_points,
     )
+    widget.owns_session = True  # widget.close() closes the session it was made with
+    return widget

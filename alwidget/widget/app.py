@@ -1,52 +1,47 @@
-"""LabelingWidget: batch cards, label buttons, keyboard, status line and the map.
+"""LabelingWidget: the batch cards, the map and the controls of one :class:`~alwidget.Session`.
 
-A thin view over :class:`alwidget.Session`: it turns session state into widgets and forwards
-clicks and keys; all decisions live in the session.
+A thin view: it turns session state into one synced state of :class:`BatchCards` (and the map)
+and forwards the user's actions, each checked by the session against the batch it was made on.
+The batch on screen changes only by the user's own action; a model that lands late recolours
+the map and updates the status, never the cards. Actions live in :mod:`.actions` and
+:mod:`.selection`; this module builds the layout and renders.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import html
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
 
 from ..projection import Projection
-from ..session import Session
-from ..store import StoreError
-from ..strategies import available_strategies
+from ..session import LABELED, SKIPPED, UNSURE_STATUS, Session
+from .actions import ActionsMixin
+from .cards import BatchCards
 from .events import BrowserEvents
 from .map import DEFAULT_MAX_POINTS, MapView
-from .renderers import item_summary, render_item
+from .renderers import card_content
+from .selection import SelectionMixin
+from .support import (
+    _as_items,
+    _close_projection,
+    _hover_texts,
+    _Line,
+    _proj_name,
+    _strategy_options,
+    _SubmitButton,
+)
 
 __all__ = ["LabelingWidget"]
 
-_CSS = """
-<style>
-.alw-root { outline: none; }
-.alw-root:focus-within { box-shadow: 0 0 0 2px var(--jp-brand-color2, #90caf9); border-radius: 4px; }
-.alw-card { border: 1px solid var(--jp-border-color2, #ddd); border-radius: 6px; padding: 6px; }
-.alw-card.alw-current { border: 2px solid var(--jp-brand-color1, #1976d2); }
-.alw-card.alw-chosen { background: var(--jp-layout-color2, #f3f7fb); }
-.alw-pixelated img, img.alw-pixelated { image-rendering: pixelated; }
-.alw-text { white-space: pre-wrap; overflow-wrap: anywhere; max-height: 9em; overflow-y: auto;
-            font-size: 13px; line-height: 1.35; }
-.alw-row th { text-align: left; padding-right: 8px; font-weight: 600; }
-.alw-caption { font-size: 12px; color: var(--jp-ui-font-color2, #555); }
-.alw-status { font-size: 13px; }
-.alw-error { color: #b00020; font-size: 13px; }
-.alw-card .widget-toggle-buttons .widget-toggle-button { width: auto; min-width: 28px; padding: 0 6px; }
-</style>
-"""
-
-KEY_HELP = "0-9 label · ←/→ move · s skip · ? unsure · Enter submit · u undo"
+_STATE_NAMES = {SKIPPED: "skipped", UNSURE_STATUS: "unsure", LABELED: "labeled"}
 
 
-class LabelingWidget(W.VBox):
+class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     """The interactive active-learning widget for one :class:`~alwidget.Session`.
 
     Parameters
@@ -58,7 +53,8 @@ class LabelingWidget(W.VBox):
         2-D/3-D arrays (images), strings (texts) or table rows (a DataFrame is taken row by
         row). Default: the rows of the session's features.
     renderer : {"image", "text", "row"} or callable, optional
-        Force how items are shown; default guessed from each item's type.
+        Force how items are shown; default guessed from each item's type. A callable
+        ``item -> value`` returns a str, an array, PNG bytes or a mapping.
     projection : {"auto", "umap", "pca"}, default="auto"
         Map coordinates: PCA at once, UMAP swapped in when ready (see
         :class:`alwidget.projection.Projection`); ``ALWIDGET_PROJECTION=pca`` forces PCA.
@@ -68,18 +64,36 @@ class LabelingWidget(W.VBox):
         Display cap of the map: above it a seeded sample of the unlabeled pool is drawn
         (labeled and batch items always are).
     background : bool, default=True
-        Retrain off the UI path: each submit stores the labels, then fits in a worker
-        thread. If the fit takes longer than ``sync_wait`` the next batch is picked with the
-        previous model at once, the status says how many labels the model is behind, and the
-        new model recolours the map when it lands (and re-picks the batch if no card has a
-        choice yet). A newer model never loses to an older one.
+        Retrain in the session's worker thread (``session.submit(retrain="background")``):
+        a submit waits at most ``sync_wait`` s for the new model, else the next batch comes
+        from the previous model at once and the new model, when it lands, recolours the map
+        and picks the batch after (the cards on screen never change under the user).
+        ``False`` fits synchronously on every submit.
     sync_wait : float, default=0.3
         Seconds a submit waits for the retrain before showing the next batch anyway.
+
+    Attributes
+    ----------
+    view : BatchCards
+        The cards, buttons, status and error lines (one anywidget).
+    point_view : BatchCards
+        The card of the point clicked on the map (beside the map).
+    map : MapView
+        The embedding map.
 
     Raises
     ------
     ValueError
         If ``items`` and the pool have different lengths.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> import alwidget
+    >>> d = load_digits()
+    >>> s = alwidget.Session(d.data, classes=[str(c) for c in range(10)], store=":memory:")
+    >>> w = alwidget.LabelingWidget(s, d.images)  # doctest: +SKIP
+    >>> w.choose(int(w.batch[0]), "3"); w.submit()  # doctest: +SKIP
     """
 
     def __init__(
@@ -87,7 +101,7 @@ class LabelingWidget(W.VBox):
         session: Session,
         items: Any = None,
         *,
-        renderer: str | Callable[[Any], W.Widget] | None = None,
+        renderer: str | Callable[[Any], Any] | None = None,
         projection: str = "auto",
         columns: int = 5,
         max_points: int = DEFAULT_MAX_POINTS,
@@ -98,342 +112,105 @@ class LabelingWidget(W.VBox):
         self.session = session
         self.items = _as_items(items, session)
         self.renderer = renderer
-        self._lock = threading.RLock()
-        self._refresh_hooks: list[Callable[[], None]] = []
-        self._slots: list[dict[str, Any]] = []
-        self._filling = False
-        self.background = background
+        self.background = bool(background)
         self.sync_wait = float(sync_wait)
-        self._executor = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="alwidget-fit")
-        self._idle = threading.Event()
-        self._idle.set()
-        self._pending = 0
+        #: set by :func:`alwidget.label`: :meth:`close` then closes the session too
+        self.owns_session = False
+        self._lock = threading.RLock()
+        self._owner = threading.get_ident()
+        self._refresh_hooks: list[Callable[[], None]] = []
         self._choices: dict[int, int] = {}
+        self._shown_id: int | None = None
         self._cursor = 0
-        self.cards: list[W.VBox] = []
-        self.card_buttons: dict[int, W.ToggleButtons] = {}
-        self._skip_buttons: dict[int, W.Button] = {}
-        self._unsure_buttons: dict[int, W.Button] = {}
+        self._acting = 0
+        self._closed = False
+        self._late_threads: list[threading.Thread] = []
+        self._drawn_model = -2  # labels version of the model the map shows
+        self._last = np.empty(0, dtype=np.int64)
+        self._selection = np.empty(0, dtype=np.int64)
 
-        self.status = W.HTML().add_class("alw-status")
-        self.error = W.HTML().add_class("alw-error")
+        self.view = BatchCards(self._on_action, columns=int(columns), classes=session.classes)
+        self.point_view = BatchCards(self._on_point_action, mode="point", classes=session.classes)
         self.strategy_select = W.Dropdown(
             options=_strategy_options(session), value=session.strategy.name,
             description="Strategy", layout=W.Layout(width="260px"),
         )  # fmt: skip
-        self.submit_button = W.Button(
-            description="Submit batch", button_style="primary", icon="check",
-            tooltip="Record the chosen labels, retrain, next batch (Enter)",
-        )  # fmt: skip
-        self.undo_button = W.Button(
-            description="Undo", icon="undo", tooltip="Take back the last submit (u)"
-        )
-        self.keyboard = BrowserEvents(help=KEY_HELP)
-        self.grid = W.GridBox(
-            layout=W.Layout(
-                grid_template_columns=f"repeat({columns}, minmax(150px, 1fr))", grid_gap="8px",
-                width="100%",
-            )
-        )  # fmt: skip
+        self.strategy_select.observe(self._on_strategy, names="value")
         self.projection = Projection(session.X, session.fingerprint, method=projection)
         self.map = MapView(
             self.projection.xy, session.classes, _proj_name(self.projection),
             hover_text=_hover_texts(self.items, session.n_samples), max_points=max_points,
         )  # fmt: skip
         self.map.on_point(self.show_point)
-        self.map.on_select(self._on_map_select)
-        self._selection = np.empty(0, dtype=np.int64)
-        self._last = np.empty(0, dtype=np.int64)
-        # clicked point: a card with the same renderer, labeled with source "map"
-        self.point_box = W.VBox(layout=W.Layout(width="100%"))
-        # box / lasso selection: bulk label (with confirmation) or "label these next"
-        self.selection_info = W.HTML("Select points on the map (lasso or box) to label them in one go.")
-        self.bulk_class = W.Dropdown(options=session.classes, description="as", layout=W.Layout(width="160px"))
-        self.bulk_button = W.Button(description="Label selection", icon="tags", disabled=True)
-        self.next_button = W.Button(description="Label these next", icon="list", disabled=True,
-                                    tooltip="Put the selected items into the batch")
-        self.confirm_box = W.HBox()
-        self.bulk_button.on_click(lambda _: self._ask_bulk())
-        self.next_button.on_click(lambda _: self.label_selection_next())
-        selection_bar = W.VBox([
-            self.selection_info,
-            W.HBox([self.bulk_class, self.bulk_button, self.next_button],
-                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
-            self.confirm_box,
-        ])  # fmt: skip
-
-        self.submit_button.on_click(lambda _: self.submit())
-        self.undo_button.on_click(lambda _: self.undo())
-        self.strategy_select.observe(self._on_strategy, names="value")
-        self.keyboard.on_key(self._on_key)
-        self.keyboard.on_map_event(self.map.handle_event)
-
-        toolbar = W.HBox(
-            [self.strategy_select, self.submit_button, self.undo_button],
-            layout=W.Layout(align_items="center", flex_flow="row wrap"),
-        )
+        self.map.on_select(self._set_selection)
+        self.map_events = BrowserEvents()
+        self.map_events.on_map_event(self.map.handle_event)
+        # the clicked point's card floats over the map's top right corner, next to the point
+        # (not below the selection bar); the map keeps the full width plotly measures
+        self.point_view.add_class("alw-point-pop")
+        map_row = W.VBox([self.map.fig, self.point_view]).add_class("alw-maprow")
+        head = W.HBox(
+            [W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
+             self.strategy_select],
+            layout=W.Layout(align_items="center", flex_flow="row wrap", justify_content="space-between"),
+        )  # fmt: skip
         self.children = [
-            W.HTML(_CSS),
-            W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
-            self.status, self.error, toolbar, self.keyboard, self.grid, self.map.fig,
-            selection_bar, self.point_box,
+            head, self.view, map_row, self._build_selection_bar(), self.map_events,
         ]  # fmt: skip
         self.add_class("alw-root")
+        session.observe(self._on_session)
         self.refresh()
         self.projection.start(on_ready=self._on_projection)
 
-    # -- actions (also what tests call) ---------------------------------------------------
-    def choose(self, index: int, label: Any) -> None:
-        """Pick a label for one card of the batch (same as clicking its class button)."""
-        code = self.session.code_of(label)
-        self.card_buttons[int(index)].value = self.session.classes[code]
-
-    def submit(self) -> None:
-        """Submit the chosen labels (the "Submit batch" button)."""
-        with self._lock:
-            if not self._choices:
-                self._say_error("Pick a class on at least one card before submitting.")
-                return
-            labels = dict(self._choices)
-            self._last = np.fromiter(labels, dtype=np.int64)
-            self.submit_button.disabled = True
-            try:
-                self.session.submit(labels, retrain=False)  # on disk before anything else
-            except (ValueError, StoreError) as exc:  # nothing recorded; the choices stay
-                self._say_error(str(exc))
-                return
-            finally:
-                self.submit_button.disabled = False
-            self._choices.clear()
-            self._cursor = 0
-            self._retrain()
-
-    def unsure(self, index: int) -> None:
-        """Answer "unsure" for one item (its card's Unsure button, or the ? key)."""
-        with self._lock:
-            try:
-                self.session.mark_unsure(index)
-            except (ValueError, StoreError) as exc:
-                self._say_error(str(exc))
-                return
-            self._choices.pop(int(index), None)
-            self._cursor = min(self._cursor, max(0, len(self.session.batch.indices) - 1))
-            self.refresh()
-
-    def wait_for_model(self, timeout: float | None = None) -> bool:
-        """Block until no retrain is running (scripts and tests); True if idle in time."""
-        return self._idle.wait(timeout)
-
-    # -- retraining ------------------------------------------------------------------------
-    def _retrain(self) -> None:
-        """Refit after a change of labels; see the ``background`` parameter."""
-        s = self.session
-        if not self.background:
-            s.retrain()
-            self._requery_if_untouched()
-            self.refresh()
-            return
-        with self._lock:
-            self._pending += 1
-            self._idle.clear()
-        fut = self._executor.submit(self._fit_job)
-        try:
-            fut.result(timeout=self.sync_wait)
-        except cf.TimeoutError:
-            self.refresh()  # the next batch now, by the previous model
-            fut.add_done_callback(self._late_fit_done)  # runs at once if done meanwhile
-            return
-        with self._lock:
-            self._pending -= 1
-            self._requery_if_untouched()
-            self.refresh()
-            self._set_idle()
-
-    def _set_idle(self) -> None:
-        if self._pending == 0:
-            self._idle.set()
-
-    def _fit_job(self) -> bool:
-        """Worker thread: fit on the newest labels and install the model if still newest."""
-        s = self.session
-        snap = s.fit_snapshot()
-        if snap.labels_version <= s.model_labels_version:
-            return False  # a newer job already installed these labels
-        try:
-            model, proba = s.fit_model(snap)
-        except Exception as exc:  # a user's estimator can fail in any way; labels are kept
-            s.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
-            return False
-        return s.install_model(snap, model, proba)
-
-    def _late_fit_done(self, fut: cf.Future) -> None:
-        with self._lock:
-            self._pending -= 1
-            if fut.result():
-                self._requery_if_untouched()
-                self.refresh()
-            else:
-                self._update_status()
-            self._set_idle()
-
-    def _requery_if_untouched(self) -> None:
-        """Re-pick the batch with the new model unless the user already chose on a card."""
-        if not self._choices:
-            self.session.requery()
-            self._cursor = 0
-
-    def undo(self) -> None:
-        """Take back the last submit; its items come back as the batch with their labels."""
-        with self._lock:
-            undone = self.session.labels.set_index("index")["code"].to_dict()
-            try:
-                back = self.session.undo()
-            except StoreError as exc:
-                self._say_error(str(exc))
-                return
-            if back is None:
-                self._say_error("Nothing to undo.")
-                return
-            self._choices = {int(i): int(undone[int(i)]) for i in back if int(i) in undone}
-            self._cursor = 0
-            self.refresh()
-
-    def skip(self, index: int) -> None:
-        """Skip one card of the batch."""
-        with self._lock:
-            try:
-                self.session.skip(index)
-            except StoreError as exc:
-                self._say_error(str(exc))
-                return
-            self._choices.pop(int(index), None)
-            self._cursor = min(self._cursor, max(0, len(self.session.batch.indices) - 1))
-            self.refresh()
-
-    @property
-    def selection(self) -> np.ndarray:
-        """Pool indices selected on the map (box or lasso), int64 of shape (m,), sorted."""
-        return self._selection.copy()
-
-    def show_point(self, index: int) -> None:
-        """Show one pool item as a card under the map, with label buttons (a map click)."""
-        with self._lock:
-            idx = int(index)
-            s = self.session
-            state = "unlabeled"
-            if s.y[idx] >= 0:
-                state = f"labeled {s.classes[int(s.y[idx])]}"
-            cap = f"#{idx} from the map · {state} · uncertainty {float(s.uncertainty[idx]):.2f}"
-            toggles = W.ToggleButtons(options=s.classes, value=None,
-                                      style=W.ToggleButtonsStyle(button_width="auto"))
-            toggles.observe(lambda ch: ch["new"] is not None and self.label_from_map(idx, ch["new"]),
-                            names="value")  # fmt: skip
-            close = W.Button(description="Close", icon="times", layout=W.Layout(width="80px"))
-            close.on_click(lambda _: self._close_point())
-            for w in self.point_box.children:
-                w.close()
-            card = W.VBox(
-                [W.HTML(f'<div class="alw-caption">{html.escape(cap)}</div>'),
-                 render_item(self.items[idx], self.renderer), toggles, close],
-            ).add_class("alw-card").add_class("alw-map-card")  # fmt: skip
-            self.point_card_buttons = toggles
-            self.point_box.children = [card]
-
-    def _close_point(self) -> None:
-        for w in self.point_box.children:
-            w.close()
-        self.point_box.children = []
-
-    def label_from_map(self, index: int, label: Any) -> None:
-        """Label one item picked on the map (recorded with source "map")."""
-        self.label_many([int(index)], label)
-        self._close_point()
-
-    def label_many(self, indices: Sequence[int], label: Any) -> None:
-        """Give the same label to several pool items (source "map"), then retrain."""
-        with self._lock:
-            code = self.session.code_of(label)
-            labels = {int(i): code for i in indices}
-            if not labels:
-                return
-            try:  # while the user is labeling the batch, keep it (minus what's labeled here)
-                self.session.submit(labels, source="map", retrain=False,
-                                    keep_batch=bool(self._choices))  # fmt: skip
-            except (ValueError, StoreError) as exc:
-                self._say_error(str(exc))
-                return
-            self._last = np.fromiter(labels, dtype=np.int64)
-            keep_set = set(self.session.batch.indices.tolist())
-            self._choices = {i: c for i, c in self._choices.items() if i in keep_set}
-            self._cursor = 0
-            self._retrain()
-
-    def label_selection(self, label: Any) -> None:
-        """Label every item of the map selection with ``label`` (no confirmation)."""
-        sel = self._selection
-        self.label_many(sel.tolist(), label)
-        self._set_selection(np.empty(0, dtype=np.int64))
-        self.map.clear_selection()
-
-    def label_selection_next(self) -> None:
-        """Make the unlabeled items of the map selection the next batch."""
-        with self._lock:
-            s = self.session
-            todo = [int(i) for i in self._selection if s.y[int(i)] < 0]
-            if not todo:
-                self._say_error("The selection holds no unlabeled items.")
-                return
-            s.set_batch(todo)
-            self._choices.clear()
-            self._cursor = 0
-            self._set_selection(np.empty(0, dtype=np.int64))
-            self.map.clear_selection()
-            self.refresh()
-
-    def _ask_bulk(self) -> None:
-        n, cls = len(self._selection), self.bulk_class.value
-        yes = W.Button(description=f"Yes, label {n}", button_style="warning")
-        no = W.Button(description="Cancel")
-        yes.on_click(lambda _: (self._clear_confirm(), self.label_selection(cls)))
-        no.on_click(lambda _: self._clear_confirm())
-        self.confirm_box.children = [
-            W.HTML(f"Label <b>{n}</b> items as <b>{html.escape(str(cls))}</b>?"), yes, no
-        ]
-
-    def _clear_confirm(self) -> None:
-        for w in self.confirm_box.children:
-            w.close()
-        self.confirm_box.children = []
-
-    def _on_map_select(self, indices: np.ndarray) -> None:
-        self._set_selection(indices)
-
-    def _set_selection(self, indices: np.ndarray) -> None:
-        self._selection = np.asarray(indices, dtype=np.int64)
-        n = len(self._selection)
-        self._clear_confirm()
-        if n:
-            n_new = int((self.session.y[self._selection] < 0).sum())
-            self.selection_info.value = (
-                f"<b>{n}</b> selected on the map ({n_new} unlabeled): "
-                "label them all, or put them into the batch."
-            )
-        else:
-            self.selection_info.value = "Select points on the map (lasso or box) to label them in one go."
-        self.bulk_button.disabled = n == 0
-        self.bulk_button.description = f"Label {n} selected" if n else "Label selection"
-        self.next_button.disabled = n == 0
-
+    # -- state ------------------------------------------------------------------------------
     @property
     def batch(self) -> np.ndarray:
-        """Pool indices of the cards on screen, shape (k,), int64."""
+        """Pool indices of the open cards on screen, shape (k,), int64 (``session.query()``)."""
         return self.session.query()
 
-    # -- rendering -------------------------------------------------------------------------
+    @property
+    def cards(self) -> list[dict[str, Any]]:
+        """The cards on screen (every card of the batch, answered ones included): dicts with
+        ``index``, ``rank``, ``caption`` and the item's content."""
+        return list(self.view.cards)
+
+    @property
+    def choices(self) -> dict[int, int]:
+        """Chosen (not yet submitted) class codes by pool index."""
+        return dict(self._choices)
+
+    @property
+    def live(self) -> bool:
+        """False once the session (or this widget) is closed."""
+        return not self._closed and not getattr(self.session, "closed", False)
+
+    @property
+    def status(self) -> _Line:
+        """The status line (``.value``: its HTML, as drawn)."""
+        return _Line(self.view, "status")
+
+    @property
+    def error(self) -> _Line:
+        """The error line (``.value``: its text; empty when there is no error)."""
+        return _Line(self.view, "error")
+
+    @property
+    def submit_button(self) -> _SubmitButton:
+        """The Submit button as a script sees it: ``.click()`` and ``.disabled``."""
+        return _SubmitButton(self)
+
     def refresh(self) -> None:
-        """Redraw cards, status and map from the session, then run :meth:`on_refresh` hooks."""
+        """Redraw cards, status and map from the session, then run :meth:`on_refresh` hooks.
+
+        The cards are rebuilt only when the session's batch is a new one (another batch id).
+        """
         with self._lock:
-            self._build_cards()
+            if self._closed:
+                return
+            if not self.live:
+                self._show_closed()
+                return
+            self._render_cards()
             self._update_status()
             self._update_map()
             for cb in list(self._refresh_hooks):
@@ -443,79 +220,60 @@ class LabelingWidget(W.VBox):
         """Call ``callback()`` after every redraw (panels that draw on the same map)."""
         self._refresh_hooks.append(callback)
 
+    def _render_cards(self) -> None:
+        s, v = self.session, self.view
+        b = s.batch
+        if b.id != self._shown_id:  # a new batch: new cards; undo's answers come back chosen
+            self._shown_id = int(b.id)
+            self._choices = {int(i): int(c) for i, c in getattr(b, "prefill", {}).items()}
+            open_pos = np.flatnonzero(np.asarray(b.state) == 0)
+            self._cursor = int(open_pos[0]) if open_pos.size else 0
+            cards = [self._card(rank, int(idx)) for rank, idx in enumerate(b.indices.tolist())]
+            with v.hold_sync():
+                v.batch_id = int(b.id)
+                v.cards = cards
+                v.marks = self._marks()
+                v.cursor = self._cursor
+        else:
+            self._choices = {i: c for i, c in self._choices.items() if i in set(b.open_indices().tolist())}
+            with v.hold_sync():
+                v.marks = self._marks()
+                v.cursor = self._cursor
+
+    def _card(self, rank: int, idx: int) -> dict[str, Any]:
+        s = self.session
+        cap = f"#{idx} · rank {rank + 1}"
+        score = float(s.batch.scores[rank])
+        if not s.batch.cold_start and np.isfinite(score):
+            cap += f" · score {score:.3f}"
+        card = {"index": idx, "rank": rank + 1, "caption": cap}
+        card.update(card_content(self.items[idx], self.renderer))
+        return card
+
+    def _marks(self) -> list[dict[str, Any]]:
+        s = self.session
+        out: list[dict[str, Any]] = []
+        for idx, st in zip(s.batch.indices.tolist(), np.asarray(s.batch.state).tolist(), strict=True):
+            if st == 0:
+                c = self._choices.get(idx)
+                out.append({"state": "open", "choice": None} if c is None
+                           else {"state": "chosen", "choice": c})  # fmt: skip
+            else:
+                name = _STATE_NAMES.get(int(st), "skipped")
+                note = name
+                if st == LABELED and s.y[idx] >= 0:
+                    note = f"labeled {s.classes[int(s.y[idx])]} (map)"
+                out.append({"state": name, "choice": None, "note": note})
+        return out
+
     def _update_map(self) -> None:
         s = self.session
+        self._drawn_model = s.model_labels_version
         self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=self._last,
                         unsure=s.unsure)  # fmt: skip
 
-    def _build_cards(self) -> None:
-        """Show the batch in reusable card slots: per new batch only the item views are new
-        widgets; captions, buttons and frames are updated in place (fewer messages, so the
-        next batch and the recoloured map reach the browser sooner)."""
-        s = self.session
-        batch = s.batch.indices.tolist()
-        while len(self._slots) < len(batch):
-            self._slots.append(self._new_slot(len(self._slots)))
-        self.cards, self.card_buttons, self._skip_buttons, self._unsure_buttons = [], {}, {}, {}
-        self._filling = True
-        try:
-            for rank, idx in enumerate(batch):
-                slot = self._slots[rank]
-                score = s.batch.scores[rank]
-                cap = f"#{idx} · rank {rank + 1}"
-                if not s.batch.cold_start and np.isfinite(score):
-                    cap += f" · score {score:.3f}"
-                slot["caption"].value = f'<div class="alw-caption">{html.escape(cap)}</div>'
-                if slot["idx"] != idx:
-                    old = slot["content"].children
-                    slot["content"].children = [render_item(self.items[idx], self.renderer)]
-                    for w in old:
-                        w.close()
-                slot["idx"] = idx
-                choice = self._choices.get(idx)
-                slot["toggles"].value = None if choice is None else s.classes[choice]
-                card = slot["card"]
-                (card.add_class if choice is not None else card.remove_class)("alw-chosen")
-                self.cards.append(card)
-                self.card_buttons[idx] = slot["toggles"]
-                self._skip_buttons[idx] = slot["skip"]
-                self._unsure_buttons[idx] = slot["unsure"]
-        finally:
-            self._filling = False
-        if list(self.grid.children) != self.cards:
-            self.grid.children = self.cards
-        self._mark_cursor()
-
-    def _new_slot(self, rank: int) -> dict[str, Any]:
-        classes = self.session.classes
-        slot: dict[str, Any] = {"idx": None}
-        toggles = W.ToggleButtons(
-            options=classes, value=None, style=W.ToggleButtonsStyle(button_width="auto"),
-            tooltips=[f"key {i}" if i < 10 else "" for i in range(len(classes))],
-        )  # fmt: skip
-        toggles.observe(lambda ch: self._filling or self._on_choice(slot["idx"], ch["new"]),
-                        names="value")  # fmt: skip
-        small = {"width": "auto", "min_width": "0", "flex": "1 1 auto", "padding": "0 6px"}
-        skip = W.Button(description="Skip", layout=W.Layout(**small), tooltip="Not now (s)")
-        skip.on_click(lambda _: self.skip(slot["idx"]))
-        unsure = W.Button(description="Unsure", layout=W.Layout(**small),
-                          tooltip="I don't know: recorded, never trained on (?)")  # fmt: skip
-        unsure.on_click(lambda _: self.unsure(slot["idx"]))
-        caption, content = W.HTML(), W.Box()
-        card = W.VBox([caption, content, toggles, W.HBox([skip, unsure])]).add_class("alw-card")
-        slot.update(card=card, caption=caption, content=content, toggles=toggles, skip=skip,
-                    unsure=unsure)  # fmt: skip
-        return slot
-
-    def _mark_cursor(self) -> None:
-        for i, card in enumerate(self.cards):
-            if i == self._cursor:
-                card.add_class("alw-current")
-            else:
-                card.remove_class("alw-current")
-
     def _update_status(self) -> None:
-        s = self.session
+        s, v = self.session, self.view
         parts = [
             f"<b>{s.n_labeled}</b> labeled of {s.n_samples}",
             f"round {s.round}",
@@ -523,7 +281,9 @@ class LabelingWidget(W.VBox):
         ]
         if len(s.unsure):
             parts.append(f"{len(s.unsure)} unsure")
-        behind = s.models_behind
+        queued = len(getattr(s, "queue", ()))
+        if queued:
+            parts.append(f"<b>{queued} queued</b> (served before the strategy picks)")
         if s.cold:
             parts.append(
                 f"model: cold start (batch picked {s.cold_start}ly until two classes are labeled)"
@@ -534,131 +294,134 @@ class LabelingWidget(W.VBox):
             fit = s.timings.get("fit")
             took = f", fit {fit * 1000:.0f} ms" if fit is not None else ""
             parts.append(f"model: trained on {s.model_version} labels{took}")
-        if behind and self._pending:
-            parts.append(f"<b>retraining in the background: the model is {behind} labels behind</b>")
+        trainer = getattr(s, "trainer", None)
+        busy = bool(trainer is not None and trainer.busy)
+        if busy:
+            since = float(trainer.running_for)
+            behind = s.models_behind
+            parts.append(
+                f'<b>retraining… (<span class="alw-fit-timer">{since:.0f} s</span>)</b>'
+                + (f": the model is {behind} labels behind" if behind else "")
+            )
+        elif s.models_behind and not s.cold:
+            parts.append(f"the model is {s.models_behind} labels behind")
         parts.append(f"map: {html.escape(self.projection.status)}")
         if len(s.batch.indices) == 0:
             parts.append(
                 "<b>nothing left to label</b>: every item is labeled, skipped or unsure. "
                 "Export with <code>session.export('labels.csv')</code> (or .parquet); "
-                f"your labels are saved in <code>{html.escape(s.store.path)}</code>"
+                f"your labels are saved in <code>{html.escape(str(s.store.path))}</code>"
             )
-        self.status.value = " · ".join(parts)
-        self.error.value = html.escape(s.last_error) if s.last_error else ""
+        notice = ""
+        if getattr(s, "newer_model", False):
+            notice = (f"A newer model ({s.model_version} labels) is ready: it picks the next "
+                      "batch (on your next submit). The cards on screen stay.")  # fmt: skip
+        has_open = bool(len(s.batch.open_indices())) if len(s.batch.indices) else False
+        live = self.live
+        with v.hold_sync():
+            v.status = " · ".join(parts)
+            v.notice = notice
+            v.busy_since = time.time() - float(trainer.running_for) if busy else 0.0
+            v.live = live
+            v.enabled = {
+                "choose": live and has_open, "skip": live and has_open,
+                "unsure": live and has_open, "submit": live and len(s.batch.indices) > 0,
+                "undo": live,
+            }  # fmt: skip
+            if s.last_error:
+                v.error = s.last_error
+
+    def _show_closed(self) -> None:
+        """The session is closed: say so and turn every action off (reads nothing from the
+        closed store)."""
+        v = self.view
+        with v.hold_sync():
+            v.live = False
+            v.busy_since = 0.0
+            v.enabled = {k: False for k in ("choose", "skip", "unsure", "submit", "undo")}
+            v.notice = (
+                "This widget is no longer live: its session was closed (did the same cell run "
+                "again?). Use the newest widget; your labels are in the store."
+            )
+        self.point_view.enabled = {"choose": False}
 
     def _say_error(self, msg: str) -> None:
-        self.error.value = html.escape(msg)
+        self.view.error = msg
 
-    # -- callbacks -------------------------------------------------------------------------
-    def _on_choice(self, idx: int, value: str | None) -> None:
-        if value is None:
-            self._choices.pop(idx, None)
-        else:
-            self._choices[idx] = self.session.classes.index(value)
-        pos = self.session.batch.indices.tolist().index(idx)
-        if value is None:
-            self.cards[pos].remove_class("alw-chosen")
-        else:
-            self.cards[pos].add_class("alw-chosen")
-        self.error.value = ""
+    # -- session events (possibly from the trainer's thread) --------------------------------
+    def _on_session(self, event: str) -> None:
+        if threading.get_ident() != self._owner:
+            t = threading.Thread(target=self._late_event, args=(event,), daemon=True,
+                                 name="alwidget-view-update")  # fmt: skip
+            self._late_threads = [x for x in self._late_threads if x.is_alive()] + [t]
+            t.start()
+            return
+        if self._acting and event != "closed":
+            return  # our own action redraws when it is done
+        self._late_event(event)
 
-    def _on_strategy(self, change: dict) -> None:
+    def _late_event(self, event: str) -> None:
         with self._lock:
-            self.session.set_strategy(change["new"])
-            keep = set(self.session.batch.indices.tolist())
-            self._choices = {i: c for i, c in self._choices.items() if i in keep}
-            self._cursor = 0
-            self.refresh()
+            if self._closed:
+                return
+            if event == "closed":
+                self._show_closed()
+                return
+            if event in ("model", "fit_error"):
+                # a model landing late: recolour the map and say so; never touch the cards
+                self._update_status()
+                if self._drawn_model == self.session.model_labels_version:
+                    return  # already drawn (it landed within sync_wait)
+                self._update_map()
+                for cb in list(self._refresh_hooks):
+                    cb()
+                return
+            self.refresh()  # a change made outside the widget (script, teaching panel)
 
-    def _on_key(self, key: str) -> None:
-        n = len(self.cards)
-        if key.isdigit() and n:
-            code = int(key)
-            if code < len(self.session.classes):
-                idx = int(self.session.batch.indices[self._cursor])
-                self.choose(idx, code)
-                self._cursor = min(self._cursor + 1, n - 1)
-                self._mark_cursor()
-        elif key == "Enter":
-            self.submit()
-        elif key == "ArrowRight" and n:
-            self._cursor = min(self._cursor + 1, n - 1)
-            self._mark_cursor()
-        elif key == "ArrowLeft" and n:
-            self._cursor = max(self._cursor - 1, 0)
-            self._mark_cursor()
-        elif key == "s" and n:
-            self.skip(int(self.session.batch.indices[self._cursor]))
-        elif key == "?" and n:
-            self.unsure(int(self.session.batch.indices[self._cursor]))
-        elif key in ("u", "Backspace"):
-            self.undo()
+    def wait_for_model(self, timeout: float | None = None) -> bool:
+        """Block until no fit is running and the view shows the newest model (scripts,
+        tests); True if that happened within ``timeout`` seconds."""
+        trainer = getattr(self.session, "trainer", None)
+        ok = True if trainer is None else bool(trainer.wait(timeout))
+        for t in list(self._late_threads):
+            t.join(timeout)
+        if ok:
+            self._late_event("model")
+        return ok
 
     def _on_projection(self, xy: np.ndarray) -> None:
         with self._lock:
+            if self._closed:
+                return
             self.map.set_xy(xy, _proj_name(self.projection))
             self._update_map()
             self._update_status()
 
-
-def _proj_name(p: Projection) -> str:
-    return {"umap": "UMAP", "pca": "PCA", "identity": "feature"}[p.method_]
-
-
-def _hover_texts(items: Any, n: int) -> list[str] | None:
-    """One short text per item for hover, or None for images (the index says enough)."""
-    if n == 0 or isinstance(items, _RowItems):
-        return None
-    first = items[0]
-    if isinstance(first, np.ndarray) and first.ndim >= 2:
-        return None
-    return [item_summary(items[i], 60) for i in range(n)]
-
-
-def _strategy_options(session: Session) -> list[str]:
-    names = available_strategies()
-    if session.strategy.name not in names:
-        names = [session.strategy.name, *names]
-    return names
-
-
-def _as_items(items: Any, session: Session) -> Sequence[Any]:
-    if items is None:
-        return _RowItems(session)
-    try:
-        import pandas as pd
-
-        if isinstance(items, pd.DataFrame):
-            items = _FrameRows(items)
-    except ImportError:  # pragma: no cover
-        pass
-    if len(items) != session.n_samples:
-        raise ValueError(
-            f"items has {len(items)} entries but the pool X has {session.n_samples} rows; "
-            "pass one item per row of X, in the same order"
-        )
-    return items
-
-
-class _FrameRows:
-    def __init__(self, df: Any) -> None:
-        self.df = df
-
-    def __len__(self) -> int:
-        return len(self.df)
-
-    def __getitem__(self, i: int) -> Any:
-        return self.df.iloc[int(i)]
-
-
-class _RowItems:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        cols = getattr(session.X_fit, "columns", None)
-        self.cols = list(cols) if cols is not None else [f"x{j}" for j in range(session.X.shape[1])]
-
-    def __len__(self) -> int:
-        return self.session.n_samples
-
-    def __getitem__(self, i: int) -> Any:
-        return dict(zip(self.cols, self.session.X[int(i)].tolist(), strict=True))
+    # -- closing ----------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the view's widgets and the projection's background process; close the
+        session too when this widget created it (:func:`alwidget.label`). Idempotent."""
+        if not hasattr(self, "_lock") or not hasattr(self, "view"):  # a failed __init__
+            super().close()
+            return
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        unobserve = getattr(self.session, "unobserve", None)
+        if unobserve is not None:
+            unobserve(self._on_session)
+        if hasattr(self, "projection"):
+            _close_projection(self.projection)
+        if self.owns_session and hasattr(self.session, "close"):
+            self.session.close()
+        parts = [getattr(self, n, None) for n in ("view", "point_view", "map_events",
+                                                  "strategy_select")]  # fmt: skip
+        if hasattr(self, "map"):
+            parts.append(self.map.fig)
+        if hasattr(self, "bulk_button"):
+            parts += self._selection_widgets()
+        for w in parts:
+            if w is not None:
+                w.close()
+        super().close()

@@ -15,7 +15,7 @@ import ipywidgets as W
 import numpy as np
 import pandas as pd
 
-__all__ = ["render_item", "image_png", "guess_renderer", "item_summary"]
+__all__ = ["render_item", "card_content", "image_png", "guess_renderer", "item_summary"]
 
 
 def image_png(img: np.ndarray) -> bytes:
@@ -97,11 +97,17 @@ def render_item(item: Any, kind: str | Callable[[Any], W.Widget] | None = None) 
     item : array, str, pandas Series or mapping
         What a human looks at.
     kind : {"image", "text", "row"}, callable, or None
-        Force a renderer; a callable ``item -> ipywidgets.Widget`` is used as is. ``None``
+        Force a renderer. A callable ``item -> value`` may return a str, an array, PNG bytes,
+        a mapping (see :func:`card_content`) or an ipywidgets widget (used as is). ``None``
         guesses from the item's type.
     """
     if callable(kind):
-        return kind(item)
+        out = kind(item)
+        if isinstance(out, W.Widget):
+            return out
+        if isinstance(out, (bytes, bytearray)):
+            return W.Image(value=bytes(out), format="png")
+        return render_item(out)
     if kind is None:
         return guess_renderer(item)(item)
     table = {"image": _image, "text": _text, "row": _row}
@@ -113,7 +119,7 @@ def render_item(item: Any, kind: str | Callable[[Any], W.Widget] | None = None) 
 def item_summary(item: Any, limit: int = 80) -> str:
     """A short plain-text description of an item (for hover text and captions)."""
     if isinstance(item, str):
-        s = " ".join(item.split())
+        s = " ".join(item[: 4 * limit + 16].split())  # a 1 MB text is not split whole
     elif isinstance(item, (pd.Series, Mapping)):
         pairs = item.items() if isinstance(item, Mapping) else item.items()
         s = ", ".join(f"{k}={_fmt(v)}" for k, v in pairs)
@@ -122,3 +128,87 @@ def item_summary(item: Any, limit: int = 80) -> str:
     else:
         s = str(item)
     return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+#: Characters of a text item sent to the browser for its card (the rest is counted, not sent).
+TEXT_CAP = 2000
+#: Characters of one table-row value sent to the browser.
+VALUE_CAP = 300
+#: Characters after which a text card is folded behind "show more".
+TEXT_FOLD = 400
+
+
+def card_content(item: Any, kind: str | Callable[[Any], Any] | None = None) -> dict[str, Any]:
+    """What a card shows for one item, as plain data for the browser (no HTML).
+
+    Parameters
+    ----------
+    item : array, str, pandas Series or mapping
+        What a human looks at.
+    kind : {"image", "text", "row"}, callable, or None
+        Force a renderer. A callable ``item -> value`` may return a string (text), an array
+        (image), PNG ``bytes``, or a mapping / Series (table row). ``None`` guesses from the
+        item's type.
+
+    Returns
+    -------
+    dict
+        ``{"kind": "image", "src": data URL of a PNG, "width", "height" (px),
+        "pixelated": bool}``, ``{"kind": "text", "text": str (at most TEXT_CAP characters,
+        with a note of how many more there are), "long": bool}`` or
+        ``{"kind": "row", "rows": [[name, value], ...]}`` (values capped at VALUE_CAP).
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is an unknown name.
+    TypeError
+        If a callable renderer returns something that is none of the above (e.g. an
+        ipywidgets widget: cards are drawn in the browser from data).
+    """
+    if callable(kind):
+        out = kind(item)
+        if isinstance(out, W.Widget):
+            raise TypeError(
+                "a renderer function must return what the card shows: a str (text), an array "
+                "(image), PNG bytes, or a dict / pandas Series (table row); got an ipywidgets "
+                f"{type(out).__name__}"
+            )
+        if isinstance(out, (bytes, bytearray)):
+            return _png_payload(bytes(out), None)
+        return card_content(out, None)
+    if kind is None:
+        r = guess_renderer(item)
+        kind = {_image: "image", _row: "row", _text: "text"}[r]
+    if kind == "image":
+        a = np.asarray(item)
+        return _png_payload(image_png(a), a.shape[:2])
+    if kind == "row":
+        pairs = item.items() if isinstance(item, Mapping) else pd.Series(item).items()
+        return {"kind": "row", "rows": [[str(k), _cap(_fmt(v), VALUE_CAP)] for k, v in pairs]}
+    if kind == "text":
+        text = str(item)
+        shown = text[:TEXT_CAP]
+        if len(text) > TEXT_CAP:
+            shown += f"… ({len(text) - TEXT_CAP:,} more characters not shown)"
+        return {"kind": "text", "text": shown, "long": len(shown) > TEXT_FOLD}
+    raise ValueError(f"unknown renderer {kind!r}; use 'image', 'text', 'row' or a callable")
+
+
+def _png_payload(png: bytes, shape: tuple[int, ...] | None) -> dict[str, Any]:
+    import base64
+
+    out: dict[str, Any] = {
+        "kind": "image",
+        "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+        "pixelated": False,
+    }
+    if shape is not None:
+        h, w = int(shape[0]), int(shape[1])
+        scale = max(1, 96 // max(h, w))
+        out.update(width=w * scale, height=h * scale, pixelated=scale > 1)
+    return out
+
+
+def _cap(s: str, n: int) -> str:
+    return s if len(s) <= n else s[: n - 1] + "…"

@@ -48,7 +48,7 @@ def test_html_in_items_is_shown_as_text_and_runs_nothing(lab_server, page):
         for sel in ["img[src='x']", "img[src='y']", "script", "svg[onload]", "iframe",
                     "#alw-evil-link"]:  # fmt: skip
             assert root_el.locator(sel).count() == 0, f"{sel} was parsed as HTML"
-        buttons = page.locator(".alw-card .widget-toggle-button").all_inner_texts()
+        buttons = page.locator(".alw-card .alw-class").all_inner_texts()
         assert EVIL_CLASS in buttons, "the class name is shown as text"
         assert page.evaluate("() => window.__pwned === undefined"), page.evaluate(
             "() => String(window.__pwned)")  # fmt: skip
@@ -57,7 +57,7 @@ def test_html_in_items_is_shown_as_text_and_runs_nothing(lab_server, page):
     check()
     # label the batch (first class everywhere), submit: the next batch is just as inert
     for i in range(5):
-        cards.nth(i).locator(".widget-toggle-button").nth(1).click()
+        cards.nth(i).locator(".alw-class").nth(1).click()
     page.locator("button", has_text="Submit batch").click()
     page.locator(".alw-status", has_text="5 labeled").wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
