@@ -455,8 +455,8 @@ class RoundHistory:
         self._strategy_before = s.batch.strategy
 
     def _on_event(self, event: str) -> None:
-        if event == "model":  # a model installed mid-submit (or from the background): no round
-            return
+        if event not in ("submit", "undo", "skip", "unsure", "strategy", "query", "import"):
+            return  # model / fit events (possibly mid-submit, from the background): no round
         if event == "submit":
             self._record()
         elif event == "undo":

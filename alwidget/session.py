@@ -449,8 +449,9 @@ class Session:
             Only these events; default all of ``"submit"``, ``"undo"``, ``"skip"``,
             ``"unsure"``, ``"strategy"``, ``"query"``, ``"import"``, ``"model"`` (a new model
             was installed; may come from the background thread), ``"fit_error"`` (a fit
-            failed, see :attr:`last_error`), ``"fit_progress"`` (see :attr:`fit_progress`) and
-            ``"closed"``.
+            failed, see :attr:`last_error`), ``"fit_progress"`` (see :attr:`fit_progress`),
+            ``"fit_done"`` (the background worker became idle, whether or not its model was
+            installed) and ``"closed"``.
         """
         sel = None if names is None else frozenset([names] if isinstance(names, str) else names)
         self._listeners.append((callback, sel))

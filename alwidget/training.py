@@ -319,7 +319,10 @@ class Trainer:
                 with self._cond:
                     self._running_since = None
                     self.fits += 1
+                    idle = not self._wanted
                     self._cond.notify_all()
+                if idle and not self._closed:
+                    self._session._emit("fit_done")  # e.g. the status stops saying "retraining"
 
     def _fit_once(self) -> None:
         s = self._session

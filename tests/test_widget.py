@@ -127,8 +127,6 @@ def round_of(w):
     return int(w.status.value.split("round ")[1].split(" ")[0])
 
 
-@pytest.mark.xfail(strict=True, reason="core: Session.round (store.n_submits) still counts an "
-                   "Unsure click as a submit; the status shows Session.round")  # fmt: skip
 def test_status_counts_rounds_as_submits(widget, digits):
     w = widget
     b = shown(w)

@@ -299,8 +299,10 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         if busy:
             since = float(trainer.running_for)
             behind = s.models_behind
+            step = s.fit_progress
             parts.append(
                 f'<b>retraining… (<span class="alw-fit-timer">{since:.0f} s</span>)</b>'
+                + (f" epoch {step[0]} of {step[1]}" if step else "")
                 + (f": the model is {behind} labels behind" if behind else "")
             )
         elif s.models_behind and not s.cold:
@@ -353,8 +355,8 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         if threading.get_ident() != self._owner:
             t = threading.Thread(target=self._late_event, args=(event,), daemon=True,
                                  name="alwidget-view-update")  # fmt: skip
-            self._late_threads = [x for x in self._late_threads if x.is_alive()] + [t]
             t.start()
+            self._late_threads = [x for x in self._late_threads if x.is_alive()] + [t]
             return
         if self._acting and event != "closed":
             return  # our own action redraws when it is done
@@ -366,6 +368,9 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
                 return
             if event == "closed":
                 self._show_closed()
+                return
+            if event in ("fit_done", "fit_progress"):
+                self._update_status()
                 return
             if event in ("model", "fit_error"):
                 # a model landing late: recolour the map and say so; never touch the cards
