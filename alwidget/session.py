@@ -956,13 +956,32 @@ class Session:
             return self.query()
 
     def set_strategy(self, strategy: str | Strategy | Callable, *, requery: bool = True) -> None:
-        """Switch the query strategy; with ``requery`` the current batch is re-picked now."""
+        """Switch the query strategy; with ``requery`` the current batch is re-picked now.
+
+        Raises
+        ------
+        ValueError
+            On an unknown name.
+        ImportError
+            If the strategy needs an optional extra that is not installed (the message says
+            what to install).
+        TypeError
+            If the strategy cannot work with this session's estimator (e.g. an MC-dropout
+            strategy without :class:`alwidget.models.MCDropoutClassifier`).
+        In every case the previous strategy and batch stay.
+        """
         with self._lock:
             self._check_live()
-            self._strategy = get_strategy(strategy)
-            self.store.set_meta("strategy", self._strategy.name)
-            if requery:
-                self.batch = self._select()
+            new, old = get_strategy(strategy), self._strategy
+            self._strategy = new
+            try:
+                batch = self._select() if requery else None
+            except Exception:
+                self._strategy = old
+                raise
+            self.store.set_meta("strategy", new.name)
+            if batch is not None:
+                self.batch = batch
             self._emit("strategy")
 
     # -- models ---------------------------------------------------------------------------

@@ -336,3 +336,17 @@ def test_fit_progress_of_estimators_that_report_it(data):
     s.submit(truth(s, y, s.query()))
     assert seen == [(1, 3), (2, 3), (3, 3)] and own == [1, 2, 3]
     assert user_est.progress is not None and user_est.get_params()["epochs"] == 3
+
+
+def test_a_strategy_that_cannot_run_leaves_the_old_one_and_its_batch(data):
+    X, y = data
+    s = make(X)
+    s.submit(truth(s, y, s.query()))
+    before = s.batch
+
+    def broken(ctx):
+        raise TypeError("needs MC samples: use MCDropoutClassifier")
+
+    with pytest.raises(TypeError, match="MCDropoutClassifier"):
+        s.set_strategy(broken)
+    assert s.strategy.name == "margin" and s.batch is before

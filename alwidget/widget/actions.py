@@ -110,8 +110,8 @@ class ActionsMixin:
         with self._acting_on():
             try:
                 self.session.set_strategy(change["new"])  # a new batch: the user asked for it
-            except (ValueError, SessionClosedError) as exc:
-                self._say_error(str(exc))
+            except (ValueError, TypeError, ImportError, SessionClosedError) as exc:
+                self._say_error(str(exc))  # the previous strategy and batch stay
                 return
             self.refresh()
 

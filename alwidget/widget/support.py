@@ -77,7 +77,15 @@ def _hover_texts(items: Any, n: int) -> list[str] | None:
 
 
 def _strategy_options(session: Session) -> list[str]:
-    names = available_strategies()
+    """Strategies the session's estimator can serve: the MC-dropout ones (``mc_bald``...) only
+    with a model that gives MC samples (:class:`alwidget.models.MCDropoutClassifier`)."""
+    from ..strategies.deep import DEEP_STRATEGIES
+
+    est = session.estimator
+    last = est.steps[-1][1] if hasattr(est, "steps") else est
+    mc = hasattr(last, "predict_proba_samples")
+    names = [n for n in available_strategies()
+             if mc or n not in DEEP_STRATEGIES or n == "vaal"]  # fmt: skip
     if session.strategy.name not in names:
         names = [session.strategy.name, *names]
     return names
