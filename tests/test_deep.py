@@ -389,3 +389,39 @@ def test_session_colours_by_mc_mutual_information_and_reports_epochs():
     assert u.dtype == np.float32 and s.uncertainty is u, "computed once per model"
     s.set_strategy("margin")
     assert not np.allclose(s.uncertainty, u), "margin colours by the probabilities"
+
+
+def test_deep_strategies_in_the_widget_on_digits():
+    """The extra installed: pick mc_bald in the widget's selector on digits, label by the
+    browser's messages, the status follows the training, the map colours by MC mutual
+    information."""
+    import alwidget
+
+    d = load_digits()
+    w = alwidget.label(d.data, items=d.images, classes=[str(c) for c in range(10)],
+                       estimator=MCDropoutClassifier(max_epochs=5, min_steps=0, random_state=0),
+                       random_state=0, store=":memory:", sync_wait=5.0)
+    assert "mc_bald" in w.strategy_select.options
+
+    def act(action, **fields):
+        msg = {"type": "action", "action": action, "batch_id": w.view.batch_id, "seq": 1}
+        msg.update(fields)
+        w.view._handle(w.view, msg, [])
+
+    for _ in range(2):
+        for c in w.view.cards:
+            act("choose", index=c["index"], code=int(d.target[c["index"]]))
+        act("submit")
+        assert w.wait_for_model(60)
+    w.strategy_select.value = "mc_bald"
+    s = w.session
+    assert s.strategy.name == "mc_bald" and s.batch.strategy == "mc_bald"
+    np.testing.assert_allclose(
+        w.map.fig.data[0].marker.color, s.uncertainty[w.map.shown], rtol=1e-6
+    )
+    before = s.n_labeled
+    for c in w.view.cards:
+        act("choose", index=c["index"], code=int(d.target[c["index"]]))
+    act("submit")
+    assert w.wait_for_model(60) and s.n_labeled == before + 10 and not w.view.error
+    w.close()
