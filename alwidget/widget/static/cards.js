@@ -85,6 +85,7 @@ function render({ model, el }) {
   else root.append(error, grid);
 
   let seq = 0;
+  let acked = 0; // the highest seq Python has answered
   let cursor = model.get("cursor");
   let batchId = model.get("batch_id");
   const optimistic = new Map(); // seq -> {index, state, choice}
@@ -306,10 +307,17 @@ function render({ model, el }) {
     });
   };
   const onMarks = () => paintMarks();
-  const onCursor = () => { cursor = model.get("cursor"); paintMarks(); };
+  // Python's cursor is taken only once it has answered every action sent: while keys are in
+  // flight the page's own cursor is newer (an older echo must not move it back)
+  const onCursor = () => {
+    if (acked >= seq) cursor = model.get("cursor");
+    paintMarks();
+  };
   const onMsg = (msg) => {
     if (!msg || msg.type !== "ack") return;
     optimistic.delete(msg.seq);
+    acked = Math.max(acked, msg.seq);
+    if (acked >= seq) cursor = model.get("cursor");
     if (msg.action === "submit") submitting = false;
     paintTop();
     paintMarks();
