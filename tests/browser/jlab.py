@@ -209,3 +209,22 @@ def open_notebook_and_run_all(page, url, timeout_ms=90_000):
       const nb = window.jupyterapp.shell.currentWidget.content;
       return nb.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount);
     }""", timeout=timeout_ms)
+
+
+def stray_point_xy(page, plot_selector):
+    """Page coordinates of a stray pool point of the map (trace 0, WebGL): the one farthest
+    from the centre of the view that is still well inside it."""
+    return page.evaluate(
+        f"""() => {{
+        const gd = document.querySelector('{plot_selector}');
+        const d = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+        let best = 0, bd = -1;
+        for (let i = 0; i < d._length; i++) {{
+          const dx = d.x[i] - (xa.range[0] + xa.range[1]) / 2, dy = d.y[i] - (ya.range[0] + ya.range[1]) / 2;
+          const v = dx * dx / (xa.range[1] - xa.range[0]) ** 2 + dy * dy / (ya.range[1] - ya.range[0]) ** 2;
+          if (v > bd && v < 0.2) {{ bd = v; best = i; }}
+        }}
+        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
+        return [box.left + xa.l2p(d.x[best]), box.top + ya.l2p(d.y[best])];
+      }}"""
+    )

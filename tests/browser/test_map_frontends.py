@@ -4,7 +4,7 @@ label it: in JupyterLab, Jupyter Notebook 7 and Voila, in headless Chromium."""
 import nbformat
 import pytest
 
-from jlab import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all, stray_point_xy
 
 CELL = """\
 import numpy as np
@@ -74,21 +74,7 @@ def _flows(page, name):
 
     # 3) click a stray unlabeled pool point (WebGL trace): its card appears; label it
     before = page.locator(".alw-status").first.inner_text()
-    xy = page.evaluate(
-        f"""() => {{
-        const gd = document.querySelector('{PLOT}');
-        const d = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        // the point farthest from the centre: a stray one
-        let best = 0, bd = -1;
-        for (let i = 0; i < d._length; i++) {{
-          const dx = d.x[i] - (xa.range[0] + xa.range[1]) / 2, dy = d.y[i] - (ya.range[0] + ya.range[1]) / 2;
-          const v = dx * dx / (xa.range[1] - xa.range[0]) ** 2 + dy * dy / (ya.range[1] - ya.range[0]) ** 2;
-          if (v > bd && v < 0.2) {{ bd = v; best = i; }}
-        }}
-        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [box.left + xa.l2p(d.x[best]), box.top + ya.l2p(d.y[best])];
-      }}"""
-    )
+    xy = stray_point_xy(page, PLOT)
     page.mouse.click(xy[0], xy[1])
     map_card = page.locator(".alw-map-card")
     try:

@@ -9,7 +9,7 @@ import time
 
 import nbformat
 
-from jlab import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all, stray_point_xy
 
 CELL = """\
 import time
@@ -137,20 +137,7 @@ def test_five_batches_with_a_slow_model_store_exactly_what_was_clicked(lab_serve
     # batch 4: label a stray point from the map first, then the cards by clicks
     plot = page.locator(PLOT).first
     plot.scroll_into_view_if_needed()
-    xy = page.evaluate(
-        f"""() => {{
-        const gd = document.querySelector('{PLOT}');
-        const d = gd._fullData[0], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
-        let best = 0, bd = -1;
-        for (let i = 0; i < d._length; i++) {{
-          const dx = d.x[i] - (xa.range[0] + xa.range[1]) / 2, dy = d.y[i] - (ya.range[0] + ya.range[1]) / 2;
-          const v = dx * dx / (xa.range[1] - xa.range[0]) ** 2 + dy * dy / (ya.range[1] - ya.range[0]) ** 2;
-          if (v > bd && v < 0.2) {{ bd = v; best = i; }}
-        }}
-        const box = gd.querySelector('.nsewdrag').getBoundingClientRect();
-        return [box.left + xa.l2p(d.x[best]), box.top + ya.l2p(d.y[best])];
-      }}"""
-    )
+    xy = stray_point_xy(page, PLOT)
     page.mouse.click(xy[0], xy[1])
     map_card = page.locator(".alw-map-card")
     map_card.wait_for(timeout=30_000)
