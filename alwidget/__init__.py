@@ -121,8 +121,13 @@ def label(
 
     session = Session(X, classes=classes, **session_kwargs)
     widget = LabelingWidget(
-        session, items, renderer=renderer, projection=projection, background=background,
-        sync_wait=sync_wait, max_points=max_points,
+        session,
+        items,
+        renderer=renderer,
+        projection=projection,
+        background=background,
+        sync_wait=sync_wait,
+        max_points=max_points,
     )
     widget.owns_session = True  # widget.close() closes the session it was made with
     return widget

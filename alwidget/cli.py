@@ -65,13 +65,21 @@ def quickstart_url(
     return f"http://{host}:{port}/lab/workspaces/{ws}/tree/{path}?{query}"
 
 
-def lab_command(notebook_dir: Path, port: int, token: str, *, allow_root: bool = False) -> list[str]:
+def lab_command(
+    notebook_dir: Path, port: int, token: str, *, allow_root: bool = False
+) -> list[str]:
     """The ``jupyter lab`` command line of ``alwidget demo`` (the browser is opened by us)."""
     cmd = [
-        sys.executable, "-m", "jupyter", "lab", "--no-browser",
-        f"--ServerApp.root_dir={notebook_dir}", f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--ServerApp.root_dir={notebook_dir}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+    ]
     if allow_root:
         cmd.append("--allow-root")
     return cmd
@@ -153,8 +161,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="open the quickstart notebook (digits) in JupyterLab")
     d.add_argument("--port", type=int, default=8888)
-    d.add_argument("--no-browser", action="store_true",
-                   help="do not open a web browser (the address is printed either way)")  # fmt: skip
+    d.add_argument(
+        "--no-browser",
+        action="store_true",
+        help="do not open a web browser (the address is printed either way)",
+    )
     args, extra = parser.parse_known_args(argv)
     if args.cmd == "demo":
         return demo(args.port, args.no_browser, extra)

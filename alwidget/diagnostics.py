@@ -317,7 +317,9 @@ class PoolGeometry:
         self.knn_dist = knn_distance(self.X, k)
         self.pair_distance = random_pair_distance(self.X, rng=random_state)
 
-    def diagnostics(self, batch: np.ndarray, labels: np.ndarray, n_classes: int) -> dict[str, float]:
+    def diagnostics(
+        self, batch: np.ndarray, labels: np.ndarray, n_classes: int
+    ) -> dict[str, float]:
         """Coverage, outlier fixation, batch redundancy and class balance for one round.
 
         Parameters
@@ -436,7 +438,9 @@ class RoundHistory:
         self.eval_set = eval_set
         if isinstance(stopping, str):
             if stopping != "default":
-                raise ValueError(f"stopping must be a StoppingMonitor, 'default' or None; got {stopping!r}")
+                raise ValueError(
+                    f"stopping must be a StoppingMonitor, 'default' or None; got {stopping!r}"
+                )
             stopping = StoppingMonitor.default(n)
         self.stopping: StoppingMonitor | None = stopping
         self.geometry = PoolGeometry(session.X) if diagnostics else None
@@ -477,10 +481,15 @@ class RoundHistory:
             self.forgetting.update(pred)
         self.dispersion.update(pred)
         k = len(s.classes)
-        metrics = (self.eval_set.score(s.model) if self.eval_set is not None
-                   else {"accuracy": np.nan, "macro_f1": np.nan, "recall": np.full(k, np.nan)})  # fmt: skip
+        metrics = (
+            self.eval_set.score(s.model)
+            if self.eval_set is not None
+            else {"accuracy": np.nan, "macro_f1": np.nan, "recall": np.full(k, np.nan)}
+        )
         diag = self.geometry.diagnostics(picked, s.y, k) if self.geometry is not None else {}
-        diag["forgetting_events"] = float(self.forgetting.last_events) if self.forgetting else np.nan
+        diag["forgetting_events"] = (
+            float(self.forgetting.last_events) if self.forgetting else np.nan
+        )
         unl = s.y < 0
         disp = self.dispersion.dispersion
         diag["mean_dispersion"] = float(disp[unl].mean()) if unl.any() else np.nan
@@ -489,13 +498,17 @@ class RoundHistory:
         timings["diagnostics"] = time.perf_counter() - t0
         small = np.int8 if k < 128 else np.int16
         r = Round(
-            round=int(s.round), n_labels=int(s.n_labeled), picked=picked,
+            round=int(s.round),
+            n_labels=int(s.n_labeled),
+            picked=picked,
             strategy=str(self._strategy_before),
             uncertainty=self._unc_before if self.keep_snapshots else None,
             predictions=pred.astype(small) if (pred is not None and self.keep_snapshots) else None,
-            metrics=flat_metrics(metrics, s.classes), diagnostics=diag, stopping=stop,
+            metrics=flat_metrics(metrics, s.classes),
+            diagnostics=diag,
+            stopping=stop,
             timings=timings,
-        )  # fmt: skip
+        )
         self.rounds.append(r)
         for cb in list(self.listeners):
             cb(r)
@@ -509,8 +522,12 @@ class RoundHistory:
         metrics, the diagnostics, ``stop:<criterion>`` flags and ``time_*`` (seconds)."""
         rows = []
         for r in self.rounds:
-            row: dict[str, Any] = {"round": r.round, "n_labels": r.n_labels,
-                                   "strategy": r.strategy, "batch_size": int(r.picked.size)}  # fmt: skip
+            row: dict[str, Any] = {
+                "round": r.round,
+                "n_labels": r.n_labels,
+                "strategy": r.strategy,
+                "batch_size": int(r.picked.size),
+            }
             row.update(r.metrics)
             row.update(r.diagnostics)
             for st in r.stopping:

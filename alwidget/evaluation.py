@@ -149,9 +149,14 @@ def classification_metrics(y_true: Any, y_pred: Any, n_classes: int) -> dict[str
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
         "macro_f1": float(
-            f1_score(y_true, y_pred, labels=labels[np.isin(labels, np.union1d(present, y_pred))],
-                     average="macro", zero_division=0)
-        ),  # fmt: skip
+            f1_score(
+                y_true,
+                y_pred,
+                labels=labels[np.isin(labels, np.union1d(present, y_pred))],
+                average="macro",
+                zero_division=0,
+            )
+        ),
         "recall": recall,
     }
 
@@ -194,7 +199,11 @@ class EvalSet:
             no model yet) or the set is empty.
         """
         if model is None or len(self) == 0:
-            return {"accuracy": np.nan, "macro_f1": np.nan, "recall": np.full(self.n_classes, np.nan)}
+            return {
+                "accuracy": np.nan,
+                "macro_f1": np.nan,
+                "recall": np.full(self.n_classes, np.nan),
+            }
         pred = np.asarray(model.predict(self.X), dtype=np.int64)
         return classification_metrics(self.y, pred, self.n_classes)
 
@@ -284,12 +293,15 @@ class StabilizingPredictions(StoppingCriterion):
             self.kappas.append(k if np.isfinite(k) else 0.0)
         self._prev = pred
         if len(self.kappas) < self.window:
-            return StopStatus(self.name, False, np.nan,
-                              f"needs {self.window} successive models to compare")  # fmt: skip
+            return StopStatus(
+                self.name, False, np.nan, f"needs {self.window} successive models to compare"
+            )
         mean = float(np.mean(self.kappas[-self.window :]))
         fired = mean >= self.threshold
-        msg = (f"predictions on the {self.stop_set.size}-item stop set are stable: mean kappa "
-               f"{mean:.3f} >= {self.threshold} over the last {self.window} retrains")  # fmt: skip
+        msg = (
+            f"predictions on the {self.stop_set.size}-item stop set are stable: mean kappa "
+            f"{mean:.3f} >= {self.threshold} over the last {self.window} retrains"
+        )
         if not fired:
             msg = f"kappa between successive models {mean:.3f} (stops at {self.threshold})"
         return StopStatus(self.name, fired, mean, msg)
@@ -320,8 +332,10 @@ class MaxUncertaintyDrop(StoppingCriterion):
             return StopStatus(self.name, True, 0.0, "no unlabeled items left")
         m = float(np.max(session.uncertainty[cand]))
         fired = m <= self.threshold
-        msg = (f"the most uncertain unlabeled item has uncertainty {m:.3f} "
-               f"{'<=' if fired else '>'} {self.threshold}")  # fmt: skip
+        msg = (
+            f"the most uncertain unlabeled item has uncertainty {m:.3f} "
+            f"{'<=' if fired else '>'} {self.threshold}"
+        )
         return StopStatus(self.name, fired, m, msg)
 
 
@@ -363,8 +377,14 @@ class StoppingMonitor:
         self.history: list[list[StopStatus]] = []
 
     @classmethod
-    def default(cls, n_samples: int, *, budget: int | None = None, random_state: Any = 0,
-                stop_set_size: int = 1000) -> StoppingMonitor:  # fmt: skip
+    def default(
+        cls,
+        n_samples: int,
+        *,
+        budget: int | None = None,
+        random_state: Any = 0,
+        stop_set_size: int = 1000,
+    ) -> StoppingMonitor:
         """Stabilizing predictions on a random stop set, max-uncertainty drop, and a budget."""
         crit: list[StoppingCriterion] = [
             StabilizingPredictions(eval_sample(n_samples, stop_set_size, random_state)),

@@ -55,8 +55,15 @@ class _MLP(torch.nn.Module):
     """Linear layers with ReLU and dropout after each hidden layer (dropout masks are drawn
     from an explicit generator, so MC sampling is seeded and thread-safe)."""
 
-    def __init__(self, n_in: int, hidden: Sequence[int], n_out: int, p: float, p_in: float,
-                 gen: torch.Generator) -> None:  # fmt: skip
+    def __init__(
+        self,
+        n_in: int,
+        hidden: Sequence[int],
+        n_out: int,
+        p: float,
+        p_in: float,
+        gen: torch.Generator,
+    ) -> None:
         super().__init__()
         sizes = [n_in, *hidden, n_out]
         self.layers = torch.nn.ModuleList(
@@ -248,8 +255,14 @@ class MCDropoutClassifier(ClassifierMixin, BaseEstimator):
         yt = torch.from_numpy(codes.astype(np.int64))
         n = Xt.shape[0]
         with self._threads():
-            net = _MLP(Xt.shape[1], [int(h) for h in self.hidden_layer_sizes],
-                       self.classes_.size, self.dropout, self.input_dropout, gen)  # fmt: skip
+            net = _MLP(
+                Xt.shape[1],
+                [int(h) for h in self.hidden_layer_sizes],
+                self.classes_.size,
+                self.dropout,
+                self.input_dropout,
+                gen,
+            )
             opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
             bs = min(int(self.batch_size), n)
             steps_per_epoch = -(-n // bs)
@@ -338,8 +351,11 @@ class MCDropoutClassifier(ClassifierMixin, BaseEstimator):
         if T < 1:
             raise ValueError(f"n_samples must be >= 1; got {n_samples}")
         Xt = self._inputs(X)
-        gen = (self._mc_gen if random_state is None
-               else torch.Generator().manual_seed(_seed_of(random_state)))  # fmt: skip
+        gen = (
+            self._mc_gen
+            if random_state is None
+            else torch.Generator().manual_seed(_seed_of(random_state))
+        )
         n = Xt.shape[0]
         out = np.empty((T, n, self.classes_.size), dtype=dtype)
         chunk = max(1, 2**21 // (T * max(self.hidden_layer_sizes, default=1)))

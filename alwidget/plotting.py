@@ -14,9 +14,13 @@ __all__ = ["plot_learning_curves", "STRATEGY_COLOURS"]
 
 #: Colour of each strategy in every plot (the random baseline is grey).
 STRATEGY_COLOURS = {
-    "random": "#555555", "entropy": "#1f77b4", "margin": "#ff7f0e",
-    "least_confidence": "#2ca02c", "coreset": "#d62728", "badge": "#9467bd",
-}  # fmt: skip
+    "random": "#555555",
+    "entropy": "#1f77b4",
+    "margin": "#ff7f0e",
+    "least_confidence": "#2ca02c",
+    "coreset": "#d62728",
+    "badge": "#9467bd",
+}
 _FALLBACK = ["#8c564b", "#e377c2", "#bcbd22", "#17becf", "#7f7f7f"]
 
 
@@ -70,16 +74,30 @@ def plot_learning_curves(
             lo, hi = st["min"], st["max"]
         label = "random (baseline)" if name == "random" else str(name)
         x = st["n_labels"].to_numpy()
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([x, x[::-1]]), y=np.concatenate([hi.to_numpy(), lo.to_numpy()[::-1]]),
-            fill="toself", fillcolor=_rgba(colour, 0.15), line=dict(width=0), hoverinfo="skip",
-            legendgroup=label, showlegend=False, name=f"{label} spread",
-        ))  # fmt: skip
-        fig.add_trace(go.Scatter(
-            x=x, y=st["mean"], mode="lines", name=label, legendgroup=label,
-            line=dict(color=colour, width=2.5, dash="dash" if name == "random" else "solid"),
-            hovertemplate=f"{label}<br>%{{x}} labels: %{{y:.3f}}<extra></extra>",
-        ))  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([x, x[::-1]]),
+                y=np.concatenate([hi.to_numpy(), lo.to_numpy()[::-1]]),
+                fill="toself",
+                fillcolor=_rgba(colour, 0.15),
+                line=dict(width=0),
+                hoverinfo="skip",
+                legendgroup=label,
+                showlegend=False,
+                name=f"{label} spread",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=st["mean"],
+                mode="lines",
+                name=label,
+                legendgroup=label,
+                line=dict(color=colour, width=2.5, dash="dash" if name == "random" else "solid"),
+                hovertemplate=f"{label}<br>%{{x}} labels: %{{y:.3f}}<extra></extra>",
+            )
+        )
     band = {"std": "± 1 sd", "sem": "± 1 s.e.", "minmax": "min-max"}[spread]
     nice = metric.replace("_", " ").replace("macro f1", "macro F1")
     fig.update_layout(
@@ -97,5 +115,3 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
-
-

@@ -65,8 +65,9 @@ def pca_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
     if X.shape[1] == 2:
         return X.astype(np.float32)
     if X.shape[0] > EXACT_PCA_MAX_ROWS:
-        pca = PCA(n_components=2, svd_solver="randomized", iterated_power=3,
-                  random_state=random_state)  # fmt: skip
+        pca = PCA(
+            n_components=2, svd_solver="randomized", iterated_power=3, random_state=random_state
+        )
         return pca.fit_transform(X.astype(np.float32, copy=False)).astype(np.float32)
     pca = PCA(n_components=2, svd_solver="full")
     return pca.fit_transform(X.astype(np.float64, copy=False)).astype(np.float32)

@@ -394,8 +394,10 @@ class Session:
             key = (id(self.model), st.name)
             if self._unc_cache is None or self._unc_cache[0] != key:
                 try:
-                    u = np.asarray(st.model_uncertainty(self.model, self.X_fit,
-                                                        len(self.classes)), dtype=np.float32)
+                    u = np.asarray(
+                        st.model_uncertainty(self.model, self.X_fit, len(self.classes)),
+                        dtype=np.float32,
+                    )
                 except (TypeError, ValueError):  # not a model it can measure: fall back
                     u = st.uncertainty(self.proba)
                 self._unc_cache = (key, u)
@@ -756,8 +758,9 @@ class Session:
             self.check_action(batch_id)
             events = self._events_for(labels, source)
             t0 = time.perf_counter()
-            self.store.append(events, self.annotator, pending=dict(labels),
-                              session_id=self.session_id)  # fmt: skip
+            self.store.append(
+                events, self.annotator, pending=dict(labels), session_id=self.session_id
+            )
             t1 = time.perf_counter()
             self._replay()
             self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
@@ -802,8 +805,9 @@ class Session:
             pos = self.batch.position(idx)
             in_batch = pos is not None and self.batch.state[pos] == OPEN
             events = self._events_for({idx: UNSURE}, "batch" if in_batch else "map")
-            self.store.append(events, self.annotator, pending={idx: UNSURE},
-                              session_id=self.session_id)  # fmt: skip
+            self.store.append(
+                events, self.annotator, pending={idx: UNSURE}, session_id=self.session_id
+            )
             self._replay()  # a labeled item turned unsure shows up in models_behind
             if in_batch:
                 self.batch.state[pos] = UNSURE_STATUS
@@ -854,9 +858,15 @@ class Session:
                 )
                 if not same:
                     events.append(
-                        LabelEvent(idx=idx, label=code, kind=kind, round=rnd,
-                                   model_version=version, source="import")
-                    )  # fmt: skip
+                        LabelEvent(
+                            idx=idx,
+                            label=code,
+                            kind=kind,
+                            round=rnd,
+                            model_version=version,
+                            source="import",
+                        )
+                    )
             if not events:
                 return 0
             self.store.append(events, self.annotator, pending=labels, session_id=self.session_id)
@@ -942,11 +952,22 @@ class Session:
             if pos is None or self.batch.state[pos] != OPEN:
                 raise ValueError(f"index {idx} is not in the current batch; cannot skip it")
             self.store.append(
-                [LabelEvent(idx=idx, label=None, kind="skip", round=self.batch.round,
-                            strategy=self.batch.strategy, score=self.batch.score_of(idx),
-                            rank=self.batch.rank_of(idx), model_version=self.batch.model_version)],
-                self.annotator, pending={idx: "skip"}, session_id=self.session_id,
-            )  # fmt: skip
+                [
+                    LabelEvent(
+                        idx=idx,
+                        label=None,
+                        kind="skip",
+                        round=self.batch.round,
+                        strategy=self.batch.strategy,
+                        score=self.batch.score_of(idx),
+                        rank=self.batch.rank_of(idx),
+                        model_version=self.batch.model_version,
+                    )
+                ],
+                self.annotator,
+                pending={idx: "skip"},
+                session_id=self.session_id,
+            )
             if self.status[idx] == UNLABELED:
                 self.status[idx] = SKIPPED
             self.batch.state[pos] = SKIPPED
@@ -1013,9 +1034,15 @@ class Session:
         Exception
             Whatever the estimator's ``fit`` or ``predict_proba`` raises.
         """
-        return fit_model(self.estimator, self.X_fit, snapshot, len(self.classes),
-                         threads=self._threads, timings=self.timings,
-                         progress=self._fit_progress)  # fmt: skip
+        return fit_model(
+            self.estimator,
+            self.X_fit,
+            snapshot,
+            len(self.classes),
+            threads=self._threads,
+            timings=self.timings,
+            progress=self._fit_progress,
+        )
 
     def _fit_progress(self, step: int, total: int, *_: Any) -> None:
         """Progress of a fit that reports it (e.g. epochs of a network): kept in
@@ -1137,9 +1164,15 @@ class Session:
 
     def _context(self, candidates: np.ndarray) -> QueryContext:
         return QueryContext(
-            X=self.X, labels=self.y, candidates=candidates, proba=self.proba, model=self.model,
-            estimator=self.estimator, n_classes=len(self.classes), rng=self.rng,
-        )  # fmt: skip
+            X=self.X,
+            labels=self.y,
+            candidates=candidates,
+            proba=self.proba,
+            model=self.model,
+            estimator=self.estimator,
+            n_classes=len(self.classes),
+            rng=self.rng,
+        )
 
     def _new_batch(
         self,
@@ -1152,10 +1185,16 @@ class Session:
     ) -> Batch:
         self._batch_counter += 1
         return Batch(
-            np.asarray(idx, np.int64), np.asarray(scores, np.float64), strategy, self.round,
-            self.model_version, cold, id=self._batch_counter, prefill=dict(prefill or {}),
+            np.asarray(idx, np.int64),
+            np.asarray(scores, np.float64),
+            strategy,
+            self.round,
+            self.model_version,
+            cold,
+            id=self._batch_counter,
+            prefill=dict(prefill or {}),
             labels_version=self.model_labels_version,
-        )  # fmt: skip
+        )
 
     def _answer_of(self, raw: Any) -> tuple[str, int | None]:
         if isinstance(raw, _Unsure) or (raw == UNSURE and UNSURE not in self.classes):
@@ -1253,8 +1292,9 @@ class Session:
             idx, kind, lab = self.store.effective_for(touched)
             y, status = self.y.copy(), self.status.copy()
             y[idx] = np.where(kind == 0, lab, -1)
-            status[idx] = np.select([kind == 0, kind == 1, kind == 2],
-                                    [LABELED, UNSURE_STATUS, SKIPPED], UNLABELED)  # fmt: skip
+            status[idx] = np.select(
+                [kind == 0, kind == 1, kind == 2], [LABELED, UNSURE_STATUS, SKIPPED], UNLABELED
+            )
             if not np.array_equal(y[idx], self.y[idx]):
                 self.labels_version += 1
             self.y, self.status = y, status
@@ -1304,8 +1344,9 @@ class Session:
         if queued.size:  # "label these next": served before the strategy picks
             self._queue = queued[k:]
             self.timings["select"] = time.perf_counter() - t0
-            return self._new_batch(queued[:k], np.full(min(k, queued.size), np.nan),
-                                   "map selection", False)  # fmt: skip
+            return self._new_batch(
+                queued[:k], np.full(min(k, queued.size), np.nan), "map selection", False
+            )
         self._queue = queued
         cand = self._candidates()
         ctx = self._context(cand)

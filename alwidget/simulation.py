@@ -24,6 +24,7 @@ from .validation import rows as _rows
 
 __all__ = ["simulate", "plot_learning_curves", "labels_to_target", "STRATEGY_COLOURS"]
 
+
 def simulate(
     X: Any,
     y: Any,
@@ -142,11 +143,24 @@ def simulate(
                 Xp, yp, es = X, codes, EvalSet(X_eval, codes_eval, k)
             for strat, name in zip(strats, names, strict=True):
                 bar.set_postfix_str(f"{name} #{rep}")
-                s = Session(Xp, classes=classes, estimator=estimator, strategy=strat,
-                            batch_size=batch_size, random_state=seed, store=":memory:",
-                            **session_kwargs)  # fmt: skip
-                hist = RoundHistory(s, y_true=yp, eval_set=es, stopping=None,
-                                    diagnostics=diagnostics, keep_snapshots=False)  # fmt: skip
+                s = Session(
+                    Xp,
+                    classes=classes,
+                    estimator=estimator,
+                    strategy=strat,
+                    batch_size=batch_size,
+                    random_state=seed,
+                    store=":memory:",
+                    **session_kwargs,
+                )
+                hist = RoundHistory(
+                    s,
+                    y_true=yp,
+                    eval_set=es,
+                    stopping=None,
+                    diagnostics=diagnostics,
+                    keep_snapshots=False,
+                )
                 round_times = []
                 while s.n_labeled < budget:
                     batch = s.query()
@@ -204,15 +218,17 @@ def labels_to_target(df: pd.DataFrame, target: float, metric: str = "accuracy") 
         per_a = np.array(per)
         ok = per_a[np.isfinite(per_a)]
         last = g.sort_values("n_labels").groupby("repeat")[metric].last().mean()
-        rows.append({
-            "strategy": name,
-            "median": float(np.median(ok)) if ok.size else np.nan,
-            "mean": float(ok.mean()) if ok.size else np.nan,
-            "min": float(ok.min()) if ok.size else np.nan,
-            "max": float(ok.max()) if ok.size else np.nan,
-            "reached": f"{ok.size}/{per_a.size}",
-            f"final {metric}": float(last),
-        })  # fmt: skip
+        rows.append(
+            {
+                "strategy": name,
+                "median": float(np.median(ok)) if ok.size else np.nan,
+                "mean": float(ok.mean()) if ok.size else np.nan,
+                "min": float(ok.min()) if ok.size else np.nan,
+                "max": float(ok.max()) if ok.size else np.nan,
+                "reached": f"{ok.size}/{per_a.size}",
+                f"final {metric}": float(last),
+            }
+        )
     out = pd.DataFrame(rows).set_index("strategy")
     out.columns.name = f"labels to {metric} >= {target}"
     return out.sort_values("median", na_position="last")

@@ -105,9 +105,23 @@ _INDEXES = (
 )
 
 COLUMNS = [
-    "seq", "kind", "submit", "idx", "label", "annotator", "ts", "round", "strategy",
-    "score", "rank", "model_version", "source", "prev_kind", "prev_label", "session_id",
-]  # fmt: skip
+    "seq",
+    "kind",
+    "submit",
+    "idx",
+    "label",
+    "annotator",
+    "ts",
+    "round",
+    "strategy",
+    "score",
+    "rank",
+    "model_version",
+    "source",
+    "prev_kind",
+    "prev_label",
+    "session_id",
+]
 _COLS = ", ".join(COLUMNS)
 
 #: The one definition of "not undone" and of "the answer in effect" (per connection, TEMP:
@@ -260,8 +274,17 @@ def default_annotator() -> str:
 
 
 # SQLite primary result codes (https://sqlite.org/rescode.html)
-_PRIMARY = {3: "readonly", 5: "locked", 6: "locked", 8: "readonly", 10: "io", 11: "corrupt",
-            13: "full", 14: "readonly", 26: "corrupt"}  # fmt: skip
+_PRIMARY = {
+    3: "readonly",
+    5: "locked",
+    6: "locked",
+    8: "readonly",
+    10: "io",
+    11: "corrupt",
+    13: "full",
+    14: "readonly",
+    26: "corrupt",
+}
 
 
 def _error_kind(exc: sqlite3.Error) -> str:
@@ -553,9 +576,11 @@ class LabelStore:
         names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='index'")}
         if not {"events_submit", "events_idx", "events_undo"} <= names:
             return True
-        meta = dict(con.execute(
-            "SELECT key, value FROM meta WHERE key IN ('schema_version', 'store_id')"
-        ).fetchall())  # fmt: skip
+        meta = dict(
+            con.execute(
+                "SELECT key, value FROM meta WHERE key IN ('schema_version', 'store_id')"
+            ).fetchall()
+        )
         return meta.get("schema_version") != str(SCHEMA_VERSION) or "store_id" not in meta
 
     @staticmethod
@@ -791,10 +816,13 @@ class LabelStore:
             raise self._bad_row_error(self._describe_bad(*rows[0], n=n, k=k))
 
     @staticmethod
-    def _describe_bad(seq: Any, kind: Any, idx: Any, label: Any, submit: Any, *, n: int,
-                      k: int) -> str:  # fmt: skip
-        seq, idx, label = _as_int(seq), _as_int(idx) if _as_int(idx) is not None else idx, (
-            _as_int(label) if _as_int(label) is not None else label
+    def _describe_bad(
+        seq: Any, kind: Any, idx: Any, label: Any, submit: Any, *, n: int, k: int
+    ) -> str:
+        seq, idx, label = (
+            _as_int(seq),
+            _as_int(idx) if _as_int(idx) is not None else idx,
+            (_as_int(label) if _as_int(label) is not None else label),
         )
         where = f"event seq={seq} (kind {kind!r}, idx {idx!r}, label {label!r})"
         if kind not in EVENT_KINDS:
@@ -805,8 +833,9 @@ class LabelStore:
             return f"{where} names item {idx!r}, outside this pool's indices 0..{n - 1}"
         return f"{where} has class code {label!r}, outside the {k} classes' codes 0..{k - 1}"
 
-    def _check_arrays(self, seq: np.ndarray, idx: np.ndarray, kind: np.ndarray,
-                      label: np.ndarray) -> None:  # fmt: skip
+    def _check_arrays(
+        self, seq: np.ndarray, idx: np.ndarray, kind: np.ndarray, label: np.ndarray
+    ) -> None:
         """Vectorised range check of rows read from the log (kind codes of KIND_CODES)."""
         if self._n is None or self._k is None or seq.size == 0:
             return
@@ -814,9 +843,11 @@ class LabelStore:
         if bad.any():
             j = int(np.argmax(bad))
             name = {v: k for k, v in KIND_CODES.items()}.get(int(kind[j]), "?")
-            raise self._bad_row_error(self._describe_bad(
-                int(seq[j]), name, int(idx[j]), int(label[j]), 0, n=self._n, k=self._k
-            ))  # fmt: skip
+            raise self._bad_row_error(
+                self._describe_bad(
+                    int(seq[j]), name, int(idx[j]), int(label[j]), 0, n=self._n, k=self._k
+                )
+            )
 
     def _state_arrays(
         self, rows: list[tuple[Any, ...]]
@@ -895,16 +926,24 @@ class LabelStore:
                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        e.kind, sid, int(e.idx), None if e.label is None else int(e.label),
-                        annotator, ts, e.round, e.strategy,
+                        e.kind,
+                        sid,
+                        int(e.idx),
+                        None if e.label is None else int(e.label),
+                        annotator,
+                        ts,
+                        e.round,
+                        e.strategy,
                         None if e.score is None or not np.isfinite(e.score) else float(e.score),
-                        e.rank, e.model_version, e.source,
+                        e.rank,
+                        e.model_version,
+                        e.source,
                         *(prev.get(int(e.idx), (None, None)) if e.kind != "skip" else (None, None)),
                         session_id,
                     )
                     for e in events
                 ],
-            )  # fmt: skip
+            )
             return sid
 
         return self._write(write, f"saving {len(events)} answers", pending)
@@ -1065,7 +1104,9 @@ class LabelStore:
                     if not have:
                         raise sqlite3.DatabaseError("it has no events table")
                     cols = [c if c in have else f"NULL AS {c}" for c in COLUMNS]
-                    rows = con.execute(f"SELECT {', '.join(cols)} FROM events ORDER BY seq").fetchall()
+                    rows = con.execute(
+                        f"SELECT {', '.join(cols)} FROM events ORDER BY seq"
+                    ).fetchall()
                 finally:
                     con.close()
                 err = None
@@ -1122,7 +1163,9 @@ class LabelStore:
             try:
                 idx = np.asarray([r[0] for r in rows], dtype=np.int64)
             except (TypeError, ValueError):
-                raise self._bad_row_error(f"an event after seq={seq} has a non-integer idx") from None
+                raise self._bad_row_error(
+                    f"an event after seq={seq} has a non-integer idx"
+                ) from None
             return top, np.unique(idx)
 
         return self._read_tx(q)
@@ -1202,8 +1245,7 @@ class LabelStore:
         """
         self._prepare("reading")
         rows = self._read(
-            f"SELECT seq, idx, {_KIND_CODE_SQL}, COALESCE(label, -1) FROM live_events "
-            "ORDER BY seq"
+            f"SELECT seq, idx, {_KIND_CODE_SQL}, COALESCE(label, -1) FROM live_events ORDER BY seq"
         )
         _, idx, kind, label = self._state_arrays(rows)
         keep = _latest_positions(idx, kind)
@@ -1329,9 +1371,7 @@ class LabelStore:
                 last, count = 0, 0
             if top == last:
                 return top, count
-            counted = (
-                "e.kind = 'label' AND COALESCE(e.source, '') != 'import'"
-            )
+            counted = "e.kind = 'label' AND COALESCE(e.source, '') != 'import'"
             added = c.execute(
                 "SELECT COUNT(DISTINCT e.submit) FROM events AS e WHERE e.seq > ? AND e.seq <= ? "
                 f"AND {counted} AND NOT EXISTS (SELECT 1 FROM events AS u WHERE u.kind = 'undo' "

@@ -88,8 +88,10 @@ class LabelTables:
             training follows :attr:`label_policy`.
         """
         cur = self.store.current(self.label_policy)
-        kinds = ["label"] + (["unsure"] if include_unsure else []) + (
-            ["skip"] if include_skipped else []
+        kinds = (
+            ["label"]
+            + (["unsure"] if include_unsure else [])
+            + (["skip"] if include_skipped else [])
         )
         if not cur.empty:
             cur = cur[cur["kind"].isin(kinds)]
@@ -169,8 +171,21 @@ class LabelTables:
         return path
 
     def _frame(self, ev: pd.DataFrame) -> pd.DataFrame:
-        cols = ["index", "label", "code", "status", "timestamp", "round", "strategy", "score",
-                "rank", "model_version", "annotator", "source", "previous"]  # fmt: skip
+        cols = [
+            "index",
+            "label",
+            "code",
+            "status",
+            "timestamp",
+            "round",
+            "strategy",
+            "score",
+            "rank",
+            "model_version",
+            "annotator",
+            "source",
+            "previous",
+        ]
         if ev.empty:
             return pd.DataFrame(columns=cols)
         status = {"label": "labeled", "unsure": "unsure", "skip": "skipped"}
@@ -198,8 +213,9 @@ class LabelTables:
                 "model_version": ev["model_version"].astype("Int64").to_numpy(),
                 "annotator": ev["annotator"].to_numpy(),
                 "source": ev["source"].to_numpy(),
-                "previous": [prev(k, lab) for k, lab in zip(ev["prev_kind"], ev["prev_label"],
-                                                             strict=True)],
+                "previous": [
+                    prev(k, lab) for k, lab in zip(ev["prev_kind"], ev["prev_label"], strict=True)
+                ],
             }
         )
         return out[cols]

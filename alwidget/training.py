@@ -246,9 +246,7 @@ class Trainer:
         self._running_since: float | None = None
         self._closed = False
         self.fits = 0
-        self._thread = threading.Thread(
-            target=self._loop, name="alwidget-fit", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop, name="alwidget-fit", daemon=True)
         self._thread.start()
 
     # -- public --------------------------------------------------------------------------

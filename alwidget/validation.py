@@ -36,9 +36,7 @@ def as_features(X: Any) -> np.ndarray:
         If X is a scipy sparse matrix (densify it, or reduce it first, see the message).
     """
     if is_sparse(X):
-        raise TypeError(
-            "as_features takes dense features; for a sparse X use dense_embedding(X)"
-        )
+        raise TypeError("as_features takes dense features; for a sparse X use dense_embedding(X)")
     arr = X.to_numpy() if isinstance(X, pd.DataFrame) else X
     try:
         arr = np.asarray(arr)
@@ -67,7 +65,9 @@ def as_features(X: Any) -> np.ndarray:
             "impute them (sklearn.impute.SimpleImputer) or drop those rows"
         )
     dtype = np.float32 if arr.dtype == np.float32 else np.float64
-    return check_array(arr, dtype=dtype, ensure_min_samples=0, ensure_min_features=0, ensure_all_finite=False)
+    return check_array(
+        arr, dtype=dtype, ensure_min_samples=0, ensure_min_features=0, ensure_all_finite=False
+    )
 
 
 def is_sparse(X: Any) -> bool:

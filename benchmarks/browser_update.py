@@ -98,8 +98,11 @@ def run(n: int, submits: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         nb = nbformat.v4.new_notebook()
-        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                     "language": "python"}  # fmt: skip
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
         nb.cells = [nbformat.v4.new_code_cell(CELL.format(n=n))]
         nbformat.write(nb, root / "bench.ipynb")
         port, token = _free_port(), uuid.uuid4().hex
@@ -112,15 +115,22 @@ def run(n: int, submits: int) -> dict[str, Any]:
                 page.goto(f"http://127.0.0.1:{port}/lab/tree/bench.ipynb?token={token}")
                 page.wait_for_function(READY_JS, timeout=120_000)
                 t0 = time.perf_counter()
-                page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-                page.wait_for_function("() => !!document.querySelector('.alw-root .alw-card')",
-                                       timeout=600_000, polling="raf")  # fmt: skip
+                page.evaluate(
+                    "() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }"
+                )
+                page.wait_for_function(
+                    "() => !!document.querySelector('.alw-root .alw-card')",
+                    timeout=600_000,
+                    polling="raf",
+                )
                 t_shown = time.perf_counter()
                 page.wait_for_function(
                     f"(n) => {{ const gd = document.querySelector('{PLOT}');"
                     " return gd && gd._fullData && gd._fullData[0]._length === n; }",
-                    arg=min(n, DEFAULT_MAX_POINTS), timeout=600_000, polling="raf",
-                )  # fmt: skip
+                    arg=min(n, DEFAULT_MAX_POINTS),
+                    timeout=600_000,
+                    polling="raf",
+                )
                 first_map = time.perf_counter() - t0
                 shown_to_map = time.perf_counter() - t_shown
                 cards_ms, map_ms, mark_ms = [], [], []
@@ -131,19 +141,26 @@ def run(n: int, submits: int) -> dict[str, Any]:
                     page.wait_for_function(
                         "() => document.querySelectorAll('.alw-root .alw-card.alw-chosen').length"
                         " === document.querySelectorAll('.alw-root .alw-card').length",
-                        timeout=60_000)  # fmt: skip
+                        timeout=60_000,
+                    )
                     page.wait_for_timeout(150)
                     c, m = page.evaluate(SUBMIT_JS)
                     cards_ms.append(c)
                     map_ms.append(m)
                     page.wait_for_function(
                         "() => !document.querySelector('.alw-root .alw-card.alw-chosen')",
-                        timeout=60_000)  # fmt: skip
+                        timeout=60_000,
+                    )
                 b.close()
         finally:
             _stop_server(proc, log, port, token)
-    return {"first_map": first_map, "shown_to_map": shown_to_map, "cards": cards_ms,
-            "map": map_ms, "mark": mark_ms}  # fmt: skip
+    return {
+        "first_map": first_map,
+        "shown_to_map": shown_to_map,
+        "cards": cards_ms,
+        "map": map_ms,
+        "mark": mark_ms,
+    }
 
 
 BUDGETS = {  # ms: (cards, map) by pool size; class click -> card marked: 50 ms
@@ -164,17 +181,22 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [2_000] if args.quick or not args.sizes else [int(v) for v in args.sizes.split(",")]
     submits = 3 if args.quick else args.submits
     print("medians over", submits, "submits (class clicks: over every card); ms unless said")
-    print("n_items  first_map_s  displayed_to_map_s  submit->cards(med,max)  submit->map(med,max)"
-          "  click->marked(med,max)  budgets(cards/map/click)")
+    print(
+        "n_items  first_map_s  displayed_to_map_s  submit->cards(med,max)  submit->map(med,max)"
+        "  click->marked(med,max)  budgets(cards/map/click)"
+    )
     for n in sizes:
         r = run(n, submits)
         c, m, k = r["cards"], r["map"], r["mark"]
         bc, bm = BUDGETS.get(n, (float("nan"), float("nan")))
-        print(f"{n:>7}  {r['first_map']:>11.2f}  {r['shown_to_map']:>18.2f}"
-              f"  {statistics.median(c):>12.0f} {max(c):>8.0f}"
-              f"  {statistics.median(m):>11.0f} {max(m):>8.0f}"
-              f"  {statistics.median(k):>14.1f} {max(k):>7.1f}"
-              f"  {bc:.0f}/{bm:.0f}/50", flush=True)  # fmt: skip
+        print(
+            f"{n:>7}  {r['first_map']:>11.2f}  {r['shown_to_map']:>18.2f}"
+            f"  {statistics.median(c):>12.0f} {max(c):>8.0f}"
+            f"  {statistics.median(m):>11.0f} {max(m):>8.0f}"
+            f"  {statistics.median(k):>14.1f} {max(k):>7.1f}"
+            f"  {bc:.0f}/{bm:.0f}/50",
+            flush=True,
+        )
     return 0
 
 

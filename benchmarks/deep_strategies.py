@@ -61,13 +61,24 @@ def curves(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        df = simulate(X, y, strategies=strategies, budget=args.budget, batch_size=args.batch,
-                      n_repeats=args.seeds, estimator=est, random_state=0, progress=False,
-                      cold_start="random")  # fmt: skip
+        df = simulate(
+            X,
+            y,
+            strategies=strategies,
+            budget=args.budget,
+            batch_size=args.batch,
+            n_repeats=args.seeds,
+            estimator=est,
+            random_state=0,
+            progress=False,
+            cold_start="random",
+        )
     cpu = time.process_time() - c0
-    print(f"\n## Learning curves: digits ({len(X)} items, 25% held out), MCDropoutClassifier, "
-          f"batch {args.batch}, budget {args.budget}, {args.seeds} seeds "
-          f"({time.perf_counter() - t0:.0f} s wall, {cpu:.0f} s CPU)")  # fmt: skip
+    print(
+        f"\n## Learning curves: digits ({len(X)} items, 25% held out), MCDropoutClassifier, "
+        f"batch {args.batch}, budget {args.budget}, {args.seeds} seeds "
+        f"({time.perf_counter() - t0:.0f} s wall, {cpu:.0f} s CPU)"
+    )
     full = []
     for rep in range(args.seeds):  # the network on the whole pool, same split as simulate
         tr, ev = holdout_split(y, test_size=0.25, random_state=1000 * rep)
@@ -82,28 +93,39 @@ def curves(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
     print("|---" * (len(marks) + 1) + "|")
     for s in strategies:
         print(f"| {s} | " + " | ".join(f"{v:.3f}" for v in mean.loc[s]) + " |")
-    print("\nlabels to reach a fraction of full-pool accuracy; paired difference vs random "
-          "(negative = fewer labels), mean [95% CI] over seeds; 'miss' = runs not reaching it")  # fmt: skip
+    print(
+        "\nlabels to reach a fraction of full-pool accuracy; paired difference vs random "
+        "(negative = fewer labels), mean [95% CI] over seeds; 'miss' = runs not reaching it"
+    )
     print("| strategy | labels to 90% | vs random | miss | labels to 95% | vs random | miss |")
     print("|---|---|---|---|---|---|---|")
     need = {}
     for s in strategies:
         for frac in (0.9, 0.95):
-            need[s, frac] = np.array([
-                labels_to_target(df[(df.strategy == s) & (df.repeat == r)], frac * full[r])
-                for r in range(args.seeds)
-            ])  # fmt: skip
+            need[s, frac] = np.array(
+                [
+                    labels_to_target(df[(df.strategy == s) & (df.repeat == r)], frac * full[r])
+                    for r in range(args.seeds)
+                ]
+            )
     for s in strategies:
         cells = []
         for frac in (0.9, 0.95):
             a, b = need[s, frac], need["random", frac]
-            cells += [f"{np.nanmean(a):.0f}" if np.isfinite(a).any() else "-",
-                      "-" if s == "random" else ci95(a - b), str(int(np.isnan(a).sum()))]  # fmt: skip
+            cells += [
+                f"{np.nanmean(a):.0f}" if np.isfinite(a).any() else "-",
+                "-" if s == "random" else ci95(a - b),
+                str(int(np.isnan(a).sum())),
+            ]
         print(f"| {s} | " + " | ".join(cells) + " |")
     per = df.groupby("strategy")[["time_fit", "time_select"]].median()
-    print("\nmedian seconds per round: " + ", ".join(
-        f"{s} fit {per.loc[s, 'time_fit']:.2f} select {per.loc[s, 'time_select']:.2f}"
-        for s in strategies))  # fmt: skip
+    print(
+        "\nmedian seconds per round: "
+        + ", ".join(
+            f"{s} fit {per.loc[s, 'time_fit']:.2f} select {per.loc[s, 'time_select']:.2f}"
+            for s in strategies
+        )
+    )
     if args.csv:
         df.to_csv(args.csv, index=False)
 
@@ -111,8 +133,10 @@ def curves(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
 def speed(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
     sizes = [2_000] if args.quick else [10_000, 100_000]
     strategies = ["mc_bald", "mc_entropy", "batchbald", "vaal"]
-    print("\n## Wall time per query (select only; model fitted on 200 labels; 64 features, "
-          f"10 classes, T={est.n_samples}, batch 10); wall (CPU) seconds")  # fmt: skip
+    print(
+        "\n## Wall time per query (select only; model fitted on 200 labels; 64 features, "
+        f"10 classes, T={est.n_samples}, batch 10); wall (CPU) seconds"
+    )
     print("| n | " + " | ".join(strategies) + " |")
     print("|---" * (len(strategies) + 1) + "|")
     rng = np.random.default_rng(0)
@@ -126,9 +150,16 @@ def speed(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
         model = MCDropoutClassifier(**{**est.get_params(), "random_state": 0}).fit(X[lab], y[lab])
         row = []
         for name in strategies:
-            ctx = QueryContext(X=X, labels=labels, candidates=np.flatnonzero(labels < 0),
-                               proba=None, model=model, estimator=est, n_classes=10,
-                               rng=np.random.default_rng(0))  # fmt: skip
+            ctx = QueryContext(
+                X=X,
+                labels=labels,
+                candidates=np.flatnonzero(labels < 0),
+                proba=None,
+                model=model,
+                estimator=est,
+                n_classes=10,
+                rng=np.random.default_rng(0),
+            )
             t0, c0 = time.perf_counter(), time.process_time()
             get_strategy(name).query(ctx, 10)
             row.append(f"{time.perf_counter() - t0:.2f} s ({time.process_time() - c0:.2f} s)")
@@ -140,8 +171,10 @@ def versus_baal(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
     try:
         from baal.active.heuristics import BALD as BaalBALD
     except ImportError as e:
-        print(f"baal not installed ({e}); `pip install baal --no-deps structlog torchmetrics "
-              "lightning-utilities` adds it without pulling CUDA")  # fmt: skip
+        print(
+            f"baal not installed ({e}); `pip install baal --no-deps structlog torchmetrics "
+            "lightning-utilities` adds it without pulling CUDA"
+        )
         return
     X, y = load_digits(return_X_y=True)
     model = MCDropoutClassifier(**{**est.get_params(), "random_state": 0}).fit(X[:300], y[:300])
@@ -155,10 +188,12 @@ def versus_baal(args: argparse.Namespace, est: MCDropoutClassifier) -> None:
     top_o, top_t = set(np.argsort(-ours)[:k]), set(np.argsort(-theirs)[:k])
     rt = min(_timeit(lambda: BaalBALD().get_uncertainties(P)) for _ in range(3))
     ro = min(_timeit(lambda: mutual_information(S)) for _ in range(3))
-    print(f"baal {importlib.metadata.version('baal')}: {n:,} items x 20 samples x 10 classes; "
-          f"max |score difference| {np.abs(ours - theirs).max():.2e} nats; "
-          f"top-{k} overlap {len(top_o & top_t)}/{k}; time ours {ro * 1000:.0f} ms, "
-          f"baal {rt * 1000:.0f} ms (baal/ours = {rt / ro:.2f})")  # fmt: skip
+    print(
+        f"baal {importlib.metadata.version('baal')}: {n:,} items x 20 samples x 10 classes; "
+        f"max |score difference| {np.abs(ours - theirs).max():.2e} nats; "
+        f"top-{k} overlap {len(top_o & top_t)}/{k}; time ours {ro * 1000:.0f} ms, "
+        f"baal {rt * 1000:.0f} ms (baal/ours = {rt / ro:.2f})"
+    )
 
 
 def _timeit(fn) -> float:  # noqa: ANN001
@@ -181,8 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     args.budget = args.budget or (40 if args.quick else 300)
     import torch
 
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, torch "
-          f"{torch.__version__}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}, torch "
+        f"{torch.__version__}, load average {os.getloadavg()[0]:.1f}"
+    )
     est = MCDropoutClassifier(random_state=0)
     parts = args.parts.split(",")
     if "baal" in parts:

@@ -30,8 +30,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alwidget.strategies import QueryContext, get_strategy  # noqa: E402
 
 DATASETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": load_wine}
-STRATEGIES = ["random", "least_confidence", "margin", "entropy", "vote_entropy", "bald", "egl",
-              "information_density", "coreset", "badge", "cluster_batch", "cal", "dal"]  # fmt: skip
+STRATEGIES = [
+    "random",
+    "least_confidence",
+    "margin",
+    "entropy",
+    "vote_entropy",
+    "bald",
+    "egl",
+    "information_density",
+    "coreset",
+    "badge",
+    "cluster_batch",
+    "cal",
+    "dal",
+]
 
 
 def curve(X, y, Xt, yt, n_classes, strategy, seed, start, batch, budget):

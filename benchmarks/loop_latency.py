@@ -31,9 +31,13 @@ def make_pool(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import make_classification
 
     X, y = make_classification(
-        n_samples=n, n_features=50, n_informative=20, n_classes=5, n_clusters_per_class=2,
+        n_samples=n,
+        n_features=50,
+        n_informative=20,
+        n_classes=5,
+        n_clusters_per_class=2,
         random_state=seed,
-    )  # fmt: skip
+    )
     return X, y
 
 
@@ -45,20 +49,29 @@ def time_alwidget(n: int, submits: int, strategy: str = "entropy") -> dict[str, 
     X, y = make_pool(n)
     classes = [f"c{i}" for i in range(5)]
     with tempfile.TemporaryDirectory() as tmp:
-        s = Session(X, classes=classes, strategy=strategy, batch_size=10, random_state=0,
-                    store=os.path.join(tmp, "bench.sqlite"))  # fmt: skip
+        s = Session(
+            X,
+            classes=classes,
+            strategy=strategy,
+            batch_size=10,
+            random_state=0,
+            store=os.path.join(tmp, "bench.sqlite"),
+        )
         m = MapView(pca_2d(X), classes)
         # warm up past the cold start with 3 rounds
         for _ in range(3):
             s.submit({int(i): int(y[i]) for i in s.query()})
-        stages: dict[str, list[float]] = {k: [] for k in
-                                          ["store", "fit", "predict", "select", "plot", "total"]}
+        stages: dict[str, list[float]] = {
+            k: [] for k in ["store", "fit", "predict", "select", "plot", "total"]
+        }
         for _ in range(submits):
             labels = {int(i): int(y[i]) for i in s.query()}
             t0 = time.perf_counter()
             s.submit(labels)
             t1 = time.perf_counter()
-            m.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=np.array(list(labels)))
+            m.update(
+                s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=np.array(list(labels))
+            )
             t2 = time.perf_counter()
             for k in ("store", "fit", "predict", "select"):
                 stages[k].append(s.timings.get(k, 0.0))
@@ -87,10 +100,13 @@ def time_superintendent(n: int, submits: int) -> list[float] | None:
     X, y = make_pool(n)
     with tempfile.TemporaryDirectory() as tmp:
         widget = Superintendent(
-            features=X, labelling_widget=Input(), model=LogisticRegression(max_iter=1000),
-            acquisition_function="entropy", shuffle_prop=0.0,
+            features=X,
+            labelling_widget=Input(),
+            model=LogisticRegression(max_iter=1000),
+            acquisition_function="entropy",
+            shuffle_prop=0.0,
             database_url=f"sqlite:///{tmp}/sup.db",
-        )  # fmt: skip
+        )
         q = widget.queue
         q.undo()  # the widget popped one item for display
 
@@ -119,8 +135,13 @@ def time_log_growth(events: int, submits: int) -> dict[str, float]:
     n = max(2 * events, 2_000)
     X, y = make_pool(n)
     with tempfile.TemporaryDirectory() as tmp:
-        s = Session(X, classes=[f"c{i}" for i in range(5)], batch_size=10, random_state=0,
-                    store=os.path.join(tmp, "log.sqlite"))  # fmt: skip
+        s = Session(
+            X,
+            classes=[f"c{i}" for i in range(5)],
+            batch_size=10,
+            random_state=0,
+            store=os.path.join(tmp, "log.sqlite"),
+        )
         s.import_labels({i: int(y[i]) for i in range(events)}, retrain=False)
         free = np.arange(events, n)
         store, replay = [], []
@@ -147,7 +168,7 @@ def time_fit_by_labels(labels: int, repeats: int) -> tuple[float, int]:
         times.append(s.timings["fit"])
     threads = s._threads.choose(labels)
     s.close()
-    return 1000 * float(np.median(times[-max(1, repeats // 2):])), threads
+    return 1000 * float(np.median(times[-max(1, repeats // 2) :])), threads
 
 
 def fmt(v: list[float]) -> str:
@@ -167,8 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     strategies = [s for s in args.strategies.split(",") if s in available_strategies()]
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     print("median / p95 in ms per submit (store, fit, predict, select+score, plot, total)")
-    print(f"{'n':>8} {'strategy':>17} " + " ".join(f"{k:>17}" for k in
-          ["store", "fit", "predict", "select", "plot", "total"]))  # fmt: skip
+    print(
+        f"{'n':>8} {'strategy':>17} "
+        + " ".join(f"{k:>17}" for k in ["store", "fit", "predict", "select", "plot", "total"])
+    )
     for n in sizes:
         for strat in strategies:
             st = time_alwidget(n, submits, strat)
@@ -176,16 +199,18 @@ def main(argv: list[str] | None = None) -> int:
         sup = time_superintendent(n, max(3, submits // 4)) if n <= 20_000 else None
         if sup is not None:
             ours = np.median(time_alwidget(n, submits, "entropy")["total"])
-            print(f"{n:>8} superintendent retrain+rerank median {np.median(sup) * 1000:.1f} ms;"
-                  f" ratio superintendent / alwidget = {np.median(sup) / ours:.1f}x")  # fmt: skip
+            print(
+                f"{n:>8} superintendent retrain+rerank median {np.median(sup) * 1000:.1f} ms;"
+                f" ratio superintendent / alwidget = {np.median(sup) / ours:.1f}x"
+            )
     print("\nlog growth: ms per submit of 10 answers (store+fsync+checkpoint, replay)")
     print(f"{'events':>8} {'store':>8} {'replay':>8}")
-    for ev in ([1_000, 10_000] if args.quick else [1_000, 10_000, 50_000]):
+    for ev in [1_000, 10_000] if args.quick else [1_000, 10_000, 50_000]:
         g = time_log_growth(ev, 5 if args.quick else 20)
         print(f"{ev:>8} {g['store']:8.1f} {g['replay']:8.1f}", flush=True)
     print("\nrefit time by labels (scaled logistic regression, 50 features, 5 classes)")
     print(f"{'labels':>8} {'fit_ms':>8} {'threads':>8}")
-    for lab in ([1_000, 5_000] if args.quick else [1_000, 4_999, 5_000, 10_000, 50_000]):
+    for lab in [1_000, 5_000] if args.quick else [1_000, 4_999, 5_000, 10_000, 50_000]:
         ms, k = time_fit_by_labels(lab, 4 if args.quick else 8)
         print(f"{lab:>8} {ms:8.1f} {k:>8}", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

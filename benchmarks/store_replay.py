@@ -116,18 +116,30 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 50_000]
     repeats = args.repeats or (5 if args.quick else 15)
-    print(f"# store replay: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"SQLite on {tempfile.gettempdir()}, medians of {repeats}")  # fmt: skip
-    cols = ["events", "append_ms", "append_no_ckpt_ms", "incremental_ms", "n_submits_ms",
-            "n_submits_cold_ms", "full_replay_ms"]  # fmt: skip
+    print(
+        f"# store replay: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"SQLite on {tempfile.gettempdir()}, medians of {repeats}"
+    )
+    cols = [
+        "events",
+        "append_ms",
+        "append_no_ckpt_ms",
+        "incremental_ms",
+        "n_submits_ms",
+        "n_submits_cold_ms",
+        "full_replay_ms",
+    ]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             r = measure(n, repeats, tmp)
-            print("| " + " | ".join(
-                f"{int(r[c]):d}" if c == "events" else f"{r[c]:.2f}" for c in cols
-            ) + " |", flush=True)  # fmt: skip
+            print(
+                "| "
+                + " | ".join(f"{int(r[c]):d}" if c == "events" else f"{r[c]:.2f}" for c in cols)
+                + " |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize(
     "script",
-    ["query_speed.py", "learning_curves.py", "loop_latency.py", "browser_update.py",
-     "deep_strategies.py"],
+    [
+        "query_speed.py",
+        "learning_curves.py",
+        "loop_latency.py",
+        "browser_update.py",
+        "deep_strategies.py",
+    ],
 )
 def test_benchmark_quick_runs(script, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}

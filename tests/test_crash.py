@@ -71,12 +71,17 @@ def run_child(tmp_path, mode):
     script.write_text(CHILD)
     store, out = tmp_path / "labels.sqlite", tmp_path / "out"
     out.mkdir()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))  # fmt: skip
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]),
+    )
     proc = subprocess.Popen(
         [sys.executable, str(script), str(store), str(out), mode],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     return proc, store, out
 
 
@@ -138,7 +143,7 @@ def test_sigkill_inside_a_retrain_keeps_the_submitted_batch(tmp_path):
     before = last_export(out)
     assert before == (out / "after_004.csv").read_text()
     assert text.startswith(before), "rows committed before the crash changed"
-    extra = text[len(before):].splitlines()
+    extra = text[len(before) :].splitlines()
     assert len(extra) == len(answers) == 8
     lab = s.labels_table(include_unsure=True).set_index("index")
     for k, v in answers.items():

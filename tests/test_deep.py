@@ -62,7 +62,7 @@ S_HAND = np.array(
         [[0.1, 0.9], [0.5, 0.5], [1.0, 0.0]],
         [[0.6, 0.4], [0.3, 0.7], [1.0, 0.0]],
     ]
-)  # fmt: skip  (T=3 passes, n=3 items, C=2)
+)  # T=3 passes, n=3 items, C=2
 
 
 def test_bald_equals_its_formula():
@@ -118,8 +118,9 @@ def test_batchbald_exact_matches_full_greedy_and_enumeration():
     # each pick is the full greedy argmax (no lazy shortcut changed it)
     chosen = []
     for p in pos:
-        vals = [-np.inf if i in chosen else joint_mutual_information(S, [*chosen, i])
-                for i in range(25)]  # fmt: skip
+        vals = [
+            -np.inf if i in chosen else joint_mutual_information(S, [*chosen, i]) for i in range(25)
+        ]
         assert p == int(np.argmax(vals))
         chosen.append(int(p))
 
@@ -127,8 +128,14 @@ def test_batchbald_exact_matches_full_greedy_and_enumeration():
 def test_batchbald_avoids_duplicates_that_bald_picks():
     rng = np.random.default_rng(3)
     base = rng.dirichlet(np.ones(3) * 0.3, size=(20, 1))
-    S = np.concatenate([np.repeat(base, 4, axis=1), rng.dirichlet(np.ones(3), size=(20, 6)) * 0.2
-                        + 0.8 * rng.dirichlet(np.ones(3) * 0.3, size=(20, 6))], axis=1)  # fmt: skip
+    S = np.concatenate(
+        [
+            np.repeat(base, 4, axis=1),
+            rng.dirichlet(np.ones(3), size=(20, 6)) * 0.2
+            + 0.8 * rng.dirichlet(np.ones(3) * 0.3, size=(20, 6)),
+        ],
+        axis=1,
+    )
     # items 0-3 are identical and the most informative: BALD would take several of them
     assert set(np.argsort(-mutual_information(S))[:2]) <= {0, 1, 2, 3}
     pos, _ = batchbald_select(S, 3, rng=0)
@@ -216,9 +223,16 @@ def ctx_for(digits, fitted, candidates=None, seed=0):
     labels = np.full(len(X), -1)
     labels[:200] = y[:200]
     cand = np.flatnonzero(labels < 0) if candidates is None else candidates
-    return QueryContext(X=X, labels=labels, candidates=cand, proba=fitted.predict_proba(X),
-                        model=fitted, estimator=MCDropoutClassifier(**FAST), n_classes=10,
-                        rng=np.random.default_rng(seed))  # fmt: skip
+    return QueryContext(
+        X=X,
+        labels=labels,
+        candidates=cand,
+        proba=fitted.predict_proba(X),
+        model=fitted,
+        estimator=MCDropoutClassifier(**FAST),
+        n_classes=10,
+        rng=np.random.default_rng(seed),
+    )
 
 
 def make(name):
@@ -255,8 +269,9 @@ def test_bald_picks_follow_mutual_information(digits, fitted, name):
 def test_needs_mc_dropout_model(digits, name):
     X, y = digits
     lr = LogisticRegression(max_iter=300).fit(X[:200], y[:200])
-    ctx = dataclasses.replace(ctx_for(digits, MCDropoutClassifier(**FAST).fit(X[:50], y[:50])),
-                              model=lr)  # fmt: skip
+    ctx = dataclasses.replace(
+        ctx_for(digits, MCDropoutClassifier(**FAST).fit(X[:50], y[:50])), model=lr
+    )
     with pytest.raises(TypeError, match="MCDropoutClassifier"):
         make(name).query(ctx, 3)
 
@@ -275,8 +290,9 @@ def test_works_with_a_pipeline_and_missing_classes(digits):
 
 # -- VAAL ----------------------------------------------------------------------------------------
 def test_vaal_discriminator_separates_labeled_from_unlabeled_blob():
-    X, blob = make_blobs(300, n_features=6, centers=[[0] * 6, [6] * 6], cluster_std=1.0,
-                         random_state=0)  # fmt: skip
+    X, blob = make_blobs(
+        300, n_features=6, centers=[[0] * 6, [6] * 6], cluster_std=1.0, random_state=0
+    )
     labeled = blob == 0  # blob 0 is labeled, blob 1 unlabeled
     d = vaal_scores(X, labeled, n_steps=300, random_state=0, return_discriminator=True)
     assert roc_auc_score(labeled, d) > 0.95
@@ -323,8 +339,15 @@ def test_vaal_without_labels_is_uniform_and_valid():
 def test_session_loop_on_digits(digits, name):
     X, y = digits
     est = MCDropoutClassifier(random_state=0, **FAST)
-    s = Session(X, classes=[str(c) for c in range(10)], estimator=est,
-                strategy=make(name), batch_size=10, store=":memory:", random_state=0)  # fmt: skip
+    s = Session(
+        X,
+        classes=[str(c) for c in range(10)],
+        estimator=est,
+        strategy=make(name),
+        batch_size=10,
+        store=":memory:",
+        random_state=0,
+    )
     for _ in range(4):
         s.submit({int(i): str(y[i]) for i in s.query()})
     assert s.batch.strategy == name and not s.batch.cold_start
@@ -334,9 +357,11 @@ def test_session_loop_on_digits(digits, name):
 
 
 def test_importing_alwidget_does_not_import_torch():
-    code = ("import sys, alwidget, alwidget.strategies, alwidget.widget; "
-            "assert 'torch' not in sys.modules, 'torch imported'; "
-            "import alwidget.strategies.deep; assert 'torch' not in sys.modules")  # fmt: skip
+    code = (
+        "import sys, alwidget, alwidget.strategies, alwidget.widget; "
+        "assert 'torch' not in sys.modules, 'torch imported'; "
+        "import alwidget.strategies.deep; assert 'torch' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -361,8 +386,15 @@ def test_session_fit_reports_progress(digits):
     X, y = digits
     calls = []
     est = MCDropoutClassifier(random_state=0, progress=lambda e, n, loss: calls.append(e), **FAST)
-    s = Session(X, classes=[str(c) for c in range(10)], estimator=est, strategy="mc_bald",
-                batch_size=20, store=":memory:", random_state=0)  # fmt: skip
+    s = Session(
+        X,
+        classes=[str(c) for c in range(10)],
+        estimator=est,
+        strategy="mc_bald",
+        batch_size=20,
+        store=":memory:",
+        random_state=0,
+    )
     s.submit({int(i): str(y[i]) for i in s.query()})
     assert calls and calls[-1] == s.model.n_epochs_  # the session's clone kept the callback
     u = get_strategy("mc_bald").model_uncertainty(s.model, X, 10)
@@ -377,8 +409,14 @@ def test_session_colours_by_mc_mutual_information_and_reports_epochs():
     d = load_digits()
     X, y = d.data[:400], d.target[:400]
     est = MCDropoutClassifier(max_epochs=5, min_steps=0, random_state=0)
-    s = Session(X, classes=[str(c) for c in range(10)], estimator=est, strategy="mc_bald",
-                store=":memory:", random_state=0)
+    s = Session(
+        X,
+        classes=[str(c) for c in range(10)],
+        estimator=est,
+        strategy="mc_bald",
+        store=":memory:",
+        random_state=0,
+    )
     steps = []
     s.observe(lambda e: steps.append(s.fit_progress), names="fit_progress")
     s.import_labels({i: int(y[i]) for i in range(60)})
@@ -398,9 +436,15 @@ def test_deep_strategies_in_the_widget_on_digits():
     import alwidget
 
     d = load_digits()
-    w = alwidget.label(d.data, items=d.images, classes=[str(c) for c in range(10)],
-                       estimator=MCDropoutClassifier(max_epochs=5, min_steps=0, random_state=0),
-                       random_state=0, store=":memory:", sync_wait=5.0)
+    w = alwidget.label(
+        d.data,
+        items=d.images,
+        classes=[str(c) for c in range(10)],
+        estimator=MCDropoutClassifier(max_epochs=5, min_steps=0, random_state=0),
+        random_state=0,
+        store=":memory:",
+        sync_wait=5.0,
+    )
     assert "mc_bald" in w.strategy_select.options
 
     def act(action, **fields):

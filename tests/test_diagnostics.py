@@ -43,8 +43,12 @@ def test_batch_redundancy_low_for_near_duplicates_high_for_spread():
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(500, 2))
     close = np.argsort(np.linalg.norm(X - 0.5, axis=1))[:10]
-    far = np.array([np.argmin(np.linalg.norm(X - c, axis=1)) for c in
-                    [[0, 0], [1, 1], [0, 1], [1, 0], [0.5, 0], [0, 0.5], [1, 0.5], [0.5, 1]]])
+    far = np.array(
+        [
+            np.argmin(np.linalg.norm(X - c, axis=1))
+            for c in [[0, 0], [1, 1], [0, 1], [1, 0], [0.5, 0], [0, 0.5], [1, 0.5], [0.5, 1]]
+        ]
+    )
     assert batch_redundancy(X, close) < 0.3
     assert batch_redundancy(X, far) > 1.3
     assert 0.7 < batch_redundancy(X, rng.choice(500, 50, replace=False)) < 1.3
@@ -65,8 +69,15 @@ def test_forgetting_counts_correct_to_wrong_only():
     assert ft.update(np.array([1, 1, 1])) == 1  # item 0 forgotten, item 2 learned
     assert ft.update(np.array([0, 0, 1])) == 1  # item 1 forgotten
     assert ft.counts.tolist() == [1, 1, 0]
-    ctx = QueryContext(X=np.zeros((3, 1)), labels=np.full(3, -1), candidates=np.array([1, 2]),
-                       proba=None, model=None, estimator=None, n_classes=2)
+    ctx = QueryContext(
+        X=np.zeros((3, 1)),
+        labels=np.full(3, -1),
+        candidates=np.array([1, 2]),
+        proba=None,
+        model=None,
+        estimator=None,
+        n_classes=2,
+    )
     assert ft.as_strategy().query(ctx, 1)[0].tolist() == [1]
 
 
@@ -102,9 +113,15 @@ def test_round_history_records_a_live_session(blobs):
     assert np.allclose(r2.uncertainty, unc_second)  # what margin saw when it picked
     assert r2.strategy == "margin" and r1.strategy.startswith("cold start")
     assert r2.metrics["accuracy"] > 0.8
-    assert set(r2.diagnostics) >= {"coverage_mean", "coverage_max", "outlier_fixation",
-                                   "batch_redundancy", "class_balance", "forgetting_events",
-                                   "mean_dispersion"}
+    assert set(r2.diagnostics) >= {
+        "coverage_mean",
+        "coverage_max",
+        "outlier_fixation",
+        "batch_redundancy",
+        "class_balance",
+        "forgetting_events",
+        "mean_dispersion",
+    }
     assert r2.diagnostics["coverage_max"] <= r1.diagnostics["coverage_max"] + 1e-9
     df = hist.to_frame()
     assert df["n_labels"].tolist() == [10, 20]

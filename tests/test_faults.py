@@ -61,8 +61,12 @@ def _bad_inputs():
         ("batch 2.5", dict(X=X, batch_size=2.5), ValueError, "whole number"),
         ("one class", dict(X=X, classes=["a"]), ValueError, "at least 2 classes"),
         ("same class twice", dict(X=X, classes=["a", "a"]), ValueError, "unique"),
-        ("regressor", dict(X=X, estimator=__import__("sklearn.linear_model").linear_model.LinearRegression()),
-         TypeError, "neither predict_proba nor decision_function"),  # fmt: skip
+        (
+            "regressor",
+            dict(X=X, estimator=__import__("sklearn.linear_model").linear_model.LinearRegression()),
+            TypeError,
+            "neither predict_proba nor decision_function",
+        ),
         ("policy", dict(X=X, label_policy="vote"), ValueError, "label_policy"),
     ]
 
@@ -108,8 +112,20 @@ def test_items_of_a_different_length_are_refused(data):
         (lambda b, o: {}, "no labels"),
         (lambda b, o: [(b[0], "a")], "mapping"),
     ],
-    ids=["class", "code", "nan", "none", "not-in-batch", "range", "negative", "float", "bool",
-         "str-index", "empty", "list"],  # fmt: skip
+    ids=[
+        "class",
+        "code",
+        "nan",
+        "none",
+        "not-in-batch",
+        "range",
+        "negative",
+        "float",
+        "bool",
+        "str-index",
+        "empty",
+        "list",
+    ],
 )
 def test_bad_submit_changes_nothing(data, answers, match):
     X, _ = data
@@ -489,15 +505,26 @@ def test_nothing_loaded_from_a_store_can_run_code(data, tmp_path):
     assert again.n_labeled == 5 and again.labels["annotator"].iloc[0].startswith("x');")
     con_types = {t for (t,) in again.store._read("SELECT DISTINCT typeof(value) FROM meta")}
     assert con_types == {"text"}
-    ev_types = {t for (t,) in again.store._read(
-        "SELECT DISTINCT typeof(label) FROM events UNION SELECT typeof(score) FROM events")}
+    ev_types = {
+        t
+        for (t,) in again.store._read(
+            "SELECT DISTINCT typeof(label) FROM events UNION SELECT typeof(score) FROM events"
+        )
+    }
     assert ev_types <= {"integer", "real", "null"}, "no blobs (pickles) in the store"
     # no code path that could unpickle or evaluate what a user loads
     pkg = Path(alwidget.__file__).parent
     for f in pkg.rglob("*.py"):
         src = f.read_text()
-        for bad in (r"pickle\.load", r"allow_pickle=True", r"joblib\.load", r"(?<![\w.])eval\(",
-                    r"(?<![\w.])exec\(", r"marshal\.load", r"shelve\."):  # fmt: skip
+        for bad in (
+            r"pickle\.load",
+            r"allow_pickle=True",
+            r"joblib\.load",
+            r"(?<![\w.])eval\(",
+            r"(?<![\w.])exec\(",
+            r"marshal\.load",
+            r"shelve\.",
+        ):
             assert not re.search(bad, src), f"{bad} in {f.name}"
     assert os.path.getsize(path) > 0
 

@@ -138,8 +138,9 @@ def html_unescape(s: str) -> str:
 
 def test_user_strings_reach_plotly_escaped():
     xy = np.random.default_rng(0).normal(size=(30, 2))
-    m = MapView(xy, [HOSTILE_CLASS, "dog"], projection="PCA <i>x</i>",
-                hover_text=[HOSTILE_ITEM] * 30)  # fmt: skip
+    m = MapView(
+        xy, [HOSTILE_CLASS, "dog"], projection="PCA <i>x</i>", hover_text=[HOSTILE_ITEM] * 30
+    )
     picks = m.add_overlay(f"{HOSTILE_CLASS}'s pick", hover=HOSTILE_ITEM)
     m.update(np.zeros(30), np.zeros(30, int), np.array([1]), "<script>alert(1)</script>")
     m.set_heading(HOSTILE_ITEM)

@@ -19,8 +19,9 @@ def test_notebook_executes(path, tmp_path, monkeypatch):
         assert cell.get("outputs", []) == [], f"{path.name} is committed with outputs"
     assert "widgets" not in nb.metadata, f"{path.name} is committed with widget state"
     shutil.copy(path, tmp_path / path.name)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
 

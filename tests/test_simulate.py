@@ -14,17 +14,43 @@ def run(request):
     from sklearn.datasets import make_blobs
 
     X, y = make_blobs(n_samples=400, centers=4, n_features=6, cluster_std=3.0, random_state=2)
-    df = simulate(X, y, strategies=["random", "entropy", "margin"], budget=45, batch_size=10,
-                  n_repeats=2, random_state=0, progress=False, diagnostics=True)
+    df = simulate(
+        X,
+        y,
+        strategies=["random", "entropy", "margin"],
+        budget=45,
+        batch_size=10,
+        n_repeats=2,
+        random_state=0,
+        progress=False,
+        diagnostics=True,
+    )
     return X, y, df
 
 
 def test_tidy_frame(run):
     X, y, df = run
     assert isinstance(df, pd.DataFrame)
-    assert list(df.columns[:6]) == ["strategy", "repeat", "round", "n_labels", "accuracy", "macro_f1"]
-    for col in ["recall[0]", "recall[3]", "time_fit", "time_select", "time_round", "coverage_max",
-                "outlier_fixation", "batch_redundancy", "class_balance", "forgetting_events"]:
+    assert list(df.columns[:6]) == [
+        "strategy",
+        "repeat",
+        "round",
+        "n_labels",
+        "accuracy",
+        "macro_f1",
+    ]
+    for col in [
+        "recall[0]",
+        "recall[3]",
+        "time_fit",
+        "time_select",
+        "time_round",
+        "coverage_max",
+        "outlier_fixation",
+        "batch_redundancy",
+        "class_balance",
+        "forgetting_events",
+    ]:
         assert col in df.columns, col
     assert set(df["strategy"]) == {"random", "entropy", "margin"}
     per_run = df.groupby(["strategy", "repeat"])["n_labels"].apply(list)
@@ -54,11 +80,27 @@ def test_eval_items_are_never_queried(monkeypatch):
         return real(Xp, **kw)
 
     monkeypatch.setattr(sim_mod, "Session", spy)
-    simulate(X, y, strategies=["entropy"], budget=200, batch_size=20, n_repeats=1,
-             test_size=30, progress=False)
+    simulate(
+        X,
+        y,
+        strategies=["entropy"],
+        budget=200,
+        batch_size=20,
+        n_repeats=1,
+        test_size=30,
+        progress=False,
+    )
     assert seen[0].size == 90  # the pool excludes the 30 held-out rows
-    df = simulate(X, y, strategies=["random"], budget=200, batch_size=20, n_repeats=1,
-                  test_size=30, progress=False)
+    df = simulate(
+        X,
+        y,
+        strategies=["random"],
+        budget=200,
+        batch_size=20,
+        n_repeats=1,
+        test_size=30,
+        progress=False,
+    )
     assert df["n_labels"].max() == 90  # the whole pool, never more
 
 
@@ -67,8 +109,16 @@ def test_fixed_eval_set_and_string_labels():
 
     X, y = make_blobs(n_samples=200, centers=2, random_state=0)
     names = np.array(["cat", "dog"])[y]
-    df = simulate(X[:150], names[:150], X_eval=X[150:], y_eval=names[150:], strategies=["margin"],
-                  budget=30, n_repeats=1, progress=False)
+    df = simulate(
+        X[:150],
+        names[:150],
+        X_eval=X[150:],
+        y_eval=names[150:],
+        strategies=["margin"],
+        budget=30,
+        n_repeats=1,
+        progress=False,
+    )
     assert "recall[cat]" in df.columns and df["accuracy"].iloc[-1] > 0.9
 
 
@@ -95,12 +145,14 @@ def test_plot_has_title_axes_legend_and_band(run):
 
 
 def test_labels_to_target_by_hand():
-    df = pd.DataFrame({
-        "strategy": ["a"] * 6 + ["b"] * 6,
-        "repeat": [0, 0, 0, 1, 1, 1] * 2,
-        "n_labels": [10, 20, 30] * 4,
-        "accuracy": [0.5, 0.9, 0.95, 0.5, 0.6, 0.92, 0.91, 0.95, 0.96, 0.5, 0.7, 0.8],
-    })
+    df = pd.DataFrame(
+        {
+            "strategy": ["a"] * 6 + ["b"] * 6,
+            "repeat": [0, 0, 0, 1, 1, 1] * 2,
+            "n_labels": [10, 20, 30] * 4,
+            "accuracy": [0.5, 0.9, 0.95, 0.5, 0.6, 0.92, 0.91, 0.95, 0.96, 0.5, 0.7, 0.8],
+        }
+    )
     t = labels_to_target(df, 0.9)
     assert t.loc["a", "median"] == 25 and t.loc["a", "reached"] == "2/2"
     assert t.loc["b", "median"] == 10 and t.loc["b", "reached"] == "1/2"

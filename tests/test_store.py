@@ -93,7 +93,7 @@ def test_undo_and_skip_are_events_nothing_is_deleted(data, tmp_path):
     s.undo()
     log1 = s.store.events()
     pd.testing.assert_frame_equal(log1.iloc[: len(log0)], log0, check_dtype=False)  # untouched
-    assert log1["kind"].tolist()[len(log0):] == ["undo"]
+    assert log1["kind"].tolist()[len(log0) :] == ["undo"]
     assert s.n_labeled == 5 and s.skipped.sum() == 1
     assert len(log1) == 5 + 1 + 4 + 1
 
@@ -145,7 +145,9 @@ def test_corrupt_store_is_refused_with_a_clear_error(tmp_path, data):
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not a database, it is a CSV file,\n" * 200)
     before = file_bytes(junk)
-    with pytest.raises(StoreCorruptError, match="not an alwidget label store or is damaged.*Move the file aside"):
+    with pytest.raises(
+        StoreCorruptError, match="not an alwidget label store or is damaged.*Move the file aside"
+    ):
         make(X, junk)
     assert file_bytes(junk) == before, "a refused file must not be changed"
 
@@ -223,8 +225,10 @@ def test_store_locked_by_another_process(data, tmp_path):
     batch, y0, log0 = s.query(), s.y.copy(), s.store.events()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         answers = truth(s, y)
@@ -262,9 +266,15 @@ def test_schema_1_store_is_upgraded_in_place(data, tmp_path):
           source TEXT);
         """
     )
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ("schema_version", "1"), ("fingerprint", fp), ("n_samples", str(len(X))),
-        ("classes", '["a", "b", "c"]')])  # fmt: skip
+    con.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [
+            ("schema_version", "1"),
+            ("fingerprint", fp),
+            ("n_samples", str(len(X))),
+            ("classes", '["a", "b", "c"]'),
+        ],
+    )
     con.executemany(
         "INSERT INTO events(kind, submit, idx, label, annotator, ts, round, source) "
         "VALUES ('label', 1, ?, ?, 'old', '2024-01-01T00:00:00+00:00', 0, 'batch')",
@@ -295,7 +305,12 @@ def test_provenance_of_every_label(data, tmp_path):
     assert (pd.Timestamp.now(tz="UTC") - lab["timestamp"]).max() < pd.Timedelta(minutes=5)
     row = lab.loc[int(b[1])]
     assert (row["round"], row["strategy"], row["rank"], row["model_version"], row["source"]) == (
-        1, "margin", 2, 5, "batch")  # fmt: skip
+        1,
+        "margin",
+        2,
+        5,
+        "batch",
+    )
     assert row["score"] == pytest.approx(scores[1])
     m = lab.loc[other]
     assert m["source"] == "map" and pd.isna(m["rank"]) and m["model_version"] == 6
@@ -314,8 +329,17 @@ def test_export_csv_parquet_dataframe(data, tmp_path):
     back = pd.read_csv(csv)
     assert back["index"].tolist() == df["index"].tolist()
     assert back["label"].fillna("?").tolist() == df["label"].fillna("?").tolist()
-    assert set(back.columns) >= {"timestamp", "round", "strategy", "score", "rank",
-                                 "model_version", "annotator", "source", "status"}  # fmt: skip
+    assert set(back.columns) >= {
+        "timestamp",
+        "round",
+        "strategy",
+        "score",
+        "rank",
+        "model_version",
+        "annotator",
+        "source",
+        "status",
+    }
     pq_back = pd.read_parquet(pq)
     pd.testing.assert_frame_equal(pq_back, df, check_dtype=False)
     assert not list(tmp_path.glob(".*tmp")), "no temporary files left behind"
@@ -407,14 +431,18 @@ def test_import_a_dataframe_column_as_seed_set(data, tmp_path):
 def test_widget_keeps_the_chosen_labels_while_the_store_is_locked(data, tmp_path):
     X, y = data
     path = tmp_path / "l.sqlite"
-    w = alwidget.LabelingWidget(make(X, LabelStore(path, timeout=0.5)), [str(i) for i in range(len(X))])
+    w = alwidget.LabelingWidget(
+        make(X, LabelStore(path, timeout=0.5)), [str(i) for i in range(len(X))]
+    )
     batch = w.batch
     for i in batch:
         w.choose(int(i), int(y[i]))
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLD_LOCK, str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         w.submit_button.click()

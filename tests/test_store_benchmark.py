@@ -13,8 +13,12 @@ def test_store_replay_benchmark_prints_a_parsable_table():
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     r = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "store_replay.py"), "--quick", "--repeats", "3"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("|") and "---" not in ln]
     header = [c.strip() for c in lines[0].strip("|").split("|")]

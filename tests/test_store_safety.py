@@ -206,12 +206,18 @@ def _edit(path, sql, args=()):
         ("UPDATE events SET label = 7 WHERE seq = 5", r"seq=5 .*class code 7, outside .*0\.\.2"),
         ("UPDATE events SET label = NULL WHERE seq = 5", r"seq=5 .*class code None"),
         ("UPDATE events SET kind = 'lable' WHERE seq = 2", r"seq=2 .*unknown kind"),
-        ("UPDATE meta SET value = '[\"a\", \"b\"' WHERE key = 'classes'", r"meta row 'classes'.*not valid JSON"),
-        ("UPDATE meta SET value = '{\"a\": 1}' WHERE key = 'classes'", r"meta row 'classes'.*not a list"),
+        (
+            "UPDATE meta SET value = '[\"a\", \"b\"' WHERE key = 'classes'",
+            r"meta row 'classes'.*not valid JSON",
+        ),
+        (
+            "UPDATE meta SET value = '{\"a\": 1}' WHERE key = 'classes'",
+            r"meta row 'classes'.*not a list",
+        ),
         ("INSERT INTO meta VALUES ('excluded', '[1, 2')", r"meta row 'excluded'.*not valid JSON"),
         ("INSERT INTO meta VALUES ('excluded', '[1, 5000]')", r"meta row 'excluded'.*0\.\.119"),
     ],
-)  # fmt: skip
+)
 def test_hand_edited_content_is_refused_naming_the_row(data, tmp_path, sql, match):
     X, y = data
     path = tmp_path / "l.sqlite"
@@ -256,9 +262,15 @@ def _schema_1_store(path, fp, n, with_prev=False, classes=("a", "b", "c")):
         CREATE INDEX events_submit ON events(submit);
         """
     )
-    con.executemany("INSERT INTO meta VALUES (?, ?)", [
-        ("schema_version", "2" if with_prev else "1"), ("fingerprint", fp), ("n_samples", str(n)),
-        ("classes", json.dumps(list(classes)))])  # fmt: skip
+    con.executemany(
+        "INSERT INTO meta VALUES (?, ?)",
+        [
+            ("schema_version", "2" if with_prev else "1"),
+            ("fingerprint", fp),
+            ("n_samples", str(n)),
+            ("classes", json.dumps(list(classes))),
+        ],
+    )
     con.executemany(
         "INSERT INTO events(kind, submit, idx, label, annotator, ts, round, source) "
         "VALUES ('label', 1, ?, ?, 'old', '2024-01-01T00:00:00+00:00', 0, 'batch')",
@@ -398,25 +410,44 @@ def test_every_read_path_agrees_on_random_logs():
                 by_ann = rng.random() < 0.5
                 by_sess = rng.random() < 0.5
                 cand = [
-                    e["submit"] for e in events
-                    if e["kind"] in ("label", "unsure") and e["submit"] not in undone
-                    and (not by_ann or e["annotator"] == ann) and (not by_sess or e["session"] == sess)
-                ]  # fmt: skip
+                    e["submit"]
+                    for e in events
+                    if e["kind"] in ("label", "unsure")
+                    and e["submit"] not in undone
+                    and (not by_ann or e["annotator"] == ann)
+                    and (not by_sess or e["session"] == sess)
+                ]
                 want = max(cand) if cand else None
                 got = store.undo_last(ann if by_ann else None, session_id=sess if by_sess else None)
                 assert got == want, case
                 if want is not None:
                     seq += 1
                     undone.add(want)
-                    events.append(dict(seq=seq, kind="undo", submit=want, idx=None, label=None,
-                                       annotator=ann, session=sess, source=None))  # fmt: skip
+                    events.append(
+                        dict(
+                            seq=seq,
+                            kind="undo",
+                            submit=want,
+                            idx=None,
+                            label=None,
+                            annotator=ann,
+                            session=sess,
+                            source=None,
+                        )
+                    )
             else:
                 source = "import" if rng.random() < 0.1 else rng.choice(["batch", "map"])
                 batch = []
                 for i in rng.sample(range(n), rng.randint(1, 4)):
                     kind = rng.choice(["label", "label", "unsure", "skip"])
-                    batch.append(LabelEvent(idx=i, label=rng.randrange(k) if kind == "label" else None,
-                                            kind=kind, source=source))  # fmt: skip
+                    batch.append(
+                        LabelEvent(
+                            idx=i,
+                            label=rng.randrange(k) if kind == "label" else None,
+                            kind=kind,
+                            source=source,
+                        )
+                    )
                 state, _, _ = _reference(events, undone, n)
                 submit += 1
                 assert store.append(batch, ann, session_id=sess) == submit
@@ -424,8 +455,18 @@ def test_every_read_path_agrees_on_random_logs():
                     seq += 1
                     p = state.get(e.idx) if e.kind != "skip" else None
                     prev[seq] = None if p is None or p[0] == 2 else p
-                    events.append(dict(seq=seq, kind=e.kind, submit=submit, idx=e.idx,
-                                       label=e.label, annotator=ann, session=sess, source=source))  # fmt: skip
+                    events.append(
+                        dict(
+                            seq=seq,
+                            kind=e.kind,
+                            submit=submit,
+                            idx=e.idx,
+                            label=e.label,
+                            annotator=ann,
+                            session=sess,
+                            source=source,
+                        )
+                    )
             state, answers, rounds = _reference(events, undone, n)
             assert _as_dict(*store.effective_arrays()) == state, case
             assert _as_dict(*store.effective_for(range(n))) == state, case

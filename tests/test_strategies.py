@@ -42,14 +42,27 @@ from alwidget.strategies import (
     vote_entropy,
 )
 
-NEW = ["vote_entropy", "kl_divergence", "consensus_kl", "bald", "egl", "eer",
-       "information_density", "coreset", "badge", "cluster_batch", "cal", "dal"]  # fmt: skip
+NEW = [
+    "vote_entropy",
+    "kl_divergence",
+    "consensus_kl",
+    "bald",
+    "egl",
+    "eer",
+    "information_density",
+    "coreset",
+    "badge",
+    "cluster_batch",
+    "cal",
+    "dal",
+]
 
 
 @pytest.fixture(scope="module")
 def problem():
-    X, y = make_classification(400, 8, n_informative=5, n_classes=4, n_clusters_per_class=1,
-                               random_state=0)  # fmt: skip
+    X, y = make_classification(
+        400, 8, n_informative=5, n_classes=4, n_clusters_per_class=1, random_state=0
+    )
     rng = np.random.default_rng(0)
     labels = np.full(400, -1)
     lab = rng.choice(400, 40, replace=False)
@@ -67,10 +80,16 @@ def ctx_of(problem, seed=0, model=None, X=None):
     X0, _, labels, m = problem
     X = X0 if X is None else X
     m = m if model is None else model
-    return QueryContext(X=X, labels=labels, candidates=np.flatnonzero(labels < 0),
-                        proba=m.predict_proba(X), model=m,
-                        estimator=LogisticRegression(max_iter=500), n_classes=4,
-                        rng=np.random.default_rng(seed))  # fmt: skip
+    return QueryContext(
+        X=X,
+        labels=labels,
+        candidates=np.flatnonzero(labels < 0),
+        proba=m.predict_proba(X),
+        model=m,
+        estimator=LogisticRegression(max_iter=500),
+        n_classes=4,
+        rng=np.random.default_rng(seed),
+    )
 
 
 # -- registry and the batch contract --------------------------------------------------------
@@ -123,8 +142,14 @@ def test_works_with_a_pipeline_model(problem, name):
 @pytest.mark.parametrize("name", NEW)
 def test_session_runs_every_strategy(name):
     X, y = make_blobs(150, n_features=4, centers=3, random_state=1)
-    s = Session(X, classes=["a", "b", "c"], strategy=make(name), batch_size=5, store=":memory:",
-                random_state=0)  # fmt: skip
+    s = Session(
+        X,
+        classes=["a", "b", "c"],
+        strategy=make(name),
+        batch_size=5,
+        store=":memory:",
+        random_state=0,
+    )
     for _ in range(3):
         s.submit({int(i): int(y[i]) for i in s.query()})
     assert s.batch.strategy == name and not s.batch.cold_start
@@ -135,8 +160,9 @@ def test_session_runs_every_strategy(name):
 def test_model_free_strategies_run_at_cold_start():
     X, _ = make_blobs(100, n_features=3, centers=4, random_state=0)
     for name in ["coreset", "dal", "random"]:
-        s = Session(X, classes=["a", "b"], strategy=name, batch_size=6, store=":memory:",
-                    random_state=0)  # fmt: skip
+        s = Session(
+            X, classes=["a", "b"], strategy=name, batch_size=6, store=":memory:", random_state=0
+        )
         assert s.batch.strategy == name and len(set(s.query().tolist())) == 6
 
 
@@ -154,14 +180,21 @@ def test_scores_permute_with_the_pool(problem):
         else:
             np.testing.assert_allclose(f(Pp), f(P)[perm])
     np.testing.assert_allclose(bald(M[:, perm]), bald(M)[perm])
-    np.testing.assert_allclose(vote_entropy(committee_votes(M[:, perm]), 4),
-                               vote_entropy(committee_votes(M), 4)[perm])  # fmt: skip
+    np.testing.assert_allclose(
+        vote_entropy(committee_votes(M[:, perm]), 4), vote_entropy(committee_votes(M), 4)[perm]
+    )
     np.testing.assert_allclose(pool_similarity(X[perm]), pool_similarity(X)[perm])
-    np.testing.assert_allclose(pool_similarity(X[perm], metric="euclidean"),
-                               pool_similarity(X, metric="euclidean")[perm], rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(
+        pool_similarity(X[perm], metric="euclidean"),
+        pool_similarity(X, metric="euclidean")[perm],
+        rtol=1e-5,
+    )
     lab = labels >= 0
-    np.testing.assert_allclose(cal_scores(P[perm], X[perm], P[lab], X[lab], 3),
-                               cal_scores(P, X, P[lab], X[lab], 3)[perm], rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        cal_scores(P[perm], X[perm], P[lab], X[lab], 3),
+        cal_scores(P, X, P[lab], X[lab], 3)[perm],
+        rtol=1e-6,
+    )
 
 
 def test_uniform_prediction_is_most_informative():
@@ -300,8 +333,9 @@ def test_pool_similarity_matches_pairwise():
     Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
     np.testing.assert_allclose(pool_similarity(X), (Xn @ Xn.T).mean(1), rtol=1e-10)
     D = np.linalg.norm(X[:, None] - X[None], axis=2)
-    np.testing.assert_allclose(pool_similarity(X, metric="euclidean"), (1 / (1 + D)).mean(1),
-                               rtol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        pool_similarity(X, metric="euclidean"), (1 / (1 + D)).mean(1), rtol=1e-4
+    )
     u = rng.random(50)
     np.testing.assert_allclose(information_density(u, X, beta=2), u * (Xn @ Xn.T).mean(1) ** 2)
     np.testing.assert_allclose(information_density(u, X, beta=0), u)
@@ -351,15 +385,18 @@ def test_eer_matches_explicit_retraining():
         return np.mean(-np.sum(q * np.log(q), 1)) if kind == "log" else np.mean(1 - q.max(1))
 
     for kind in ["log", "zero_one"]:
-        s = expected_error_reduction(LogisticRegression(), X, y, cand, P, X_eval, loss=kind,
-                                     warm_start=False)  # fmt: skip
+        s = expected_error_reduction(
+            LogisticRegression(), X, y, cand, P, X_eval, loss=kind, warm_start=False
+        )
         sw = expected_error_reduction(LogisticRegression(), X, y, cand, P, X_eval, loss=kind)
         np.testing.assert_allclose(sw, s, rtol=0.05, atol=1e-3)  # same optimum, lbfgs tol
         cur = loss(LogisticRegression().fit(X, y), kind)
         for i in range(2):
-            exp = sum(P[i, c] * loss(LogisticRegression().fit(np.r_[X, cand[i:i + 1]],
-                                                             np.r_[y, c]), kind)
-                      for c in range(2))  # fmt: skip
+            exp = sum(
+                P[i, c]
+                * loss(LogisticRegression().fit(np.r_[X, cand[i : i + 1]], np.r_[y, c]), kind)
+                for c in range(2)
+            )
             assert s[i] == pytest.approx(cur - exp, abs=1e-4)
     with pytest.raises(ValueError):
         expected_error_reduction(LogisticRegression(), X, y, cand, P, X, loss="hinge")
@@ -372,8 +409,16 @@ def _outlier_ctx():
     labels = np.full(201, -1)
     labels[:20] = y[:20]
     m = LogisticRegression().fit(X[:20], y[:20])
-    return QueryContext(X, labels, np.arange(20, 201), m.predict_proba(X), m,
-                        LogisticRegression(), 2, np.random.default_rng(0))  # fmt: skip
+    return QueryContext(
+        X,
+        labels,
+        np.arange(20, 201),
+        m.predict_proba(X),
+        m,
+        LogisticRegression(),
+        2,
+        np.random.default_rng(0),
+    )
 
 
 def test_outlier_filter_skips_outliers():
@@ -449,5 +494,6 @@ def test_knn_outlier_scores_equal_a_reference_that_excludes_self_by_index(offset
     np.testing.assert_allclose(got, want, rtol=1e-10)
     # candidates scored against the pool, the item itself left out by its pool index
     c = np.arange(0, 3000, 7)
-    np.testing.assert_allclose(outlier_scores(X[c], X, n_reference=None, X_index=c), want[c],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        outlier_scores(X[c], X, n_reference=None, X_index=c), want[c], rtol=1e-10
+    )

@@ -25,21 +25,26 @@ skclf = pytest.importorskip("skactiveml.classifier")
 
 @pytest.fixture(scope="module")
 def setup():
-    X, y = make_classification(600, 10, n_informative=6, n_classes=4, n_clusters_per_class=1,
-                               random_state=1)  # fmt: skip
+    X, y = make_classification(
+        600, 10, n_informative=6, n_classes=4, n_clusters_per_class=1, random_state=1
+    )
     labels = np.full(600, -1)
     lab = np.random.default_rng(1).choice(600, 50, replace=False)
     labels[lab] = y[lab]
-    clf = skclf.SklearnClassifier(LogisticRegression(max_iter=500), classes=np.arange(4),
-                                  missing_label=-1).fit(X, labels)  # fmt: skip
+    clf = skclf.SklearnClassifier(
+        LogisticRegression(max_iter=500), classes=np.arange(4), missing_label=-1
+    ).fit(X, labels)
     return X, labels, clf
 
 
 @pytest.mark.parametrize(
     "ours, theirs",
-    [("least_confidence", "least_confident"), ("margin", "margin_sampling"),
-     ("entropy", "entropy")],
-)  # fmt: skip
+    [
+        ("least_confidence", "least_confident"),
+        ("margin", "margin_sampling"),
+        ("entropy", "entropy"),
+    ],
+)
 def test_uncertainty_top_k_equals_skactiveml(setup, ours, theirs):
     X, labels, clf = setup
     P = clf.predict_proba(X)
@@ -58,8 +63,11 @@ def test_uncertainty_top_k_equals_modal(setup):
     P = clf.predict_proba(X)
     cand = np.flatnonzero(labels < 0)
     ctx = QueryContext(X, labels, cand, P, clf, None, 4, np.random.default_rng(0))
-    for name, fn in [("least_confidence", modal.classifier_uncertainty),
-                     ("margin", modal.classifier_margin), ("entropy", modal.classifier_entropy)]:  # fmt: skip
+    for name, fn in [
+        ("least_confidence", modal.classifier_uncertainty),
+        ("margin", modal.classifier_margin),
+        ("entropy", modal.classifier_entropy),
+    ]:
         ours = get_strategy(name).query(ctx, 10)[0]
         s = fn(clf, X[cand])
         s = -s if name == "margin" else s  # modAL's margin: small = informative
@@ -70,20 +78,21 @@ def test_uncertainty_top_k_equals_modal(setup):
 def test_committee_scores_equal_skactiveml(setup):
     X, labels, _ = setup
     lab = labels >= 0
-    members = fit_committee(LogisticRegression(max_iter=500), X[lab], labels[lab], 5,
-                            random_state=0)  # fmt: skip
+    members = fit_committee(
+        LogisticRegression(max_iter=500), X[lab], labels[lab], 5, random_state=0
+    )
     M = committee_proba(members, X, 4)
     votes = committee_votes(M)
     np.testing.assert_allclose(vote_entropy(votes, 4), skpool.vote_entropy(votes, np.arange(4)))
-    np.testing.assert_allclose(consensus_kl(M), skpool.average_kl_divergence(M.copy()),
-                               atol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(consensus_kl(M), skpool.average_kl_divergence(M.copy()), atol=1e-5)
 
 
 def test_qbc_same_picks_as_skactiveml_on_the_same_committee(setup):
     X, labels, _ = setup
     lab = labels >= 0
-    members = fit_committee(LogisticRegression(max_iter=500), X[lab], labels[lab], 5,
-                            random_state=0)  # fmt: skip
+    members = fit_committee(
+        LogisticRegression(max_iter=500), X[lab], labels[lab], 5, random_state=0
+    )
     ens = [skclf.SklearnClassifier(m, classes=np.arange(4), missing_label=-1) for m in members]
     for e, m in zip(ens, members, strict=True):  # already fitted: hand the fitted model over
         e.estimator_ = m
@@ -93,9 +102,9 @@ def test_qbc_same_picks_as_skactiveml_on_the_same_committee(setup):
     M = committee_proba(members, X[cand], 4)
     ours = cand[np.argsort(-consensus_kl(M))[:10]]
     try:
-        ref = skpool.QueryByCommittee(method="KL_divergence", missing_label=-1,
-                                      random_state=0).query(X, labels, ens, fit_ensemble=False,
-                                                            batch_size=10)  # fmt: skip
+        ref = skpool.QueryByCommittee(
+            method="KL_divergence", missing_label=-1, random_state=0
+        ).query(X, labels, ens, fit_ensemble=False, batch_size=10)
     except Exception as exc:  # noqa: BLE001 - their fitted-state checks may differ by version
         pytest.skip(f"scikit-activeml refuses pre-fitted members here: {exc}")
     assert len(set(ours.tolist()) & set(np.asarray(ref).tolist())) >= 9

@@ -19,8 +19,15 @@ def toy():
 @pytest.fixture
 def lab(toy):
     X, y = toy
-    return teach(X, y, classes=["a", "b", "c"], batch_size=5, budget=40, random_state=0,
-                 compare=("random", "margin", "least_confidence", "no_such_strategy"))
+    return teach(
+        X,
+        y,
+        classes=["a", "b", "c"],
+        batch_size=5,
+        budget=40,
+        random_state=0,
+        compare=("random", "margin", "least_confidence", "no_such_strategy"),
+    )
 
 
 def test_oracle_button_labels_retrains_and_draws_curve_and_diagnostics(lab):

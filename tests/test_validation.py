@@ -16,7 +16,10 @@ def test_numeric_class_names_match_answers_by_value():
     s = Session(X_(), classes=[0.5, 1.5], store=":memory:", random_state=0)
     b = s.query()
     s.submit({int(b[0]): 0.5, int(b[1]): np.float64(1.5)})
-    assert s.labels.set_index("index").loc[[int(b[0]), int(b[1])], "label"].tolist() == ["0.5", "1.5"]
+    assert s.labels.set_index("index").loc[[int(b[0]), int(b[1])], "label"].tolist() == [
+        "0.5",
+        "1.5",
+    ]
     s.submit({int(s.query()[0]): "1.5"})
     assert s.n_labeled == 3
 
@@ -62,8 +65,7 @@ def test_sparse_tfidf_pool_trains_as_is_and_uses_a_dense_embedding_for_geometry(
     y = np.r_[np.zeros(30, int), np.ones(30, int)]
     X = TfidfVectorizer().fit_transform(docs)
     path = tmp_path / "t.sqlite"
-    s = Session(X, classes=["complaint", "praise"], strategy="coreset", store=path,
-                random_state=0)
+    s = Session(X, classes=["complaint", "praise"], strategy="coreset", store=path, random_state=0)
     assert s.X_fit is not None and hasattr(s.X_fit, "nnz"), "the estimator sees TF-IDF as is"
     assert s.X.shape[0] == 60 and s.X.dtype == np.float32, "geometry: a dense embedding"
     for _ in range(3):

@@ -11,9 +11,13 @@ from alwidget.widget.renderers import TEXT_CAP, VALUE_CAP, card_content, render_
 @pytest.fixture
 def widget(digits, classes10):
     w = alwidget.label(
-        digits.data, items=digits.images, classes=classes10, random_state=0, store=":memory:",
+        digits.data,
+        items=digits.images,
+        classes=classes10,
+        random_state=0,
+        store=":memory:",
         background=False,
-    )  # fmt: skip
+    )
     yield w
     w.close()
 
@@ -41,7 +45,9 @@ def states(w):
 def test_click_labels_and_submit_retrains_and_recolours(widget, digits):
     w, s = widget, widget.session
     assert len(w.cards) == 10 and s.cold
-    assert w.view.cards[0]["kind"] == "image" and w.view.cards[0]["src"].startswith("data:image/png")
+    assert w.view.cards[0]["kind"] == "image" and w.view.cards[0]["src"].startswith(
+        "data:image/png"
+    )
     colour0 = np.array(w.map.fig.data[0].marker.color)
     batch0 = w.batch
     for idx in batch0:
@@ -93,11 +99,15 @@ def test_keyboard_labels_cards_in_order_and_enter_submits(widget):
     press(w, "u")  # undo puts the labels back on the cards, chosen
     assert w.session.n_labeled == 0
     assert dict(zip(shown(w), [m.get("choice") for m in w.view.marks], strict=True)) == {
-        int(batch[0]): 4, int(batch[1]): 2}
+        int(batch[0]): 4,
+        int(batch[1]): 2,
+    }
     assert "Undid your last submit: 2 answers" in w.view.notice
     act(w, "submit")
     assert w.session.labels.set_index("index")["label"].to_dict() == {
-        int(batch[0]): "4", int(batch[1]): "2"}
+        int(batch[0]): "4",
+        int(batch[1]): "2",
+    }
 
 
 def test_skip_and_unsure_leave_cards_in_place(widget, digits):
@@ -154,9 +164,13 @@ def test_stale_action_is_refused_with_a_message_and_stores_nothing(widget, digit
     act(w, "submit")
     n = len(s.labels)
     new = shown(w)
-    for action, extra in [("choose", {"index": old[0], "code": 1}), ("skip", {"index": new[0]}),
-                          ("unsure", {"index": new[1]}), ("submit", {}),
-                          ("choose", {"index": new[2], "code": 2})]:  # fmt: skip
+    for action, extra in [
+        ("choose", {"index": old[0], "code": 1}),
+        ("skip", {"index": new[0]}),
+        ("unsure", {"index": new[1]}),
+        ("submit", {}),
+        ("choose", {"index": new[2], "code": 2}),
+    ]:
         act(w, action, batch_id=old_id, **extra)
         assert "Not recorded" in w.error.value and "no longer the current batch" in w.error.value
     assert len(s.labels) == n and states(w) == ["open"] * 10 and not w.choices
@@ -225,8 +239,10 @@ def test_map_has_title_axes_legend_colourbar(widget):
 def _points_event(w, event, trace_indexes, point_indexes):
     """Exactly what the front end sends for a map click or a box / lasso selection."""
     w.map_events._on_msg(
-        w.map_events, {"type": event, "traces": list(trace_indexes), "points": list(point_indexes)},
-        [])  # fmt: skip
+        w.map_events,
+        {"type": event, "traces": list(trace_indexes), "points": list(point_indexes)},
+        [],
+    )
 
 
 def _select(w, indices):
@@ -294,8 +310,17 @@ def test_map_click_shows_card_beside_the_map_and_labels_with_source_map(widget, 
     assert card["index"] == idx and f"#{idx} from the map" in card["caption"]
     act(w, "choose", index=idx, code=1)  # not a card of the batch: refused
     assert "Not recorded" in w.error.value
-    w.point_view._handle(w.point_view, {"type": "action", "action": "label", "index": idx,
-                                        "code": int(digits.target[idx]), "seq": 1}, [])  # fmt: skip
+    w.point_view._handle(
+        w.point_view,
+        {
+            "type": "action",
+            "action": "label",
+            "index": idx,
+            "code": int(digits.target[idx]),
+            "seq": 1,
+        },
+        [],
+    )
     row = w.session.labels.set_index("index").loc[idx]
     assert row["source"] == "map" and row["label"] == str(digits.target[idx])
     assert w.point_view.cards == []
@@ -357,10 +382,12 @@ def test_store_error_is_shown_and_choices_are_kept(widget, digits, monkeypatch):
 
 def test_same_cell_run_again_makes_the_first_widget_say_it_is_not_live(digits, classes10, tmp_path):
     path = tmp_path / "d.sqlite"
-    a = alwidget.label(digits.data, items=digits.images, classes=classes10, store=path,
-                       random_state=0)  # fmt: skip
-    b = alwidget.label(digits.data, items=digits.images, classes=classes10, store=path,
-                       random_state=0)  # fmt: skip
+    a = alwidget.label(
+        digits.data, items=digits.images, classes=classes10, store=path, random_state=0
+    )
+    b = alwidget.label(
+        digits.data, items=digits.images, classes=classes10, store=path, random_state=0
+    )
     assert not a.live and b.live
     assert "no longer live" in a.view.notice and not a.view.live
     act(a, "choose", index=shown(a)[0], code=1)

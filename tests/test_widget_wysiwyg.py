@@ -26,8 +26,12 @@ class SlowFit(LogisticRegression):
 
 
 def act(w, action, batch_id=None, **fields):
-    msg = {"type": "action", "action": action, "seq": 1,
-           "batch_id": w.view.batch_id if batch_id is None else batch_id}  # fmt: skip
+    msg = {
+        "type": "action",
+        "action": action,
+        "seq": 1,
+        "batch_id": w.view.batch_id if batch_id is None else batch_id,
+    }
     msg.update(fields)
     w.view._handle(w.view, msg, [])
 
@@ -38,8 +42,11 @@ def shown(w):
 
 def chosen(w):
     """{pool index: class code} of the cards shown as chosen."""
-    return {c["index"]: m["choice"] for c, m in zip(w.view.cards, w.view.marks, strict=True)
-            if m["state"] == "chosen"}  # fmt: skip
+    return {
+        c["index"]: m["choice"]
+        for c, m in zip(w.view.cards, w.view.marks, strict=True)
+        if m["state"] == "chosen"
+    }
 
 
 def labels_in_effect(s):
@@ -49,8 +56,15 @@ def labels_in_effect(s):
 
 @pytest.fixture
 def slow(digits, classes10):
-    w = alwidget.label(digits.data, items=digits.images, classes=classes10, random_state=0,
-                       store=":memory:", estimator=SlowFit(0.6), sync_wait=0.3)  # fmt: skip
+    w = alwidget.label(
+        digits.data,
+        items=digits.images,
+        classes=classes10,
+        random_state=0,
+        store=":memory:",
+        estimator=SlowFit(0.6),
+        sync_wait=0.3,
+    )
     yield w
     w.close()
 
@@ -121,9 +135,16 @@ def test_randomized_interleavings_never_store_a_label_for_another_item(digits, c
     random moments. The store must hold exactly what was clicked and submitted."""
     rng = np.random.default_rng(seed)
     n = 400
-    w = alwidget.label(digits.data[:n], items=digits.images[:n], classes=classes10,
-                       random_state=seed, store=":memory:", estimator=SlowFit(0.03),
-                       sync_wait=0.0, batch_size=6)  # fmt: skip
+    w = alwidget.label(
+        digits.data[:n],
+        items=digits.images[:n],
+        classes=classes10,
+        random_state=seed,
+        store=":memory:",
+        estimator=SlowFit(0.03),
+        sync_wait=0.0,
+        batch_size=6,
+    )
     s = w.session
     expected: dict[int, int] = {}  # what the user submitted, in effect
     unsure: set[int] = set()

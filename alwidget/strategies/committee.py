@@ -233,9 +233,14 @@ def fit_committee(
 
 
 def _fit_member(
-    proto: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, bootstrap: bool,
-    rng: np.random.Generator, members: list,
-) -> None:  # fmt: skip
+    proto: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: np.ndarray,
+    bootstrap: bool,
+    rng: np.random.Generator,
+    members: list,
+) -> None:
     est = _seed_params(clone(proto), int(rng.integers(2**31 - 1)))
     if not bootstrap:
         members.append(est.fit(X, y))
@@ -294,8 +299,12 @@ class QueryByCommittee(ScoreStrategy):
         bootstrap: bool = True,
         name: str | None = None,
     ) -> None:
-        fns = {"vote_entropy": None, "consensus_kl": consensus_kl, "kl_divergence": consensus_kl,
-               "bald": bald}  # fmt: skip
+        fns = {
+            "vote_entropy": None,
+            "consensus_kl": consensus_kl,
+            "kl_divergence": consensus_kl,
+            "bald": bald,
+        }
         if measure not in fns:
             raise ValueError(f"unknown committee measure {measure!r}; use one of {sorted(fns)}")
         self.committee_measure = measure
@@ -316,8 +325,14 @@ class QueryByCommittee(ScoreStrategy):
         if est is None:
             raise ValueError("QueryByCommittee needs ctx.estimator or estimators=[...]")
         seed = int(ctx.rng.integers(2**31 - 1))
-        members = fit_committee(est, ctx.X[lab], ctx.labels[lab], self.n_members,
-                                bootstrap=self.bootstrap, random_state=seed)  # fmt: skip
+        members = fit_committee(
+            est,
+            ctx.X[lab],
+            ctx.labels[lab],
+            self.n_members,
+            bootstrap=self.bootstrap,
+            random_state=seed,
+        )
         return committee_proba(members, ctx.X[ctx.candidates], ctx.n_classes)
 
     def _score(self, ctx: QueryContext) -> np.ndarray:
@@ -349,5 +364,6 @@ class BALD(QueryByCommittee):
         estimators: Sequence[Any] | None = None,
         bootstrap: bool = True,
     ) -> None:
-        super().__init__("bald", n_members=n_members, estimators=estimators,
-                         bootstrap=bootstrap, name="bald")  # fmt: skip
+        super().__init__(
+            "bald", n_members=n_members, estimators=estimators, bootstrap=bootstrap, name="bald"
+        )

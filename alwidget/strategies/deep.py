@@ -468,8 +468,9 @@ class MCDropoutStrategy(ScoreStrategy):
         """MC-dropout samples of the candidates, shape (T, n_candidates, n_classes), float32,
         seeded from ``ctx.rng``."""
         seed = int(ctx.rng.integers(2**62))
-        return mc_samples(ctx.model, ctx.X[ctx.candidates], ctx.n_classes, self.n_samples,
-                          seed, who=self.name)  # fmt: skip
+        return mc_samples(
+            ctx.model, ctx.X[ctx.candidates], ctx.n_classes, self.n_samples, seed, who=self.name
+        )
 
     def model_uncertainty(self, model: Any, X: Any, n_classes: int) -> np.ndarray:
         """MC-dropout mutual information per row in [0, 1], float32 (see :func:`mc_uncertainty`)."""
@@ -519,8 +520,9 @@ class BatchBALD(Strategy):
 
     def _samples(self, ctx: QueryContext) -> np.ndarray:
         seed = int(ctx.rng.integers(2**62))
-        return mc_samples(ctx.model, ctx.X[ctx.candidates], ctx.n_classes, self.n_samples,
-                          seed, who=self.name)  # fmt: skip
+        return mc_samples(
+            ctx.model, ctx.X[ctx.candidates], ctx.n_classes, self.n_samples, seed, who=self.name
+        )
 
     def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         S = self._samples(ctx)
@@ -528,8 +530,9 @@ class BatchBALD(Strategy):
         if self.max_candidates is not None and S.shape[1] > self.max_candidates:
             cand = np.sort(top_k(mutual_information(S), int(self.max_candidates), ctx.rng))
             S = S[:, cand]
-        pos, gains = batchbald_select(S, batch_size, n_configurations=self.n_configurations,
-                                      rng=ctx.rng)  # fmt: skip
+        pos, gains = batchbald_select(
+            S, batch_size, n_configurations=self.n_configurations, rng=ctx.rng
+        )
         return ctx.candidates[cand[pos]], gains
 
     def model_uncertainty(self, model: Any, X: Any, n_classes: int) -> np.ndarray:
@@ -619,13 +622,19 @@ def vaal_scores(
     d = Xs.shape[1]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)  # default layer initialisation, isolated from the caller
-        enc = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.ReLU(),
-                                  torch.nn.Linear(hidden, 2 * latent_dim))  # fmt: skip
-        dec = torch.nn.Sequential(torch.nn.Linear(latent_dim, hidden), torch.nn.ReLU(),
-                                  torch.nn.Linear(hidden, d))  # fmt: skip
-        dsc = torch.nn.Sequential(torch.nn.Linear(latent_dim, hidden), torch.nn.ReLU(),
-                                  torch.nn.Linear(hidden, hidden), torch.nn.ReLU(),
-                                  torch.nn.Linear(hidden, 1))  # fmt: skip
+        enc = torch.nn.Sequential(
+            torch.nn.Linear(d, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2 * latent_dim)
+        )
+        dec = torch.nn.Sequential(
+            torch.nn.Linear(latent_dim, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, d)
+        )
+        dsc = torch.nn.Sequential(
+            torch.nn.Linear(latent_dim, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(hidden, 1),
+        )
     opt_v = torch.optim.Adam([*enc.parameters(), *dec.parameters()], lr=lr)
     opt_d = torch.optim.Adam(dsc.parameters(), lr=lr)
     bce = torch.nn.functional.binary_cross_entropy_with_logits
@@ -659,8 +668,12 @@ def vaal_scores(
             d_loss.backward()
             opt_d.step()
         with torch.inference_mode():
-            p = torch.cat([torch.sigmoid(dsc(encode(Xq_t[s : s + 65536])[0]))[:, 0]
-                           for s in range(0, Xq_t.shape[0], 65536)]).numpy()  # fmt: skip
+            p = torch.cat(
+                [
+                    torch.sigmoid(dsc(encode(Xq_t[s : s + 65536])[0]))[:, 0]
+                    for s in range(0, Xq_t.shape[0], 65536)
+                ]
+            ).numpy()
     p = p.astype(np.float64)
     return p if return_discriminator else 1.0 - p
 
@@ -710,8 +723,14 @@ class VAAL(Strategy):
             rest = np.sort(ctx.rng.choice(rest, size=min(m, rest.size), replace=False))
         rows = np.concatenate([lab_rows, rest])
         seed = int(ctx.rng.integers(2**62))
-        return vaal_scores(ctx.X[rows], lab[rows], X_score=ctx.X[ctx.candidates],
-                           n_steps=self.n_steps, random_state=seed, **self.kwargs)  # fmt: skip
+        return vaal_scores(
+            ctx.X[rows],
+            lab[rows],
+            X_score=ctx.X[ctx.candidates],
+            n_steps=self.n_steps,
+            random_state=seed,
+            **self.kwargs,
+        )
 
     def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         s = self.scores(ctx)

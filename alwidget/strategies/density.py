@@ -222,9 +222,12 @@ class InformationDensity(ScoreStrategy):
     """
 
     def __init__(
-        self, measure: str = "entropy", beta: float = 1.0, metric: str = "cosine",
+        self,
+        measure: str = "entropy",
+        beta: float = 1.0,
+        metric: str = "cosine",
         n_reference: int = 2000,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.base, self.beta, self.metric, self.n_reference = measure, beta, metric, n_reference
         super().__init__(self._score, name="information_density", measure=measure)
 
@@ -232,5 +235,6 @@ class InformationDensity(ScoreStrategy):
         P = require_proba(ctx, self.name)[ctx.candidates]
         Xc = ctx.X[ctx.candidates]
         nref = None if self.metric == "cosine" else self.n_reference
-        return information_density(getattr(_u, self.base)(P), Xc, self.beta, self.metric,
-                                   None, nref, ctx.rng)  # fmt: skip
+        return information_density(
+            getattr(_u, self.base)(P), Xc, self.beta, self.metric, None, nref, ctx.rng
+        )

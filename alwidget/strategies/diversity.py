@@ -186,8 +186,9 @@ def cluster_batch(
     if k <= 0:
         return np.empty(0, np.int64), np.empty(0)
     fit_idx = rng.choice(n, size=max_fit, replace=False) if n > max_fit else np.arange(n)
-    km = KMeans(n_clusters=k, n_init=1, max_iter=50,
-                random_state=int(rng.integers(2**31 - 1))).fit(Xf[fit_idx])  # fmt: skip
+    km = KMeans(n_clusters=k, n_init=1, max_iter=50, random_state=int(rng.integers(2**31 - 1))).fit(
+        Xf[fit_idx]
+    )
     lab = _assign(Xf, f32(km.cluster_centers_))
     s = np.nan_to_num(scores, nan=-np.inf)
     tie = rng.random(n) * 1e-12  # seeded tie-breaking

@@ -169,8 +169,16 @@ class EER(Strategy):
         ev = cand[ctx.rng.choice(cand.size, min(self.n_eval, cand.size), replace=False)]
         lab = np.flatnonzero(ctx.labeled)
         est = ctx.estimator if ctx.estimator is not None else ctx.model
-        s = expected_error_reduction(est, ctx.X[lab], ctx.labels[lab], ctx.X[cand[pos]],
-                                     P[cand[pos]], ctx.X[ev], self.loss, self.min_proba)  # fmt: skip
+        s = expected_error_reduction(
+            est,
+            ctx.X[lab],
+            ctx.labels[lab],
+            ctx.X[cand[pos]],
+            P[cand[pos]],
+            ctx.X[ev],
+            self.loss,
+            self.min_proba,
+        )
         return pos, s
 
     def scores(self, ctx: QueryContext) -> np.ndarray:

@@ -63,9 +63,13 @@ class OutlierFilter(_Wrapper):
     """
 
     def __init__(
-        self, strategy: Any, fraction: float = 0.05, method: str = "knn",
-        n_neighbors: int = 10, n_reference: int = 5000,
-    ) -> None:  # fmt: skip
+        self,
+        strategy: Any,
+        fraction: float = 0.05,
+        method: str = "knn",
+        n_neighbors: int = 10,
+        n_reference: int = 5000,
+    ) -> None:
         if not 0.0 <= fraction < 1.0:
             raise ValueError(f"fraction must be in [0, 1); got {fraction}")
         super().__init__(strategy, "outlier_filter")
@@ -78,8 +82,9 @@ class OutlierFilter(_Wrapper):
         drop = int(np.floor(self.fraction * c.size))
         if drop == 0:
             return ctx
-        o = outlier_scores(ctx.X[c], ctx.X, self.method, self.n_neighbors, self.n_reference,
-                           ctx.rng, X_index=c)  # fmt: skip
+        o = outlier_scores(
+            ctx.X[c], ctx.X, self.method, self.n_neighbors, self.n_reference, ctx.rng, X_index=c
+        )
         keep = np.sort(np.argpartition(o, c.size - drop - 1)[: c.size - drop])
         return dataclasses.replace(ctx, candidates=c[keep])
 
@@ -149,9 +154,11 @@ class CostWeighted(_Wrapper):
     """
 
     def __init__(
-        self, strategy: Any, cost: np.ndarray | Callable[[QueryContext], np.ndarray],
+        self,
+        strategy: Any,
+        cost: np.ndarray | Callable[[QueryContext], np.ndarray],
         factor: int = 10,
-    ) -> None:  # fmt: skip
+    ) -> None:
         super().__init__(strategy, "per_cost")
         self.cost, self.factor = cost, int(factor)
 

@@ -76,8 +76,10 @@ class ActionsMixin:
             more = f" and {len(back) - 6} more" if len(back) > 6 else ""
             self._say_error("")
             self.refresh()
-            self.view.notice = (f"Undid your last submit: {len(back)} answers taken back "
-                                f"({said}{more}); they are chosen again on the cards.")  # fmt: skip
+            self.view.notice = (
+                f"Undid your last submit: {len(back)} answers taken back "
+                f"({said}{more}); they are chosen again on the cards."
+            )
             return True
 
     def press(self, key: str) -> bool:
@@ -232,8 +234,14 @@ class ActionsMixin:
                 return False
             labels = dict(self._choices)
             try:
-                s.submit(labels, retrain=self._retrain_mode(), batch_id=batch_id, wait=self.sync_wait)
-            except (ValueError, StoreError, SessionClosedError) as exc:  # nothing recorded; the choices stay
+                s.submit(
+                    labels, retrain=self._retrain_mode(), batch_id=batch_id, wait=self.sync_wait
+                )
+            except (
+                ValueError,
+                StoreError,
+                SessionClosedError,
+            ) as exc:  # nothing recorded; the choices stay
                 self._say_error(str(exc))
                 return False
             self._last = np.fromiter(labels, dtype=np.int64)

@@ -132,15 +132,20 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self.view = BatchCards(self._on_action, columns=int(columns), classes=session.classes)
         self.point_view = BatchCards(self._on_point_action, mode="point", classes=session.classes)
         self.strategy_select = W.Dropdown(
-            options=_strategy_options(session), value=session.strategy.name,
-            description="Strategy", layout=W.Layout(width="260px"),
-        )  # fmt: skip
+            options=_strategy_options(session),
+            value=session.strategy.name,
+            description="Strategy",
+            layout=W.Layout(width="260px"),
+        )
         self.strategy_select.observe(self._on_strategy, names="value")
         self.projection = Projection(session.X, session.fingerprint, method=projection)
         self.map = MapView(
-            self.projection.xy, session.classes, _proj_name(self.projection),
-            hover_text=_hover_texts(self.items, session.n_samples), max_points=max_points,
-        )  # fmt: skip
+            self.projection.xy,
+            session.classes,
+            _proj_name(self.projection),
+            hover_text=_hover_texts(self.items, session.n_samples),
+            max_points=max_points,
+        )
         self.map.on_point(self.show_point)
         self.map.on_select(self._set_selection)
         self.map_events = BrowserEvents()
@@ -150,13 +155,23 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self.point_view.add_class("alw-point-pop")
         map_row = W.VBox([self.map.fig, self.point_view]).add_class("alw-maprow")
         head = W.HBox(
-            [W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
-             self.strategy_select],
-            layout=W.Layout(align_items="center", flex_flow="row wrap", justify_content="space-between"),
-        )  # fmt: skip
+            [
+                W.HTML(
+                    "<b>alwidget</b>: label the batch the strategy picked; each submit retrains"
+                ),
+                self.strategy_select,
+            ],
+            layout=W.Layout(
+                align_items="center", flex_flow="row wrap", justify_content="space-between"
+            ),
+        )
         self.children = [
-            head, self.view, map_row, self._build_selection_bar(), self.map_events,
-        ]  # fmt: skip
+            head,
+            self.view,
+            map_row,
+            self._build_selection_bar(),
+            self.map_events,
+        ]
         self.add_class("alw-root")
         session.observe(self._on_session)
         self.refresh()
@@ -235,7 +250,9 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
                 v.marks = self._marks()
                 v.cursor = self._cursor
         else:
-            self._choices = {i: c for i, c in self._choices.items() if i in set(b.open_indices().tolist())}
+            self._choices = {
+                i: c for i, c in self._choices.items() if i in set(b.open_indices().tolist())
+            }
             with v.hold_sync():
                 v.marks = self._marks()
                 v.cursor = self._cursor
@@ -253,11 +270,16 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     def _marks(self) -> list[dict[str, Any]]:
         s = self.session
         out: list[dict[str, Any]] = []
-        for idx, st in zip(s.batch.indices.tolist(), np.asarray(s.batch.state).tolist(), strict=True):
+        for idx, st in zip(
+            s.batch.indices.tolist(), np.asarray(s.batch.state).tolist(), strict=True
+        ):
             if st == 0:
                 c = self._choices.get(idx)
-                out.append({"state": "open", "choice": None} if c is None
-                           else {"state": "chosen", "choice": c})  # fmt: skip
+                out.append(
+                    {"state": "open", "choice": None}
+                    if c is None
+                    else {"state": "chosen", "choice": c}
+                )
             else:
                 name = _STATE_NAMES.get(int(st), "skipped")
                 note = name
@@ -269,8 +291,14 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     def _update_map(self) -> None:
         s = self.session
         self._drawn_model = s.model_labels_version
-        self.map.update(s.uncertainty, s.y, s.batch.indices, s.strategy.measure, last=self._last,
-                        unsure=s.unsure)  # fmt: skip
+        self.map.update(
+            s.uncertainty,
+            s.y,
+            s.batch.indices,
+            s.strategy.measure,
+            last=self._last,
+            unsure=s.unsure,
+        )
 
     def _update_status(self) -> None:
         s, v = self.session, self.view
@@ -316,8 +344,10 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             )
         notice = ""
         if getattr(s, "newer_model", False):
-            notice = (f"A newer model ({s.model_version} labels) is ready: it picks the next "
-                      "batch (on your next submit). The cards on screen stay.")  # fmt: skip
+            notice = (
+                f"A newer model ({s.model_version} labels) is ready: it picks the next "
+                "batch (on your next submit). The cards on screen stay."
+            )
         has_open = bool(len(s.batch.open_indices())) if len(s.batch.indices) else False
         live = self.live
         with v.hold_sync():
@@ -326,10 +356,12 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             v.busy_since = time.time() - float(trainer.running_for) if busy else 0.0
             v.live = live
             v.enabled = {
-                "choose": live and has_open, "skip": live and has_open,
-                "unsure": live and has_open, "submit": live and len(s.batch.indices) > 0,
+                "choose": live and has_open,
+                "skip": live and has_open,
+                "unsure": live and has_open,
+                "submit": live and len(s.batch.indices) > 0,
                 "undo": live,
-            }  # fmt: skip
+            }
             if s.last_error:
                 v.error = s.last_error
 
@@ -353,8 +385,9 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     # -- session events (possibly from the trainer's thread) --------------------------------
     def _on_session(self, event: str) -> None:
         if threading.get_ident() != self._owner:
-            t = threading.Thread(target=self._late_event, args=(event,), daemon=True,
-                                 name="alwidget-view-update")  # fmt: skip
+            t = threading.Thread(
+                target=self._late_event, args=(event,), daemon=True, name="alwidget-view-update"
+            )
             t.start()
             self._late_threads = [x for x in self._late_threads if x.is_alive()] + [t]
             return
@@ -420,8 +453,9 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             _close_projection(self.projection)
         if self.owns_session and hasattr(self.session, "close"):
             self.session.close()
-        parts = [getattr(self, n, None) for n in ("view", "point_view", "map_events",
-                                                  "strategy_select")]  # fmt: skip
+        parts = [
+            getattr(self, n, None) for n in ("view", "point_view", "map_events", "strategy_select")
+        ]
         if hasattr(self, "map"):
             parts.append(self.map.fig)
         if hasattr(self, "bulk_button"):

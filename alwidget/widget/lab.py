@@ -85,13 +85,27 @@ def teach(
         raise ValueError(f"y must hold class codes 0..{len(classes) - 1}")
     tr, ev = holdout_split(y, test_size=eval_size, random_state=random_state)
     Xp, Xe = _rows(X, tr), _rows(X, ev)
-    session = Session(Xp, classes=classes, strategy=strategy, batch_size=batch_size,
-                      random_state=random_state, store=store, **session_kwargs)  # fmt: skip
+    session = Session(
+        Xp,
+        classes=classes,
+        strategy=strategy,
+        batch_size=batch_size,
+        random_state=random_state,
+        store=store,
+        **session_kwargs,
+    )
     pool_items = None if items is None else _rows(items, tr)
-    widget = LabelingWidget(session, pool_items, renderer=renderer, projection=projection,
-                            max_points=max_points)
-    panel = TeachingPanel(widget, y_true=y[tr], eval_set=EvalSet(Xe, y[ev], len(classes)),
-                          compare=compare, budget=budget, random_state=random_state)  # fmt: skip
+    widget = LabelingWidget(
+        session, pool_items, renderer=renderer, projection=projection, max_points=max_points
+    )
+    panel = TeachingPanel(
+        widget,
+        y_true=y[tr],
+        eval_set=EvalSet(Xe, y[ev], len(classes)),
+        compare=compare,
+        budget=budget,
+        random_state=random_state,
+    )
     return TeachingLab(widget, panel, tr, ev)
 
 
@@ -164,8 +178,15 @@ def compare_strategies_figure(
     geo = PoolGeometry(X)
     rows, titles, picks = [], [], []
     for name in ok:
-        s = Session(X, classes=classes, strategy=name, batch_size=batch_size, estimator=estimator,
-                    random_state=random_state, store=":memory:")  # fmt: skip
+        s = Session(
+            X,
+            classes=classes,
+            strategy=name,
+            batch_size=batch_size,
+            estimator=estimator,
+            random_state=random_state,
+            store=":memory:",
+        )
         order = np.full(X.shape[0], -1)
         rnd = 0
         while s.n_labeled < budget and s.query().size:
@@ -176,35 +197,76 @@ def compare_strategies_figure(
         picked = np.flatnonzero(order > 0)
         cmean, cmax = coverage(X, s.y >= 0)
         of = outlier_fixation(picked, geo.knn_dist)
-        rows.append({"strategy": name, "labels": int(picked.size), "outlier_fixation": of,
-                     "coverage_mean": cmean, "coverage_max": cmax})  # fmt: skip
-        titles.append(f"<b>{escape_plotly(name)}</b>: {100 * of:.0f}% of picks in sparsest 10%,<br>"
-                      f"coverage radius {cmax:.2f}")  # fmt: skip
+        rows.append(
+            {
+                "strategy": name,
+                "labels": int(picked.size),
+                "outlier_fixation": of,
+                "coverage_mean": cmean,
+                "coverage_max": cmax,
+            }
+        )
+        titles.append(
+            f"<b>{escape_plotly(name)}</b>: {100 * of:.0f}% of picks in sparsest 10%,<br>"
+            f"coverage radius {cmax:.2f}"
+        )
         picks.append((picked, order[picked]))
-    fig = make_subplots(rows=1, cols=max(1, len(ok)), subplot_titles=titles,
-                        shared_yaxes=True, horizontal_spacing=0.04)  # fmt: skip
+    fig = make_subplots(
+        rows=1,
+        cols=max(1, len(ok)),
+        subplot_titles=titles,
+        shared_yaxes=True,
+        horizontal_spacing=0.04,
+    )
     for j, (picked, when) in enumerate(picks, start=1):
-        fig.add_trace(go.Scatter(x=X[:, 0], y=X[:, 1], mode="markers", name="pool (unlabeled)",
-                                 marker=dict(color="#c8c8c8", size=5), showlegend=j == 1,
-                                 legendgroup="pool", hoverinfo="skip"), row=1, col=j)  # fmt: skip
-        fig.add_trace(go.Scatter(
-            x=X[picked, 0], y=X[picked, 1], mode="markers", name="picked (colour = round)",
-            marker=dict(color=when, colorscale="Plasma", size=9, line=dict(width=1, color="#222"),
-                        showscale=j == len(picks),
-                        colorbar=dict(title=dict(text="round picked"), thickness=12)),
-            showlegend=j == 1, legendgroup="picked",
-            hovertemplate="#%{customdata}<br>round %{marker.color}<extra></extra>",
-            customdata=picked,
-        ), row=1, col=j)  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=X[:, 0],
+                y=X[:, 1],
+                mode="markers",
+                name="pool (unlabeled)",
+                marker=dict(color="#c8c8c8", size=5),
+                showlegend=j == 1,
+                legendgroup="pool",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=j,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=X[picked, 0],
+                y=X[picked, 1],
+                mode="markers",
+                name="picked (colour = round)",
+                marker=dict(
+                    color=when,
+                    colorscale="Plasma",
+                    size=9,
+                    line=dict(width=1, color="#222"),
+                    showscale=j == len(picks),
+                    colorbar=dict(title=dict(text="round picked"), thickness=12),
+                ),
+                showlegend=j == 1,
+                legendgroup="picked",
+                hovertemplate="#%{customdata}<br>round %{marker.color}<extra></extra>",
+                customdata=picked,
+            ),
+            row=1,
+            col=j,
+        )
         fig.update_xaxes(title_text="x1", row=1, col=j)
     fig.update_yaxes(title_text="x2", row=1, col=1)
     note = f" (not available: {escape_plotly(', '.join(map(str, missing)))})" if missing else ""
     fig.update_layout(
-        title=dict(text=f"What each strategy picked in {budget} labels, same start{note}",
-                   x=0.01, y=0.98),
-        template="plotly_white", height=470, margin=dict(t=110, b=90),
+        title=dict(
+            text=f"What each strategy picked in {budget} labels, same start{note}", x=0.01, y=0.98
+        ),
+        template="plotly_white",
+        height=470,
+        margin=dict(t=110, b=90),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
-    )  # fmt: skip
+    )
     fig.update_annotations(font_size=13)
     return fig, pd.DataFrame(rows).set_index("strategy")
 

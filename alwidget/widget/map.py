@@ -46,9 +46,17 @@ import plotly.graph_objects as go
 __all__ = ["MapView", "Overlay", "SyncedFigureWidget", "DEFAULT_MAX_POINTS", "escape_plotly"]
 
 CLASS_COLOURS = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-]  # fmt: skip
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
 CLASS_SYMBOLS = ["circle", "square", "diamond", "cross", "triangle-up", "x", "star", "hexagon"]
 DEFAULT_MAX_POINTS = 50_000
 
@@ -216,7 +224,11 @@ class MapView:
                 mode="markers",
                 name="pool items",
                 marker=dict(
-                    colorscale="Viridis", cmin=0.0, cmax=1.0, size=5, opacity=0.75,
+                    colorscale="Viridis",
+                    cmin=0.0,
+                    cmax=1.0,
+                    size=5,
+                    opacity=0.75,
                     colorbar=dict(title=dict(text="uncertainty", side="right"), thickness=14),
                 ),
                 hovertemplate=hover,
@@ -225,22 +237,38 @@ class MapView:
                 selected=dict(marker=dict(size=9, opacity=1.0)),
                 unselected=dict(marker=dict(opacity=0.75)),
             )
-        ]  # fmt: skip
+        ]
         builtin: list[tuple[str, str, dict]] = []
         for c, name in enumerate(self.classes):
-            builtin.append((
-                f"labeled: {name}", f"labeled {name}",
-                dict(color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
-                     symbol=CLASS_SYMBOLS[(c // len(CLASS_COLOURS)) % len(CLASS_SYMBOLS)],
-                     size=9, line=dict(color="black", width=1)),
-            ))  # fmt: skip
+            builtin.append(
+                (
+                    f"labeled: {name}",
+                    f"labeled {name}",
+                    dict(
+                        color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
+                        symbol=CLASS_SYMBOLS[(c // len(CLASS_COLOURS)) % len(CLASS_SYMBOLS)],
+                        size=9,
+                        line=dict(color="black", width=1),
+                    ),
+                )
+            )
         builtin += [
-            ("unsure", "unsure", dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2))),
-            ("last labeled", "just labeled",
-             dict(symbol="star-open", size=15, color="#111", line=dict(width=2))),
-            ("current batch", "in the batch",
-             dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3))),
-        ]  # fmt: skip
+            (
+                "unsure",
+                "unsure",
+                dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2)),
+            ),
+            (
+                "last labeled",
+                "just labeled",
+                dict(symbol="star-open", size=15, color="#111", line=dict(width=2)),
+            ),
+            (
+                "current batch",
+                "in the batch",
+                dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3)),
+            ),
+        ]
         handles = []
         for name, what, marker in builtin:
             handles.append(Overlay(name, len(traces)))
@@ -259,7 +287,7 @@ class MapView:
             uirevision=projection,  # keep the user's zoom and pan across updates
             template="plotly_white",
             hovermode="closest",
-        )  # fmt: skip
+        )
         self.fig = fig
         for h in handles:
             self._register(h)
@@ -278,10 +306,14 @@ class MapView:
     @staticmethod
     def _overlay_trace(name: str, hover: str, marker: dict) -> go.Scatter:
         return go.Scatter(
-            x=[], y=[], mode="markers", name=escape_plotly(name), marker=marker,
+            x=[],
+            y=[],
+            mode="markers",
+            name=escape_plotly(name),
+            marker=marker,
             hovertemplate=f"#%{{customdata}} {escape_plotly(hover)}<extra></extra>",
             unselected=dict(marker=dict(opacity=1.0)),
-        )  # fmt: skip
+        )
 
     def _register(self, overlay: Overlay) -> Overlay:
         self._overlays[overlay.trace] = overlay
@@ -346,13 +378,22 @@ class MapView:
         for c, col in enumerate(colours):
             scale += [[c / k, col], [(c + 1) / k, col]]
         trace = len(self.fig.data)
-        self.fig.add_trace(go.Contour(
-            name=escape_plotly(name), showlegend=True, showscale=False,
-            colorscale=scale, zmin=-0.5, zmax=k - 0.5, opacity=opacity, hoverinfo="skip",
-            contours=dict(coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1,
-                          showlines=True),
-            line=dict(color="#222", width=1.5),
-        ))  # fmt: skip
+        self.fig.add_trace(
+            go.Contour(
+                name=escape_plotly(name),
+                showlegend=True,
+                showscale=False,
+                colorscale=scale,
+                zmin=-0.5,
+                zmax=k - 0.5,
+                opacity=opacity,
+                hoverinfo="skip",
+                contours=dict(
+                    coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1, showlines=True
+                ),
+                line=dict(color="#222", width=1.5),
+            )
+        )
         return self._register(Overlay(str(name), trace, "regions"))
 
     def set_heading(self, text: str) -> None:
@@ -406,9 +447,12 @@ class MapView:
         self.fig.plotly_restyle({"x": xs, "y": ys, "customdata": ids}, traces)
 
     def set_regions(
-        self, overlay: Overlay, x: np.ndarray | None, y: np.ndarray | None = None,
+        self,
+        overlay: Overlay,
+        x: np.ndarray | None,
+        y: np.ndarray | None = None,
         z: np.ndarray | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         """Fill (or with ``x=None`` clear) a regions overlay.
 
         Parameters
@@ -434,9 +478,7 @@ class MapView:
         if len(colour) == self.n_samples:
             colour = colour[self.shown]
         elif len(colour) != len(self.shown):
-            raise ValueError(
-                f"need one value per pool item ({self.n_samples}); got {len(colour)}"
-            )
+            raise ValueError(f"need one value per pool item ({self.n_samples}); got {len(colour)}")
         return np.ascontiguousarray(colour)
 
     def recolour(self, values: np.ndarray, title: str, *, heading: str | None = None) -> None:
@@ -498,8 +540,11 @@ class MapView:
         groups: dict[Overlay, np.ndarray] = {
             h: np.flatnonzero(labels == c) for c, h in enumerate(self.class_overlays)
         }
-        for h, extra in ((self.unsure_overlay, unsure), (self.last_overlay, last),
-                         (self.batch_overlay, batch)):  # fmt: skip
+        for h, extra in (
+            (self.unsure_overlay, unsure),
+            (self.last_overlay, last),
+            (self.batch_overlay, batch),
+        ):
             groups[h] = _EMPTY if extra is None else np.asarray(extra, np.int64)
         self.set_overlays(groups)
 
@@ -533,8 +578,10 @@ class MapView:
         looks like no selection) and then ``None``.
         """
         fig = self.fig
-        every = [np.arange(len(tr.x) if getattr(tr, "x", None) is not None else 0, dtype=np.int32)
-                 for tr in fig.data]  # fmt: skip
+        every = [
+            np.arange(len(tr.x) if getattr(tr, "x", None) is not None else 0, dtype=np.int32)
+            for tr in fig.data
+        ]
         fig.plotly_restyle({"selectedpoints": every})
         fig.plotly_restyle({"selectedpoints": [None] * len(fig.data)})
         fig.plotly_relayout({"selections": []})
@@ -574,7 +621,9 @@ class MapView:
             return _EMPTY.copy()
         return src[pts[(pts >= 0) & (pts < len(src))]]
 
-    def handle_event(self, event: str, trace_indexes: Sequence[int], point_indexes: Sequence[int]) -> None:
+    def handle_event(
+        self, event: str, trace_indexes: Sequence[int], point_indexes: Sequence[int]
+    ) -> None:
         """Dispatch a map event from the browser to :meth:`on_point` / :meth:`on_select`.
 
         This is the map's one event channel (see the module docstring for why plotly's own
@@ -598,8 +647,12 @@ class MapView:
                     return
         elif event == "selected":
             ts = np.asarray(traces, dtype=np.int64)
-            got = [self.pool_indices(int(t), [p for p, tt in zip(points, traces, strict=False)
-                                              if tt == t]) for t in np.unique(ts)]  # fmt: skip
+            got = [
+                self.pool_indices(
+                    int(t), [p for p, tt in zip(points, traces, strict=False) if tt == t]
+                )
+                for t in np.unique(ts)
+            ]
             sel = np.unique(np.concatenate(got)) if got else _EMPTY.copy()
             for cb in list(self._select_cbs):
                 cb(sel.astype(np.int64))

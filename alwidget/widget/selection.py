@@ -38,33 +38,51 @@ class SelectionMixin:
     def _build_selection_bar(self) -> W.VBox:
         s = self.session
         self.selection_info = W.HTML(_HINT).add_class("alw-selection-info")
-        self.bulk_class = W.Dropdown(options=s.classes, description="as",
-                                     layout=W.Layout(width="150px"))  # fmt: skip
+        self.bulk_class = W.Dropdown(
+            options=s.classes, description="as", layout=W.Layout(width="150px")
+        )
         self.include_labeled = W.Checkbox(
-            value=False, description="also relabel labeled items", indent=False,
+            value=False,
+            description="also relabel labeled items",
+            indent=False,
             layout=W.Layout(width="auto"),
-        )  # fmt: skip
-        self.bulk_button = W.Button(description="Label selection", icon="tags", disabled=True,
-                                    layout=W.Layout(width="auto"))  # fmt: skip
+        )
+        self.bulk_button = W.Button(
+            description="Label selection", icon="tags", disabled=True, layout=W.Layout(width="auto")
+        )
         self.next_button = W.Button(
-            description="Label these next", icon="list", disabled=True,
+            description="Label these next",
+            icon="list",
+            disabled=True,
             tooltip="Queue the selected unlabeled items: they are the next batches",
             layout=W.Layout(width="auto"),
-        )  # fmt: skip
+        )
         self.confirm_box = W.VBox()
         self.bulk_button.on_click(lambda _: self._ask_bulk())
         self.next_button.on_click(lambda _: self.label_selection_next())
         self.include_labeled.observe(lambda _: self._set_selection(self._selection), names="value")
-        return W.VBox([
-            self.selection_info,
-            W.HBox([self.bulk_class, self.bulk_button],
-                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
-            self.include_labeled, self.next_button, self.confirm_box,
-        ])  # fmt: skip
+        return W.VBox(
+            [
+                self.selection_info,
+                W.HBox(
+                    [self.bulk_class, self.bulk_button],
+                    layout=W.Layout(flex_flow="row wrap", align_items="center"),
+                ),
+                self.include_labeled,
+                self.next_button,
+                self.confirm_box,
+            ]
+        )
 
     def _selection_widgets(self) -> list[W.Widget]:
-        return [self.selection_info, self.bulk_class, self.include_labeled, self.bulk_button,
-                self.next_button, self.confirm_box]  # fmt: skip
+        return [
+            self.selection_info,
+            self.bulk_class,
+            self.include_labeled,
+            self.bulk_button,
+            self.next_button,
+            self.confirm_box,
+        ]
 
     @property
     def selection(self) -> np.ndarray:
@@ -142,8 +160,9 @@ class SelectionMixin:
             touched = bool(self._choices) or bool(np.asarray(s.batch.state).any())
             retrain: Any = "background" if self.background else True
             try:
-                s.submit(labels, source="map", retrain=retrain, keep_batch=touched,
-                         wait=self.sync_wait)  # fmt: skip
+                s.submit(
+                    labels, source="map", retrain=retrain, keep_batch=touched, wait=self.sync_wait
+                )
             except (ValueError, StoreError, SessionClosedError) as exc:
                 self._say_error(str(exc))
                 return False
@@ -204,8 +223,10 @@ class SelectionMixin:
             self._say_error("")
             self.refresh()
             k = len(s.batch.indices)
-            self.view.notice = (f"{len(todo)} items queued from the map: {k} on the cards now, "
-                                f"{len(todo) - k} follow batch after batch.")  # fmt: skip
+            self.view.notice = (
+                f"{len(todo)} items queued from the map: {k} on the cards now, "
+                f"{len(todo) - k} follow batch after batch."
+            )
             return len(todo)
 
     def _ask_bulk(self) -> None:
@@ -218,13 +239,15 @@ class SelectionMixin:
             what += f" and relabel <b>{n_old}</b> labeled ones"
         elif n_old:
             what += f" (the {n_old} labeled ones keep their labels)"
-        yes = W.Button(description=f"Yes, label {n}", button_style="warning",
-                       layout=W.Layout(width="auto"))  # fmt: skip
+        yes = W.Button(
+            description=f"Yes, label {n}", button_style="warning", layout=W.Layout(width="auto")
+        )
         no = W.Button(description="Cancel", layout=W.Layout(width="auto"))
         yes.on_click(lambda _: (self._clear_confirm(), self.label_selection(cls)))
         no.on_click(lambda _: self._clear_confirm())
         self.confirm_box.children = [
-            W.HTML(f"Label {what} as <b>{html.escape(str(cls))}</b>?"), W.HBox([yes, no])
+            W.HTML(f"Label {what} as <b>{html.escape(str(cls))}</b>?"),
+            W.HBox([yes, no]),
         ]
 
     def _clear_confirm(self) -> None:

@@ -84,8 +84,7 @@ def _strategy_options(session: Session) -> list[str]:
     est = session.estimator
     last = est.steps[-1][1] if hasattr(est, "steps") else est
     mc = hasattr(last, "predict_proba_samples")
-    names = [n for n in available_strategies()
-             if mc or n not in DEEP_STRATEGIES or n == "vaal"]  # fmt: skip
+    names = [n for n in available_strategies() if mc or n not in DEEP_STRATEGIES or n == "vaal"]
     if session.strategy.name not in names:
         names = [session.strategy.name, *names]
     return names

@@ -124,7 +124,9 @@ class TeachingPanel(W.VBox):
         self.budget = budget
         self.random_state = int(random_state)
         if stopping is None:
-            stopping = StoppingMonitor.default(s.n_samples, budget=budget, random_state=random_state)
+            stopping = StoppingMonitor.default(
+                s.n_samples, budget=budget, random_state=random_state
+            )
         self.history = RoundHistory(s, y_true=self.y_true, eval_set=eval_set, stopping=stopping)
         self._fired: set[str] = set()
         self._eval_idx: np.ndarray | None = None
@@ -155,32 +157,55 @@ class TeachingPanel(W.VBox):
             )
             self.boundary_trace = self.regions.trace
         self.replay_overlay = m.add_overlay(
-            "picked (replay)", hover="picked in this round", symbol="diamond-open", size=15,
-            color="#000", line=dict(width=2.5),
-        )  # fmt: skip
+            "picked (replay)",
+            hover="picked in this round",
+            symbol="diamond-open",
+            size=15,
+            color="#000",
+            line=dict(width=2.5),
+        )
         self.replay_trace = self.replay_overlay.trace
         self.compare_overlays = [
             m.add_overlay(
-                f"{name}'s pick", hover=f"{name} would pick",
-                symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)], size=11,
-                color=STRATEGY_COLOURS.get(name, "#8c564b"), line=dict(width=1.5, color="#333"),
+                f"{name}'s pick",
+                hover=f"{name} would pick",
+                symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)],
+                size=11,
+                color=STRATEGY_COLOURS.get(name, "#8c564b"),
+                line=dict(width=1.5, color="#333"),
             )
             for i, name in enumerate(self.compare_names)
-        ]  # fmt: skip
+        ]
         self.compare_traces = [o.trace for o in self.compare_overlays]
 
         # -- controls ------------------------------------------------------------------------
         has_truth = self.y_true is not None
         self.oracle_button = W.Button(
-            description="Oracle: label this batch", icon="magic", disabled=not has_truth,
+            description="Oracle: label this batch",
+            icon="magic",
+            disabled=not has_truth,
             tooltip="Label the current batch with the true labels and submit",
             layout=W.Layout(width="220px"),
-        )  # fmt: skip
-        self.play = W.Play(value=0, min=0, max=100_000, step=1, interval=800,
-                           description="Auto-play", disabled=not has_truth, show_repeat=False)  # fmt: skip
-        self.speed = W.IntSlider(value=800, min=150, max=3000, step=50,
-                                 description="ms / round", disabled=not has_truth,
-                                 layout=W.Layout(width="300px"))  # fmt: skip
+        )
+        self.play = W.Play(
+            value=0,
+            min=0,
+            max=100_000,
+            step=1,
+            interval=800,
+            description="Auto-play",
+            disabled=not has_truth,
+            show_repeat=False,
+        )
+        self.speed = W.IntSlider(
+            value=800,
+            min=150,
+            max=3000,
+            step=50,
+            description="ms / round",
+            disabled=not has_truth,
+            layout=W.Layout(width="300px"),
+        )
         W.link((self.speed, "value"), (self.play, "interval"))
         self.oracle_note = W.HTML()
         if not has_truth:
@@ -192,22 +217,32 @@ class TeachingPanel(W.VBox):
         self.curve = self._make_curve()
         self.diag_html = W.HTML().add_class("alw-diag")
 
-        self.replay = W.IntSlider(value=0, min=0, max=0, description="Replay round",
-                                  layout=W.Layout(width="420px"),
-                                  style={"description_width": "initial"})  # fmt: skip
+        self.replay = W.IntSlider(
+            value=0,
+            min=0,
+            max=0,
+            description="Replay round",
+            layout=W.Layout(width="420px"),
+            style={"description_width": "initial"},
+        )
         self.replay_label = W.HTML("<i>0 = live</i>")
         self.replay.observe(self._on_replay, names="value")
         self.replay.add_class("alw-replay")
         self.compare_toggle = W.ToggleButton(
-            value=False, description="Show what other strategies would pick", icon="eye",
-            layout=W.Layout(width="300px"), disabled=not self.compare_names,
-        )  # fmt: skip
+            value=False,
+            description="Show what other strategies would pick",
+            icon="eye",
+            layout=W.Layout(width="300px"),
+            disabled=not self.compare_names,
+        )
         self.compare_toggle.observe(lambda _: self.update_compare(), names="value")
         self.compare_note = W.HTML()
         self.colour_select = W.Dropdown(
             options=[(v, k) for k, v in MAP_COLOURS.items() if k != "forgetting" or has_truth],
-            value="uncertainty", description="Map colour", layout=W.Layout(width="380px"),
-        )  # fmt: skip
+            value="uncertainty",
+            description="Map colour",
+            layout=W.Layout(width="380px"),
+        )
         self.colour_select.observe(lambda _: self._apply_colour(), names="value")
 
         self.eval_box = W.VBox()
@@ -223,16 +258,26 @@ class TeachingPanel(W.VBox):
         if baseline and has_truth and eval_set is not None:
             self.baseline = self._compute_baseline(baseline_repeats, baseline_budget)
 
-        ctrl = W.HBox([self.oracle_button, self.play, self.speed, self.oracle_note],
-                      layout=W.Layout(align_items="center", flex_flow="row wrap"))  # fmt: skip
-        mapctl = W.HBox([self.replay, self.replay_label, self.compare_toggle, self.colour_select],
-                        layout=W.Layout(align_items="center", flex_flow="row wrap"))  # fmt: skip
+        ctrl = W.HBox(
+            [self.oracle_button, self.play, self.speed, self.oracle_note],
+            layout=W.Layout(align_items="center", flex_flow="row wrap"),
+        )
+        mapctl = W.HBox(
+            [self.replay, self.replay_label, self.compare_toggle, self.colour_select],
+            layout=W.Layout(align_items="center", flex_flow="row wrap"),
+        )
         self.children = [
             W.HTML(_CSS),
-            W.HTML("<h4>Teaching &amp; research</h4>"), ctrl, mapctl, self.compare_note,
-            self.stop_html, self.curve,
-            W.HTML("<h4>Diagnostics per round</h4>"), self.diag_html, self.eval_box,
-        ]  # fmt: skip
+            W.HTML("<h4>Teaching &amp; research</h4>"),
+            ctrl,
+            mapctl,
+            self.compare_note,
+            self.stop_html,
+            self.curve,
+            W.HTML("<h4>Diagnostics per round</h4>"),
+            self.diag_html,
+            self.eval_box,
+        ]
         self.add_class("alw-teach")
         self._draw_baseline()
         self._after_refresh()
@@ -284,8 +329,9 @@ class TeachingPanel(W.VBox):
             self._fired |= fired_now
             if new and self.play.playing:
                 self.play.playing = False
-                self.oracle_note.value = (f"auto-play paused: stopping criterion fired "
-                                          f"({', '.join(sorted(new))})")  # fmt: skip
+                self.oracle_note.value = (
+                    f"auto-play paused: stopping criterion fired ({', '.join(sorted(new))})"
+                )
 
     def _after_refresh(self) -> None:
         self.replay.unobserve(self._on_replay, names="value")
@@ -304,27 +350,57 @@ class TeachingPanel(W.VBox):
 
     # -- learning curve --------------------------------------------------------------------
     def _make_curve(self) -> go.FigureWidget:
-        fig = SyncedFigureWidget(data=[
-            go.Scatter(x=[], y=[], mode="lines+markers", name="this session: accuracy",
-                       line=dict(color="#1f77b4", width=2.5)),
-            go.Scatter(x=[], y=[], mode="lines+markers", name="this session: macro F1",
-                       line=dict(color="#ff7f0e", width=2, dash="dot")),
-            go.Scatter(x=[], y=[], mode="lines", name="random baseline spread (±1 sd)",
-                       fill="toself", fillcolor="rgba(85,85,85,0.15)", line=dict(width=0),
-                       hoverinfo="skip", showlegend=False),
-            go.Scatter(x=[], y=[], mode="lines", name="random baseline (simulated): accuracy",
-                       line=dict(color="#555", width=2, dash="dash")),
-        ])  # fmt: skip
+        fig = SyncedFigureWidget(
+            data=[
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines+markers",
+                    name="this session: accuracy",
+                    line=dict(color="#1f77b4", width=2.5),
+                ),
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines+markers",
+                    name="this session: macro F1",
+                    line=dict(color="#ff7f0e", width=2, dash="dot"),
+                ),
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    name="random baseline spread (±1 sd)",
+                    fill="toself",
+                    fillcolor="rgba(85,85,85,0.15)",
+                    line=dict(width=0),
+                    hoverinfo="skip",
+                    showlegend=False,
+                ),
+                go.Scatter(
+                    x=[],
+                    y=[],
+                    mode="lines",
+                    name="random baseline (simulated): accuracy",
+                    line=dict(color="#555", width=2, dash="dash"),
+                ),
+            ]
+        )
         n = len(self.eval_set) if self.eval_set is not None else 0
-        title = (f"Learning curve on the held-out set ({n} items never queried)" if n
-                 else "Learning curve: no evaluation set yet (label one below)")  # fmt: skip
+        title = (
+            f"Learning curve on the held-out set ({n} items never queried)"
+            if n
+            else "Learning curve: no evaluation set yet (label one below)"
+        )
         fig.update_layout(
             title=dict(text=title, x=0.01, font=dict(size=15)),
             xaxis=dict(title=dict(text="number of labels"), rangemode="tozero"),
             yaxis=dict(title=dict(text="score on held-out set"), range=[0, 1.02]),
             legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
-            height=380, margin=dict(l=60, r=20, t=45, b=100), template="plotly_white",
-        )  # fmt: skip
+            height=380,
+            margin=dict(l=60, r=20, t=45, b=100),
+            template="plotly_white",
+        )
         return fig
 
     def _compute_baseline(self, repeats: int, budget: int | None) -> Any:
@@ -333,12 +409,20 @@ class TeachingPanel(W.VBox):
             budget = min(s.n_samples, max(100, 20 * s.batch_size))
         names = np.asarray(s.classes, dtype=object)
         df = simulate(
-            s.X_fit, names[self.y_true], X_eval=self.eval_set.X,
-            y_eval=names[self.eval_set.y], classes=s.classes, strategies=["random"],
-            budget=int(budget), batch_size=s.batch_size, n_repeats=int(repeats),
-            random_state=self.random_state, estimator=s.estimator, progress=False,
+            s.X_fit,
+            names[self.y_true],
+            X_eval=self.eval_set.X,
+            y_eval=names[self.eval_set.y],
+            classes=s.classes,
+            strategies=["random"],
+            budget=int(budget),
+            batch_size=s.batch_size,
+            n_repeats=int(repeats),
+            random_state=self.random_state,
+            estimator=s.estimator,
+            progress=False,
             cold_start=s.cold_start,
-        )  # fmt: skip
+        )
         return df.groupby("n_labels")["accuracy"].agg(["mean", "std"]).reset_index()
 
     def _draw_baseline(self) -> None:
@@ -366,35 +450,57 @@ class TeachingPanel(W.VBox):
             self.diag_html.value = "<i>no round yet: label a batch (or press the oracle)</i>"
             return
         head = [
-            ("round", ""), ("labels", ""), ("picked by", ""),
-            ("accuracy", "held-out accuracy"), ("macro F1", "held-out macro F1"),
-            ("coverage mean / max", "distance from unlabeled items to the nearest labeled item "
-             "(feature space; core-set radius = max; lower = better covered)"),
-            ("outlier fixation", "share of the batch in the pool's lowest-density decile "
-             "(kNN distance); a random batch has about 10 %"),
-            ("batch redundancy", "mean pairwise distance in the batch / that of a random batch: "
-             "below 1 = items close together (redundant), above 1 = spread out"),
+            ("round", ""),
+            ("labels", ""),
+            ("picked by", ""),
+            ("accuracy", "held-out accuracy"),
+            ("macro F1", "held-out macro F1"),
+            (
+                "coverage mean / max",
+                "distance from unlabeled items to the nearest labeled item "
+                "(feature space; core-set radius = max; lower = better covered)",
+            ),
+            (
+                "outlier fixation",
+                "share of the batch in the pool's lowest-density decile "
+                "(kNN distance); a random batch has about 10 %",
+            ),
+            (
+                "batch redundancy",
+                "mean pairwise distance in the batch / that of a random batch: "
+                "below 1 = items close together (redundant), above 1 = spread out",
+            ),
             ("class balance", "normalised entropy of labeled classes: 1 = balanced"),
             ("forgotten", "items whose prediction went from correct to wrong at this retrain"),
-            ("dispersion", "mean label dispersion of unlabeled items (how often the predicted "
-             "label changed across rounds)"),
-        ]  # fmt: skip
+            (
+                "dispersion",
+                "mean label dispersion of unlabeled items (how often the predicted "
+                "label changed across rounds)",
+            ),
+        ]
         th = "".join(f'<th title="{html.escape(t)}">{html.escape(h)}</th>' for h, t in head)
         rows = []
         for r in reversed(rs[-8:]):
             d, m = r.diagnostics, r.metrics
             cells = [
-                str(r.round), str(r.n_labels), html.escape(r.strategy), _fmt(m["accuracy"]),
+                str(r.round),
+                str(r.n_labels),
+                html.escape(r.strategy),
+                _fmt(m["accuracy"]),
                 _fmt(m["macro_f1"]),
                 f"{_fmt(d.get('coverage_mean'), 2)} / {_fmt(d.get('coverage_max'), 2)}",
-                _pct(d.get("outlier_fixation")), _fmt(d.get("batch_redundancy"), 2),
-                _fmt(d.get("class_balance"), 2), _fmt(d.get("forgetting_events"), 0),
+                _pct(d.get("outlier_fixation")),
+                _fmt(d.get("batch_redundancy"), 2),
+                _fmt(d.get("class_balance"), 2),
+                _fmt(d.get("forgetting_events"), 0),
                 _fmt(d.get("mean_dispersion"), 3),
-            ]  # fmt: skip
+            ]
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        self.diag_html.value = (f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}"
-                                "</tbody></table><div class='alw-caption'>newest first; hover "
-                                "a column title for its definition</div>")  # fmt: skip
+        self.diag_html.value = (
+            f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table><div class='alw-caption'>newest first; hover "
+            "a column title for its definition</div>"
+        )
 
     def _draw_stopping(self) -> None:
         mon = self.history.stopping
@@ -404,10 +510,14 @@ class TeachingPanel(W.VBox):
         items = []
         for st in mon.history[-1]:
             if st.fired:
-                items.append(f"<div class='alw-fired'>&#9873; <b>Stop suggested</b> by "
-                             f"<b>{html.escape(st.name)}</b>: {html.escape(st.message)}</div>")  # fmt: skip
+                items.append(
+                    f"<div class='alw-fired'>&#9873; <b>Stop suggested</b> by "
+                    f"<b>{html.escape(st.name)}</b>: {html.escape(st.message)}</div>"
+                )
             else:
-                items.append(f"<div>&#9675; {html.escape(st.name)}: {html.escape(st.message)}</div>")
+                items.append(
+                    f"<div>&#9675; {html.escape(st.name)}: {html.escape(st.message)}</div>"
+                )
         self.stop_html.value = "<b>Stopping criteria</b>" + "".join(items)
 
     # -- map overlays ----------------------------------------------------------------------
@@ -424,8 +534,10 @@ class TeachingPanel(W.VBox):
             self.replay_label.value = "<i>0 = live</i>"
             return
         rnd = self.history.rounds[r - 1]
-        heading = (f"Replay of round {r}: {rnd.strategy} picked {rnd.picked.size} items (◇); "
-                   "colour = uncertainty then")  # fmt: skip
+        heading = (
+            f"Replay of round {r}: {rnd.strategy} picked {rnd.picked.size} items (◇); "
+            "colour = uncertainty then"
+        )
         if rnd.uncertainty is not None:
             m.recolour(rnd.uncertainty, "uncertainty", heading=heading)
         else:
@@ -433,8 +545,10 @@ class TeachingPanel(W.VBox):
         self._restyle_replay(rnd.picked)
         # the model that picked round r is the one trained after round r - 1
         self._draw_boundary(self._grids[r - 1] if r - 1 < len(self._grids) else None)
-        self.replay_label.value = (f"round {r}: {rnd.n_labels} labels after it, outlier fixation "
-                                   f"{_pct(rnd.diagnostics.get('outlier_fixation'))}")  # fmt: skip
+        self.replay_label.value = (
+            f"round {r}: {rnd.n_labels} labels after it, outlier fixation "
+            f"{_pct(rnd.diagnostics.get('outlier_fixation'))}"
+        )
 
     def _apply_colour(self) -> None:
         """Colour the map by the chosen measure (live only; a replay shows its own round)."""
@@ -470,10 +584,15 @@ class TeachingPanel(W.VBox):
                 out[st.name] = np.empty(0, np.int64)
                 continue
             ctx = QueryContext(
-                X=s.X, labels=s.y, candidates=cand, proba=s.proba, model=s.model,
-                estimator=s.estimator, n_classes=len(s.classes),
+                X=s.X,
+                labels=s.y,
+                candidates=cand,
+                proba=s.proba,
+                model=s.model,
+                estimator=s.estimator,
+                n_classes=len(s.classes),
                 rng=np.random.default_rng([self.random_state, s.round]),
-            )  # fmt: skip
+            )
             out[st.name] = np.asarray(st.query(ctx, k)[0], dtype=np.int64)
         return out
 
@@ -492,8 +611,11 @@ class TeachingPanel(W.VBox):
             groups[overlay] = idx
             if on and name != cur:
                 shared = np.intersect1d(idx, self.session.batch.indices).size
-                notes.append(f"{html.escape(name)}: {idx.size} items, {shared} shared with the "
-                             "current batch" if idx.size else f"{html.escape(name)}: needs a model")  # fmt: skip
+                notes.append(
+                    f"{html.escape(name)}: {idx.size} items, {shared} shared with the current batch"
+                    if idx.size
+                    else f"{html.escape(name)}: needs a model"
+                )
         self.widget.map.set_overlays(groups)
         txt = ("Would pick now (same pool, same model): " + "; ".join(notes)) if on else ""
         if self.unavailable:
@@ -543,22 +665,36 @@ class TeachingPanel(W.VBox):
 
     # -- evaluation set for real labeling --------------------------------------------------
     def _build_eval_offer(self) -> None:
-        self.eval_size = W.BoundedIntText(value=min(40, self.session.n_samples // 4), min=5,
-                                          max=max(5, self.session.n_samples // 2),
-                                          description="sample size", layout=W.Layout(width="200px"))  # fmt: skip
-        self.eval_draw = W.Button(description="Draw a random evaluation sample", icon="random",
-                                  layout=W.Layout(width="280px"))  # fmt: skip
-        self.eval_use = W.Button(description="Use as evaluation set", icon="check",
-                                 button_style="success", disabled=True)  # fmt: skip
-        self.eval_msg = W.HTML("Honest accuracy needs items no strategy picked: label a small "
-                               "<b>random</b> sample here. Those items leave the query pool.")  # fmt: skip
-        self.eval_grid = W.GridBox(layout=W.Layout(
-            grid_template_columns="repeat(5, minmax(150px, 1fr))", grid_gap="8px"))
+        self.eval_size = W.BoundedIntText(
+            value=min(40, self.session.n_samples // 4),
+            min=5,
+            max=max(5, self.session.n_samples // 2),
+            description="sample size",
+            layout=W.Layout(width="200px"),
+        )
+        self.eval_draw = W.Button(
+            description="Draw a random evaluation sample",
+            icon="random",
+            layout=W.Layout(width="280px"),
+        )
+        self.eval_use = W.Button(
+            description="Use as evaluation set", icon="check", button_style="success", disabled=True
+        )
+        self.eval_msg = W.HTML(
+            "Honest accuracy needs items no strategy picked: label a small "
+            "<b>random</b> sample here. Those items leave the query pool."
+        )
+        self.eval_grid = W.GridBox(
+            layout=W.Layout(grid_template_columns="repeat(5, minmax(150px, 1fr))", grid_gap="8px")
+        )
         self.eval_draw.on_click(lambda _: self.draw_eval_sample())
         self.eval_use.on_click(lambda _: self.use_eval_labels())
-        self.eval_box.children = [W.HTML("<h4>Evaluation set</h4>"), self.eval_msg,
-                                  W.HBox([self.eval_size, self.eval_draw, self.eval_use]),
-                                  self.eval_grid]  # fmt: skip
+        self.eval_box.children = [
+            W.HTML("<h4>Evaluation set</h4>"),
+            self.eval_msg,
+            W.HBox([self.eval_size, self.eval_draw, self.eval_use]),
+            self.eval_grid,
+        ]
 
     def draw_eval_sample(self) -> np.ndarray:
         """Draw a random sample of unlabeled pool items to label as the evaluation set.
@@ -577,13 +713,26 @@ class TeachingPanel(W.VBox):
         self._exclude_eval()
         cards = []
         for i in self._eval_idx.tolist():
-            tb = W.ToggleButtons(options=s.classes, value=None,
-                                 style=W.ToggleButtonsStyle(button_width="auto"))  # fmt: skip
-            tb.observe(lambda ch, i=i: self._eval_choices.__setitem__(i, s.classes.index(ch["new"]))
-                       if ch["new"] is not None else self._eval_choices.pop(i, None), names="value")  # fmt: skip
-            cards.append(W.VBox([W.HTML(f"<div class='alw-caption'>eval #{i}</div>"),
-                                 render_item(self.widget.items[i], self.widget.renderer), tb],
-                                ).add_class("alw-card"))  # fmt: skip
+            tb = W.ToggleButtons(
+                options=s.classes, value=None, style=W.ToggleButtonsStyle(button_width="auto")
+            )
+            tb.observe(
+                lambda ch, i=i: (
+                    self._eval_choices.__setitem__(i, s.classes.index(ch["new"]))
+                    if ch["new"] is not None
+                    else self._eval_choices.pop(i, None)
+                ),
+                names="value",
+            )
+            cards.append(
+                W.VBox(
+                    [
+                        W.HTML(f"<div class='alw-caption'>eval #{i}</div>"),
+                        render_item(self.widget.items[i], self.widget.renderer),
+                        tb,
+                    ],
+                ).add_class("alw-card")
+            )
         self.eval_cards = cards
         self.eval_grid.children = cards
         self.eval_use.disabled = False
@@ -608,10 +757,12 @@ class TeachingPanel(W.VBox):
         self.eval_set = self.history.eval_set = EvalSet(Xf, y, len(s.classes))
         for r in self.history.rounds:  # earlier models are gone: their metrics stay NaN
             r.metrics.setdefault("accuracy", np.nan)
-        self.curve.layout.title.text = (f"Learning curve on your evaluation set ({idx.size} "
-                                        "random items, never queried)")  # fmt: skip
-        self.eval_msg.value = (f"Evaluation set: {idx.size} items. Metrics appear from the next "
-                               "retrain on.")  # fmt: skip
+        self.curve.layout.title.text = (
+            f"Learning curve on your evaluation set ({idx.size} random items, never queried)"
+        )
+        self.eval_msg.value = (
+            f"Evaluation set: {idx.size} items. Metrics appear from the next retrain on."
+        )
 
 
 def _fmt(v: Any, nd: int = 3) -> str:

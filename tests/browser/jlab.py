@@ -1,4 +1,5 @@
 """Fixtures: a throw-away JupyterLab server and a Playwright browser driving Debian's chromium."""
+
 import json
 import os
 import shutil
@@ -15,11 +16,20 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-angle=swiftshader", "--enable-unsafe-swiftshader",  # WebGL (scattergl) without a GPU
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",  # WebGL (scattergl) without a GPU
 ]
-SHOTS = Path(os.environ.get("SCREENSHOT_DIR", Path(__file__).parents[2] / "artifacts" / "screenshots"))
+SHOTS = Path(
+    os.environ.get("SCREENSHOT_DIR", Path(__file__).parents[2] / "artifacts" / "screenshots")
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -68,11 +78,13 @@ def _start_server(cmd, root: Path, port: int, token: str, ready_path: str):
     # Turn off the "receive Jupyter news?" toast (it would also try to reach the internet)
     labcfg = jhome / "config" / "labconfig"
     labcfg.mkdir(parents=True, exist_ok=True)
-    (labcfg / "page_config.json").write_text(json.dumps(
-        {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+    (labcfg / "page_config.json").write_text(
+        json.dumps({"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}})
+    )
     log = open(root / "server.log", "w")
-    proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         _wait_http(f"http://127.0.0.1:{port}{ready_path}?token={token}", proc)
     except Exception:
@@ -83,8 +95,11 @@ def _start_server(cmd, root: Path, port: int, token: str, ready_path: str):
 
 def _stop_server(proc, log, port, token):
     try:  # graceful: also shuts the kernels down
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/shutdown",
-                                     method="POST", headers={"Authorization": f"token {token}"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/shutdown",
+            method="POST",
+            headers={"Authorization": f"token {token}"},
+        )
         urllib.request.urlopen(req, timeout=5)
     except Exception:
         pass
@@ -102,23 +117,34 @@ def _stop_server(proc, log, port, token):
 def server_command(app: str, port: int, token: str, root: Path) -> list[str]:
     """Command line of a throw-away ``jupyter lab`` or ``jupyter notebook`` (7) server."""
     cls = "LabApp" if app == "lab" else "JupyterNotebookApp"
-    cmd = [sys.executable, "-m", "jupyter", app, "--no-browser",
-           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-           "--ServerApp.allow_root=True",             # CI/containers often run as root
-           f"--ServerApp.root_dir={root}",
-           f"--{cls}.expose_app_in_browser=True",     # window.jupyterapp for commands (Lab)
-           f"--{cls}.news_url=None"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        app,
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}",
+        "--ServerApp.allow_root=True",  # CI/containers often run as root
+        f"--ServerApp.root_dir={root}",
+        f"--{cls}.expose_app_in_browser=True",  # window.jupyterapp for commands (Lab)
+        f"--{cls}.news_url=None",
+    ]
     if app == "lab":
-        cmd += ["--LabApp.extension_manager=readonly",  # no PyPI queries from the lab UI
-                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+        cmd += [
+            "--LabApp.extension_manager=readonly",  # no PyPI queries from the lab UI
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
     return cmd
 
 
 def _server(app: str, root: Path):
     port, token = _free_port(), uuid.uuid4().hex
-    proc, log = _start_server(server_command(app, port, token, root), root, port, token,
-                              "/api/status")
+    proc, log = _start_server(
+        server_command(app, port, token, root), root, port, token, "/api/status"
+    )
     try:
         yield f"http://127.0.0.1:{port}", token, root
     finally:
@@ -140,9 +166,17 @@ def notebook_server(tmp_path):
 @pytest.fixture
 def voila_server(tmp_path):
     port, token = _free_port(), uuid.uuid4().hex
-    cmd = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.port_retries=0",
-           "--Voila.ip=127.0.0.1", f"--Voila.root_dir={tmp_path}",
-           f"--token={token}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.port_retries=0",
+        "--Voila.ip=127.0.0.1",
+        f"--Voila.root_dir={tmp_path}",
+        f"--token={token}",
+    ]
     proc, log = _start_server(cmd, tmp_path, port, token, "/")
     try:
         yield f"http://127.0.0.1:{port}", token, tmp_path
@@ -163,6 +197,7 @@ def browser():
             pytest.fail(f"no chromium at {CHROMIUM}: CI must install it (apt-get install chromium)")
         pytest.skip(f"no chromium at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield b
@@ -183,7 +218,7 @@ def page(browser, request):
     pg.on("console", lambda m: logs.append(f"{m.type}: {m.text}"))
     yield pg
     rep = getattr(request.node, "rep_call", None)
-    if rep is not None and rep.failed:      # keep evidence of a failure
+    if rep is not None and rep.failed:  # keep evidence of a failure
         out = SHOTS
         out.mkdir(parents=True, exist_ok=True)
         pg.screenshot(path=str(out / f"FAILED_{request.node.name}.png"))
@@ -205,10 +240,13 @@ def open_notebook_and_run_all(page, url, timeout_ms=90_000):
     page.goto(url)
     page.wait_for_function(READY_JS, timeout=timeout_ms)
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function("""() => {
+    page.wait_for_function(
+        """() => {
       const nb = window.jupyterapp.shell.currentWidget.content;
       return nb.widgets.filter(c => c.model.type === 'code').every(c => c.model.executionCount);
-    }""", timeout=timeout_ms)
+    }""",
+        timeout=timeout_ms,
+    )
 
 
 def stray_point_xy(page, plot_selector):

@@ -90,8 +90,11 @@ def _lasso_then_hover(page, plot):
 def test_map_events_arrive_while_the_kernel_is_busy(lab_server, page):
     base, token, root = lab_server
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(CODE)]
     nbformat.write(nb, root / "events.ipynb")
     open_notebook_and_run_all(page, f"{base}/lab/tree/events.ipynb?token={token}", 180_000)
@@ -133,7 +136,11 @@ def test_map_events_arrive_while_the_kernel_is_busy(lab_server, page):
     print("kernel busy from / to (s):", page.evaluate(RUN, "print(busy)").strip())
     print(f"busy kernel: map channel {ours}\n             plotly callbacks {plotlys}")
     # every click and the lasso arrive, in order, once the kernel is free again
-    assert [e[1] for e in ours if e[0] == "click"] == [int(v) for v in page.evaluate(
-        "() => { const d = document.querySelector('.alw-root .js-plotly-plot')._fullData[0];"
-        " return [4, 5, 6, 7].map(k => d.customdata[k]); }")], ours  # fmt: skip
+    assert [e[1] for e in ours if e[0] == "click"] == [
+        int(v)
+        for v in page.evaluate(
+            "() => { const d = document.querySelector('.alw-root .js-plotly-plot')._fullData[0];"
+            " return [4, 5, 6, 7].map(k => d.customdata[k]); }"
+        )
+    ], ours
     assert ours[-1][0] == "select" and ours[-1][1] > 0, ours

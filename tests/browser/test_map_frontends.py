@@ -21,7 +21,11 @@ PLOT = ".alw-root .js-plotly-plot"
 
 def _write(root):
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(CELL)]
     nbformat.write(nb, root / "map.ipynb")
 
@@ -86,7 +90,8 @@ def _flows(page, name):
     box = map_card.bounding_box()
     pbox = plot.bounding_box()
     assert pbox["y"] <= box["y"] < pbox["y"] + pbox["height"] - box["height"] / 2, (
-        "the clicked point's card opens next to the point, on the map")
+        "the clicked point's card opens next to the point, on the map"
+    )
     page.locator(".alw-maprow").first.screenshot(path=str(SHOTS / f"map_point_card_{name}.png"))
     map_card.locator(".alw-class").nth(7).click()
     page.wait_for_function(
@@ -115,8 +120,14 @@ def _label_these_next(page):
     """Lasso an unlabeled region, "Label these K next": all K are served, batch after batch."""
     page.locator(".alw-status").first.click()  # clears nothing; focus back in the widget
     before = int(page.locator(".alw-status").first.inner_text().split()[0])
-    for fx, fy, fr in [(0.3, 0.3, 0.06), (0.7, 0.3, 0.06), (0.3, 0.7, 0.06), (0.7, 0.7, 0.06),
-                       (0.5, 0.8, 0.08), (0.2, 0.5, 0.08)]:  # fmt: skip
+    for fx, fy, fr in [
+        (0.3, 0.3, 0.06),
+        (0.7, 0.3, 0.06),
+        (0.3, 0.7, 0.06),
+        (0.7, 0.7, 0.06),
+        (0.5, 0.8, 0.08),
+        (0.2, 0.5, 0.08),
+    ]:
         n_sel, n_new = _lasso(page, fx, fy, fr)
         if 10 < n_new <= 60:
             break
@@ -129,14 +140,17 @@ def _label_these_next(page):
             "(n) => { const c = [...document.querySelectorAll('.alw-root .alw-card:not(.alw-map-card)"
             " .alw-caption')].map(e => e.innerText.split(' ')[0]);"
             " return c.length > 0 && !c.some(x => window.__alwServed && window.__alwServed.has(x)); }",
-            arg=None, timeout=60_000,
+            arg=None,
+            timeout=60_000,
         )
         caps = _captions(page)
         assert all("score" not in c for c in caps), "queued items, not strategy picks"
         ids = [c.split()[0] for c in caps]
         served += ids
-        page.evaluate("(ids) => { window.__alwServed = new Set([...(window.__alwServed || []),"
-                      " ...ids]); }", ids)  # fmt: skip
+        page.evaluate(
+            "(ids) => { window.__alwServed = new Set([...(window.__alwServed || []), ...ids]); }",
+            ids,
+        )
         cards = page.locator(".alw-root .alw-card:not(.alw-map-card)")
         for i in range(cards.count()):
             cards.nth(i).locator(".alw-class").nth(2).click()
@@ -164,7 +178,8 @@ def test_map_flows_notebook7(notebook_server, page):
     page.keyboard.press("1")
     page.keyboard.press("Enter")
     page.wait_for_function(
-        "(old) => document.querySelector('.alw-status').innerText !== old", arg=before,
+        "(old) => document.querySelector('.alw-status').innerText !== old",
+        arg=before,
         timeout=60_000,
     )
     assert page.locator(".jp-MarkdownCell").count() == 0, (

@@ -32,8 +32,11 @@ STATE_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
 def test_a_reloaded_page_shows_the_map_as_it_is_now(lab_server, page):
     base, token, root = lab_server
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(SHOW), nbformat.v4.new_code_cell(CHANGE)]
     nbformat.write(nb, root / "reload.ipynb")
     url = f"{base}/lab/tree/reload.ipynb?token={token}"

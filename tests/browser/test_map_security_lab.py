@@ -54,8 +54,11 @@ def _hover(page, name: str, k: int) -> str:
 def test_markup_in_items_and_class_names_shows_as_typed_on_the_map(lab_server, page):
     base, token, root = lab_server
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(CODE)]
     nbformat.write(nb, root / "evil_map.ipynb")
     open_notebook_and_run_all(page, f"{base}/lab/tree/evil_map.ipynb?token={token}", 180_000)

@@ -76,7 +76,9 @@ def test_quickstart_label_by_mouse_and_keyboard(lab_server, page):
     assert "round 2" in status.inner_text()
     page.wait_for_function(
         "() => document.querySelectorAll('.alw-card').length === 10"
-        " && !document.querySelector('.alw-card.alw-chosen')", timeout=60_000)
+        " && !document.querySelector('.alw-card.alw-chosen')",
+        timeout=60_000,
+    )
 
     # Skip and Unsure leave the cards in place, dimmed; keys label the highlighted card
     third = captions(page)
@@ -91,7 +93,8 @@ def test_quickstart_label_by_mouse_and_keyboard(lab_server, page):
     page.keyboard.press("ArrowRight")
     page.keyboard.press("6")
     page.wait_for_function(
-        "() => document.querySelectorAll('.alw-card.alw-chosen').length === 2", timeout=30_000)
+        "() => document.querySelectorAll('.alw-card.alw-chosen').length === 2", timeout=30_000
+    )
     assert cards.nth(1).locator(".alw-class.alw-on").inner_text() == "4"
     assert cards.nth(3).locator(".alw-class.alw-on").inner_text() == "6"
     page.locator(".alw-root").first.screenshot(path=str(SHOTS / "quickstart_skip_unsure.png"))
@@ -99,20 +102,24 @@ def test_quickstart_label_by_mouse_and_keyboard(lab_server, page):
     # save and reload the page: the same batch, the same marks (from the kernel's widget state)
     page.evaluate("window.jupyterapp.commands.execute('docmanager:save')")
     page.wait_for_function(
-        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000)
+        "() => !window.jupyterapp.shell.currentWidget.context.model.dirty", timeout=30_000
+    )
     page.reload()
     page.wait_for_function(READY_JS, timeout=120_000)
     cards = page.locator(".alw-card")
     cards.first.wait_for(timeout=60_000)
     page.wait_for_function(
-        "() => document.querySelectorAll('.alw-card.alw-chosen').length === 2", timeout=60_000)
+        "() => document.querySelectorAll('.alw-card.alw-chosen').length === 2", timeout=60_000
+    )
     assert captions(page) == third
     assert page.locator(".alw-card.alw-skipped").count() == 1
     assert page.locator(".alw-card.alw-unsure").count() == 1
     assert cards.nth(3).locator(".alw-class.alw-on").inner_text() == "6"
     page.wait_for_function(
         "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
-        " return gd && gd._fullData && gd._fullData[0]._length === 1797; }", timeout=60_000)
+        " return gd && gd._fullData && gd._fullData[0]._length === 1797; }",
+        timeout=60_000,
+    )
     cards.nth(4).locator(".alw-class").nth(1).click()
     page.locator("button", has_text="Submit batch").click()
     page.locator(".alw-status", has_text="15 labeled").wait_for(timeout=60_000)

@@ -6,10 +6,10 @@ import nbformat
 from jlab import SHOTS, open_notebook_and_run_all
 
 PAYLOADS = [
-    '<img src=x onerror="window.__pwned=(window.__pwned||[]).concat([\'img\'])">',
+    "<img src=x onerror=\"window.__pwned=(window.__pwned||[]).concat(['img'])\">",
     "<script>window.__pwned=(window.__pwned||[]).concat(['script'])</script>",
-    '<svg onload="window.__pwned=(window.__pwned||[]).concat([\'svg\'])"></svg>',
-    '<iframe srcdoc="<script>parent.__pwned=[\'iframe\']</script>"></iframe>',
+    "<svg onload=\"window.__pwned=(window.__pwned||[]).concat(['svg'])\"></svg>",
+    "<iframe srcdoc=\"<script>parent.__pwned=['iframe']</script>\"></iframe>",
     '<a href="javascript:window.__pwned=[\'link\']" id="alw-evil-link">click me</a>',
 ]
 EVIL_CLASS = "<img src=y onerror=\"window.__pwned=(window.__pwned||[]).concat(['class'])\">"
@@ -30,8 +30,11 @@ w
 def test_html_in_items_is_shown_as_text_and_runs_nothing(lab_server, page):
     base, token, root = lab_server
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(CODE)]
     nbformat.write(nb, root / "evil.ipynb")
     open_notebook_and_run_all(page, f"{base}/lab/tree/evil.ipynb?token={token}", 180_000)
@@ -45,13 +48,20 @@ def test_html_in_items_is_shown_as_text_and_runs_nothing(lab_server, page):
         for t in texts:  # the payload is visible, character for character
             assert any(t.endswith(p) for p in PAYLOADS), t
         root_el = page.locator(".alw-root").first
-        for sel in ["img[src='x']", "img[src='y']", "script", "svg[onload]", "iframe",
-                    "#alw-evil-link"]:  # fmt: skip
+        for sel in [
+            "img[src='x']",
+            "img[src='y']",
+            "script",
+            "svg[onload]",
+            "iframe",
+            "#alw-evil-link",
+        ]:
             assert root_el.locator(sel).count() == 0, f"{sel} was parsed as HTML"
         buttons = page.locator(".alw-card .alw-class").all_inner_texts()
         assert EVIL_CLASS in buttons, "the class name is shown as text"
         assert page.evaluate("() => window.__pwned === undefined"), page.evaluate(
-            "() => String(window.__pwned)")  # fmt: skip
+            "() => String(window.__pwned)"
+        )
 
     page.wait_for_timeout(1500)  # give any onerror/onload a chance to fire
     check()

@@ -70,7 +70,11 @@ def _wait_chosen(page, n):
 def test_five_batches_with_a_slow_model_store_exactly_what_was_clicked(lab_server, page):
     base, token, root = lab_server
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(CELL)]
     nbformat.write(nb, root / "slow.ipynb")
     open_notebook_and_run_all(page, f"{base}/lab/tree/slow.ipynb?token={token}", 180_000)
@@ -129,7 +133,9 @@ def test_five_batches_with_a_slow_model_store_exactly_what_was_clicked(lab_serve
     expected[idx[0]], expected[idx[1]], expected[idx[2]] = "9", "2", "3"
     page.wait_for_function(
         f"() => [...document.querySelectorAll('{CARDS}')][{pos}]"
-        ".querySelector('.alw-class.alw-on').innerText === '9'", timeout=30_000)
+        ".querySelector('.alw-class.alw-on').innerText === '9'",
+        timeout=30_000,
+    )
     old = _captions(page)
     page.locator("button", has_text="Submit batch").click()
     _wait_new_batch(page, old)

@@ -79,7 +79,7 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     page.locator("button", has_text="Show what other strategies would pick").click()
     page.wait_for_function(
         "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
-        " const t = gd._fullData.find(t => t.name === \"random's pick\");"
+        ' const t = gd._fullData.find(t => t.name === "random\'s pick");'
         " return t && t.x && t.x.length === 5; }",
         timeout=60_000,
     )
