@@ -74,6 +74,18 @@ def vaal_scores(
         If ``labeled`` has no True or no False, or shapes disagree.
     ImportError
         Without PyTorch (see :data:`DEEP_INSTALL_HINT`).
+
+    Examples
+    --------
+    A labeled blob and an unlabeled one: the unlabeled rows look more unlabeled.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (100, 5)), rng.normal(4, 1, (100, 5))])
+    >>> labeled = np.r_[np.ones(100, bool), np.zeros(100, bool)]
+    >>> s = vaal_scores(X, labeled, n_steps=200, random_state=0)
+    >>> s.shape, bool(s[~labeled].mean() > s[labeled].mean())
+    ((200,), True)
     """
     torch = _import_torch()
     from ..models import _seed_of
