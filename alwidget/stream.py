@@ -196,6 +196,11 @@ def simulate_stream(
     -------
     StreamResult
 
+    Raises
+    ------
+    ValueError
+        If the whole stream holds a single class.
+
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -218,7 +223,9 @@ def simulate_stream(
         asked.append(pos)
         predicted[pos] = y[pos]
         pos += 1
-    model = clone(estimator).fit(X[asked], y[asked]) if np.unique(y[asked]).size > 1 else None
+    if np.unique(y[asked]).size < 2:
+        raise ValueError("the stream holds a single class: there is nothing to learn")
+    model = clone(estimator).fit(X[asked], y[asked])
     rows = [(pos, len(asked), _accuracy(model, X_eval, y_eval))]
     while pos < n:
         stop = min(pos + chunk, n)
@@ -237,6 +244,4 @@ def simulate_stream(
 
 
 def _accuracy(model: Any, X: Any, y: Any) -> float:
-    if model is None:
-        return float("nan")
     return float((model.predict(X) == np.asarray(y)).mean())
