@@ -106,7 +106,15 @@ def _min_sq_dist_block(X: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def _update_min(X: np.ndarray, dmin: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return np.minimum(dmin, _min_sq_dist_block(X, c[None, :]))
+    """``min(dmin, |x - c|^2)`` per row: differences, not the |x|^2 - 2x.c + |c|^2 expansion
+    (no cancellation in float32), in row blocks of <= 64 MB."""
+    out = dmin.copy()
+    c = np.asarray(c, dtype=X.dtype)
+    step = max(1, int(2**24 // max(X.shape[1], 1)))
+    for s in range(0, X.shape[0], step):
+        D = X[s : s + step] - c
+        np.minimum(out[s : s + step, 0], np.einsum("ij,ij->i", D, D), out=out[s : s + step, 0])
+    return out
 
 
 def _block_argmax(dmin: np.ndarray, excluded: np.ndarray, block_info: Any = None) -> np.ndarray:
