@@ -9,7 +9,6 @@ the map and updates the status, never the cards. Actions live in :mod:`.actions`
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import ipywidgets as W
 import numpy as np
 
 from ..projection import Projection
-from ..session import LABELED, SKIPPED, UNSURE_STATUS, Session
+from ..session import Session
 from .actions import ActionsMixin
 from .cards import BatchCards
 from .events import BrowserEvents
@@ -35,10 +34,9 @@ from .support import (
     _strategy_options,
     _SubmitButton,
 )
+from .view_state import card_marks, enabled_actions, status_facts, status_html
 
 __all__ = ["LabelingWidget"]
-
-_STATE_NAMES = {SKIPPED: "skipped", UNSURE_STATUS: "unsure", LABELED: "labeled"}
 
 
 class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
@@ -268,25 +266,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         return card
 
     def _marks(self) -> list[dict[str, Any]]:
-        s = self.session
-        out: list[dict[str, Any]] = []
-        for idx, st in zip(
-            s.batch.indices.tolist(), np.asarray(s.batch.state).tolist(), strict=True
-        ):
-            if st == 0:
-                c = self._choices.get(idx)
-                out.append(
-                    {"state": "open", "choice": None}
-                    if c is None
-                    else {"state": "chosen", "choice": c}
-                )
-            else:
-                name = _STATE_NAMES.get(int(st), "skipped")
-                note = name
-                if st == LABELED and s.y[idx] >= 0:
-                    note = f"labeled {s.classes[int(s.y[idx])]} (map)"
-                out.append({"state": name, "choice": None, "note": note})
-        return out
+        return card_marks(self.session, self._choices)
 
     def _update_map(self) -> None:
         s = self.session
@@ -300,68 +280,24 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             unsure=s.unsure,
         )
 
+    @property
+    def status_facts(self) -> dict[str, Any]:
+        """What the status line says, as data (see :func:`.view_state.status_facts`):
+        ``n_labeled``, ``round``, ``n_unsure``, ``queued``, ``cold_start``, ``retraining`` ...
+        """
+        return status_facts(self.session)
+
     def _update_status(self) -> None:
         s, v = self.session, self.view
-        parts = [
-            f"<b>{s.n_labeled}</b> labeled of {s.n_samples}",
-            f"round {s.round}",
-            f"strategy <b>{html.escape(s.strategy.name)}</b>",
-        ]
-        if len(s.unsure):
-            parts.append(f"{len(s.unsure)} unsure")
-        queued = len(getattr(s, "queue", ()))
-        if queued:
-            parts.append(f"<b>{queued} queued</b> (served before the strategy picks)")
-        if s.cold:
-            parts.append(
-                f"model: cold start (batch picked {s.cold_start}ly until two classes are labeled)"
-                if s.cold_start == "random"
-                else "model: cold start (diverse batch until two classes are labeled)"
-            )
-        else:
-            fit = s.timings.get("fit")
-            took = f", fit {fit * 1000:.0f} ms" if fit is not None else ""
-            parts.append(f"model: trained on {s.model_version} labels{took}")
-        trainer = getattr(s, "trainer", None)
-        busy = bool(trainer is not None and trainer.busy)
-        if busy:
-            since = float(trainer.running_for)
-            behind = s.models_behind
-            step = s.fit_progress
-            parts.append(
-                f'<b>retraining… (<span class="alw-fit-timer">{since:.0f} s</span>)</b>'
-                + (f" epoch {step[0]} of {step[1]}" if step else "")
-                + (f": the model is {behind} labels behind" if behind else "")
-            )
-        elif s.models_behind and not s.cold:
-            parts.append(f"the model is {s.models_behind} labels behind")
-        parts.append(f"map: {html.escape(self.projection.status)}")
-        if len(s.batch.indices) == 0:
-            parts.append(
-                "<b>nothing left to label</b>: every item is labeled, skipped or unsure. "
-                "Export with <code>session.export('labels.csv')</code> (or .parquet); "
-                f"your labels are saved in <code>{html.escape(str(s.store.path))}</code>"
-            )
-        notice = ""
-        if getattr(s, "newer_model", False):
-            notice = (
-                f"A newer model ({s.model_version} labels) is ready: it picks the next "
-                "batch (on your next submit). The cards on screen stay."
-            )
-        has_open = bool(len(s.batch.open_indices())) if len(s.batch.indices) else False
+        facts = status_facts(s)
+        status, notice = status_html(facts, self.projection.status)
         live = self.live
         with v.hold_sync():
-            v.status = " · ".join(parts)
+            v.status = status
             v.notice = notice
-            v.busy_since = time.time() - float(trainer.running_for) if busy else 0.0
+            v.busy_since = time.time() - facts["retraining_for"] if facts["retraining"] else 0.0
             v.live = live
-            v.enabled = {
-                "choose": live and has_open,
-                "skip": live and has_open,
-                "unsure": live and has_open,
-                "submit": live and len(s.batch.indices) > 0,
-                "undo": live,
-            }
+            v.enabled = enabled_actions(s, live)
             if s.last_error:
                 v.error = s.last_error
 
