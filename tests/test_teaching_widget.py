@@ -250,3 +250,13 @@ def test_the_panel_never_touches_the_figure_directly():
     for module in (t, e, o):
         src = inspect.getsource(module)
         assert "map.fig" not in src and ".add_trace(" not in src, module.__name__
+
+
+def test_a_closed_panel_stops_listening(lab):
+    p, w = lab.panel, lab.widget
+    p.oracle_step()
+    drawn = list(p.diagnostics)
+    p.close()
+    w.choose(int(w.batch[0]), w.session.classes[0])
+    w.submit()
+    assert p.diagnostics == drawn, "the closed panel no longer redraws"

@@ -16,15 +16,15 @@ from typing import Any
 
 import ipywidgets as W
 import numpy as np
+import traitlets
 
 from ..projection import Projection
 from ..session import Session
 from .actions import ActionsMixin
 from .cards import BatchCards
-from .events import BrowserEvents
+from .events import BrowserEvents, Listeners
 from .map import DEFAULT_MAX_POINTS, MapView
-from .renderers import card_content
-from .selection import SelectionMixin
+from .selection import MapLabeling, as_selection
 from .support import (
     _as_items,
     _close_projection,
@@ -34,12 +34,12 @@ from .support import (
     _strategy_options,
     _SubmitButton,
 )
-from .view_state import card_marks, enabled_actions, status_facts, status_html
+from .view_state import card_dict, card_marks, enabled_actions, status_facts, status_html
 
 __all__ = ["LabelingWidget"]
 
 
-class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
+class LabelingWidget(ActionsMixin, W.VBox):
     """The interactive active-learning widget for one :class:`~alwidget.Session`.
 
     Parameters
@@ -78,6 +78,12 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         The card of the point clicked on the map (beside the map).
     map : MapView
         The embedding map.
+    map_labeling : MapLabeling
+        The selection bar under the map (bulk labeling, "label these next").
+    selection : ndarray of shape (m,), int64
+        Pool indices selected on the map (box or lasso), sorted, unique, read-only. An
+        observable trait: ``widget.observe(callback, names="selection")``; assigning pool
+        indices selects them (as a lasso would).
 
     Raises
     ------
@@ -93,6 +99,8 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     >>> w = alwidget.LabelingWidget(s, d.images)  # doctest: +SKIP
     >>> w.choose(int(w.batch[0]), "3"); w.submit()  # doctest: +SKIP
     """
+
+    selection = traitlets.Any(help="pool indices selected on the map (int64, sorted, unique)")
 
     def __init__(
         self,
@@ -116,7 +124,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self.owns_session = False
         self._lock = threading.RLock()
         self._owner = threading.get_ident()
-        self._refresh_hooks: list[Callable[[], None]] = []
+        self._refresh_hooks: Listeners[[]] = Listeners()
         self._choices: dict[int, int] = {}
         self._shown_id: int | None = None
         self._cursor = 0
@@ -125,7 +133,6 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self._late_threads: list[threading.Thread] = []
         self._drawn_model = -2  # labels version of the model the map shows
         self._last = np.empty(0, dtype=np.int64)
-        self._selection = np.empty(0, dtype=np.int64)
 
         self.view = BatchCards(self._on_action, columns=int(columns), classes=session.classes)
         self.point_view = BatchCards(self._on_point_action, mode="point", classes=session.classes)
@@ -145,9 +152,10 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             max_points=max_points,
         )
         self.map.on_point(self.show_point)
-        self.map.on_select(self._set_selection)
+        self.map.on_select(self._on_map_select)
         self.map_events = BrowserEvents()
         self.map_events.on_map_event(self.map.handle_event)
+        self.map_labeling = MapLabeling(self)
         # the clicked point's card floats over the map's top right corner, next to the point
         # (not below the selection bar); the map keeps the full width plotly measures
         self.point_view.add_class("alw-point-pop")
@@ -167,13 +175,60 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             head,
             self.view,
             map_row,
-            self._build_selection_bar(),
+            self.map_labeling,
             self.map_events,
         ]
         self.add_class("alw-root")
         session.observe(self._on_session)
         self.refresh()
         self.projection.start(on_ready=self._on_projection)
+
+    # -- the map selection (observable) ------------------------------------------------------
+    @traitlets.default("selection")
+    def _no_selection(self) -> np.ndarray:
+        empty = np.empty(0, dtype=np.int64)
+        empty.setflags(write=False)
+        return empty
+
+    @traitlets.validate("selection")
+    def _valid_selection(self, proposal: Any) -> np.ndarray:
+        return as_selection(proposal["value"], self.session.n_samples)
+
+    @traitlets.observe("selection")
+    def _selection_changed(self, _change: Any) -> None:
+        if hasattr(self, "map_labeling"):
+            self.map_labeling.show_selection()
+
+    def _on_map_select(self, indices: np.ndarray) -> None:
+        self.selection = indices
+
+    # -- labeling from the map (see MapLabeling) ----------------------------------------------
+    def show_point(self, index: int) -> None:
+        """Show one pool item as a card beside the map, with class buttons (a map click)."""
+        self.map_labeling.show_point(index)
+
+    def close_point(self) -> None:
+        """Close the card of the clicked point."""
+        self.map_labeling.close_point()
+
+    def _on_point_action(self, msg: dict[str, Any]) -> bool:
+        return self.map_labeling._on_point_action(msg)
+
+    def label_from_map(self, index: int, label: Any) -> bool:
+        """Label one item picked on the map (recorded with source "map")."""
+        return self.map_labeling.label_from_map(index, label)
+
+    def label_many(self, indices: Any, label: Any) -> bool:
+        """Label several pool items alike (source "map"); see :meth:`MapLabeling.label_many`."""
+        return self.map_labeling.label_many(indices, label)
+
+    def label_selection(self, label: Any, include_labeled: bool | None = None) -> int:
+        """Label the selection; see :meth:`MapLabeling.label_selection`."""
+        return self.map_labeling.label_selection(label, include_labeled)
+
+    def label_selection_next(self) -> int:
+        """Queue the selection; see :meth:`MapLabeling.label_selection_next`."""
+        return self.map_labeling.label_selection_next()
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -226,12 +281,12 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             self._render_cards()
             self._update_status()
             self._update_map()
-            for cb in list(self._refresh_hooks):
-                cb()
+            self._refresh_hooks()
 
-    def on_refresh(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` after every redraw (panels that draw on the same map)."""
-        self._refresh_hooks.append(callback)
+    def on_refresh(self, callback: Callable[[], None], remove: bool = False) -> None:
+        """Call ``callback()`` after every redraw (panels that draw on the same map);
+        ``remove=True`` stops calling it (as ipywidgets' ``on_click``)."""
+        self._refresh_hooks.register(callback, remove=remove)
 
     def _render_cards(self) -> None:
         s, v = self.session, self.view
@@ -256,14 +311,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
                 v.cursor = self._cursor
 
     def _card(self, rank: int, idx: int) -> dict[str, Any]:
-        s = self.session
-        cap = f"#{idx} · rank {rank + 1}"
-        score = float(s.batch.scores[rank])
-        if not s.batch.cold_start and np.isfinite(score):
-            cap += f" · score {score:.3f}"
-        card = {"index": idx, "rank": rank + 1, "caption": cap}
-        card.update(card_content(self.items[idx], self.renderer))
-        return card
+        return card_dict(self.session, rank, idx, self.items[idx], self.renderer)
 
     def _marks(self) -> list[dict[str, Any]]:
         return card_marks(self.session, self._choices)
@@ -347,8 +395,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
                 if self._drawn_model == self.session.model_labels_version:
                     return  # already drawn (it landed within sync_wait)
                 self._update_map()
-                for cb in list(self._refresh_hooks):
-                    cb()
+                self._refresh_hooks()
                 return
             self.refresh()  # a change made outside the widget (script, teaching panel)
 
@@ -394,8 +441,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         ]
         if hasattr(self, "map"):
             parts.append(self.map.fig)
-        if hasattr(self, "bulk_button"):
-            parts += self._selection_widgets()
+        parts.append(getattr(self, "map_labeling", None))
         for w in parts:
             if w is not None:
                 w.close()

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from ..session import LABELED, SKIPPED, UNSURE_STATUS
+from .renderers import card_content
 
-__all__ = ["card_marks", "enabled_actions", "status_facts", "status_html"]
+__all__ = ["card_dict", "card_marks", "enabled_actions", "status_facts", "status_html"]
 
 _STATE_NAMES = {SKIPPED: "skipped", UNSURE_STATUS: "unsure", LABELED: "labeled"}
 
@@ -140,3 +141,16 @@ def card_marks(session: Any, choices: dict[int, int]) -> list[dict[str, Any]]:
                 note = f"labeled {s.classes[int(s.y[idx])]} (map)"
             out.append({"state": name, "choice": None, "note": note})
     return out
+
+
+def card_dict(session: Any, rank: int, idx: int, item: Any, renderer: Any) -> dict[str, Any]:
+    """One card of the batch: ``index``, ``rank`` (1-based), ``caption`` (pool index, rank and
+    the strategy's score once a model picks) and the item's content
+    (:func:`~alwidget.widget.renderers.card_content`)."""
+    cap = f"#{idx} · rank {rank + 1}"
+    score = float(session.batch.scores[rank])
+    if not session.batch.cold_start and np.isfinite(score):
+        cap += f" · score {score:.3f}"
+    card = {"index": idx, "rank": rank + 1, "caption": cap}
+    card.update(card_content(item, renderer))
+    return card
