@@ -100,9 +100,13 @@ class TeachingPanel(W.VBox):
     >>> import alwidget
     >>> from sklearn.datasets import make_blobs
     >>> X, y = make_blobs(200, centers=3, random_state=0)
-    >>> lab = alwidget.teach(X, y, batch_size=5)  # doctest: +SKIP
-    >>> lab.panel.oracle_step(); lab.panel.diagnostics[0]["labels"]  # doctest: +SKIP
-    '5'
+    >>> w = alwidget.label(X, classes=["a", "b", "c"], store=":memory:", batch_size=5)
+    >>> panel = TeachingPanel(w, y_true=y, baseline=False)
+    >>> panel.oracle_step(), panel.oracle_step()
+    (True, True)
+    >>> [row["labels"] for row in panel.diagnostics]  # newest round first
+    ['10', '5']
+    >>> panel.close(); w.close()
     """
 
     def __init__(
