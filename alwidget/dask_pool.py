@@ -67,10 +67,18 @@ def _score_block(P: np.ndarray, measure: str) -> np.ndarray:
     return UNCERTAINTY_MEASURES[measure](P).astype(np.float64)
 
 
+def _local_mask(excluded: np.ndarray, start: int, size: int) -> np.ndarray:
+    """Boolean mask of a chunk's rows from the sorted global indices ``excluded``."""
+    mask = np.zeros(size, dtype=bool)
+    lo, hi = np.searchsorted(excluded, [start, start + size])
+    mask[excluded[lo:hi] - start] = True
+    return mask
+
+
 def _block_top_k(s: np.ndarray, excluded: np.ndarray, k: int, block_info: Any = None) -> np.ndarray:
     """The chunk's k best rows as a (1, k, 2) array of (score, global index); -inf pads."""
     start = block_info[0]["array-location"][0][0] if block_info else 0
-    s = np.where(excluded, -np.inf, np.nan_to_num(s, nan=-np.inf))
+    s = np.where(_local_mask(excluded, start, s.shape[0]), -np.inf, np.nan_to_num(s, nan=-np.inf))
     out = np.full((1, k, 2), -np.inf)
     out[0, :, 1] = -1
     m = min(k, s.size)
@@ -98,12 +106,20 @@ def _min_sq_dist_block(X: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 
 def _update_min(X: np.ndarray, dmin: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return np.minimum(dmin, _min_sq_dist_block(X, c[None, :]))
+    """``min(dmin, |x - c|^2)`` per row: differences, not the |x|^2 - 2x.c + |c|^2 expansion
+    (no cancellation in float32), in row blocks of <= 64 MB."""
+    out = dmin.copy()
+    c = np.asarray(c, dtype=X.dtype)
+    step = max(1, int(2**24 // max(X.shape[1], 1)))
+    for s in range(0, X.shape[0], step):
+        D = X[s : s + step] - c
+        np.minimum(out[s : s + step, 0], np.einsum("ij,ij->i", D, D), out=out[s : s + step, 0])
+    return out
 
 
 def _block_argmax(dmin: np.ndarray, excluded: np.ndarray, block_info: Any = None) -> np.ndarray:
     start = block_info[0]["array-location"][0][0] if block_info else 0
-    d = np.where(excluded[:, 0], -np.inf, dmin[:, 0])
+    d = np.where(_local_mask(excluded, start, dmin.shape[0]), -np.inf, dmin[:, 0])
     if d.size == 0:
         return np.array([[-np.inf, -1.0]])
     j = int(np.argmax(d))  # first maximum: the lower index wins a tie
@@ -182,12 +198,11 @@ class DaskPool:
 
         return dask.delayed(obj, pure=True, traverse=False)
 
-    def _excluded(self, exclude: Sequence[int] | np.ndarray | None) -> Any:
-        da = _import_dask()
-        mask = np.zeros(self.n_samples, dtype=bool)
-        if exclude is not None and len(exclude):
-            mask[np.asarray(exclude, dtype=np.int64)] = True
-        return da.from_array(mask, chunks=(self.X.chunks[0],))
+    def _excluded(self, exclude: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        """Sorted unique pool indices to skip (small: labeled, skipped, batch items)."""
+        if exclude is None or len(exclude) == 0:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.asarray(exclude, dtype=np.int64))
 
     # -- rows ----------------------------------------------------------------------------------
     def take(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -268,7 +283,7 @@ class DaskPool:
             return np.empty(0, dtype=np.int64)
         parts = scores.map_blocks(
             _block_top_k,
-            self._excluded(exclude),
+            self._broadcast(self._excluded(exclude)),
             k,
             dtype=np.float64,
             chunks=((1,) * len(scores.chunks[0]), (k,), (2,)),
@@ -336,21 +351,17 @@ class DaskPool:
         centers = np.asarray(centers, dtype=np.int64)
         if centers.size == 0:
             raise ValueError("k-center greedy on a Dask pool needs at least one labeled centre")
-        excluded_idx = np.union1d(
-            centers, np.asarray(exclude if exclude is not None else [], dtype=np.int64)
-        )
         da = _import_dask()
-        excluded = self._persist(self._excluded(excluded_idx)[:, None])
+        excluded = self._excluded(np.r_[centers, self._excluded(exclude)])
         C = self._broadcast(self.take(centers).astype(np.float64))
         col = (self.X.chunks[0], (1,))
         dmin = self._persist(self.X.map_blocks(_min_sq_dist_block, C, dtype=np.float64, chunks=col))
         picks: list[int] = []
         dists: list[float] = []
         for _ in range(int(k)):
-            best = da.map_blocks(
+            best = dmin.map_blocks(
                 _block_argmax,
-                dmin,
-                excluded,
+                self._broadcast(excluded),
                 dtype=np.float64,
                 chunks=((1,) * len(dmin.chunks[0]), (2,)),
             )
@@ -364,18 +375,8 @@ class DaskPool:
             picks.append(p)
             dists.append(float(np.sqrt(max(b[j, 0], 0.0))))
             c = self.take([p])[0].astype(np.float64)
-            excluded = self._persist(
-                excluded.map_blocks(_mark, p, dtype=bool, chunks=excluded.chunks)
-            )
+            excluded = np.insert(excluded, np.searchsorted(excluded, p), p)
             dmin = self._persist(
                 da.map_blocks(_update_min, self.X, dmin, c, dtype=np.float64, chunks=col)
             )
         return np.asarray(picks, dtype=np.int64), np.asarray(dists, dtype=np.float64)
-
-
-def _mark(mask: np.ndarray, index: int, block_info: Any = None) -> np.ndarray:
-    start, stop = block_info[0]["array-location"][0] if block_info else (0, mask.shape[0])
-    if start <= index < stop:
-        mask = mask.copy()
-        mask[index - start] = True
-    return mask

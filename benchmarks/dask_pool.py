@@ -20,7 +20,10 @@ For each pool, a logistic regression is fitted on 200 labeled rows (fetched with
   processes).
 
 Cost model for W workers: ``passes x ceil(chunks / W) x chunk_s + passes x round_trip_s``.
-It assumes chunks spread evenly and no network limit: an estimate, not a measurement.
+It assumes chunks spread evenly and no network limit: an estimate, not a measurement. A second
+table measures one chunk's work on a materialised chunk (what a worker does when the pool is
+persisted in the cluster's memory, as a team would keep a 10M pool on 8 workers: ~2 GB each)
+and gives the same model from it.
 
 Usage::
 
@@ -110,6 +113,48 @@ def run_pool(
     }
 
 
+def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
+    """One chunk's work on one worker, on a materialised chunk (a pool persisted in the
+    cluster's memory), and the cost model for W = 8 workers from it."""
+    from alwidget.dask_pool import (
+        _block_argmax,
+        _block_top_k,
+        _proba_block,
+        _score_block,
+        _update_min,
+    )
+
+    rng = np.random.default_rng(0)
+    Xc = rng.standard_normal((rows, d), dtype=np.float32)
+    lab = rng.standard_normal((200, d), dtype=np.float32)
+    y = (lab[:, 0] > 0).astype(int) + (lab[:, 1] > 1).astype(int)
+    model = LogisticRegression(max_iter=1000).fit(lab, y)
+    excluded = np.arange(0, rows, 1000, dtype=np.int64)
+
+    def margin_chunk() -> None:
+        _block_top_k(_score_block(_proba_block(Xc, model, 3), "margin"), excluded, 10)
+
+    dmin = np.full((rows, 1), np.inf)
+    c = Xc[0].astype(np.float64)
+
+    def pick_chunk() -> None:
+        _block_argmax(_update_min(Xc, dmin, c), excluded)
+
+    m = _median_s(margin_chunk, repeats)
+    p = _median_s(pick_chunk, repeats)
+    chunks = math.ceil(n / rows)
+    per_worker = math.ceil(chunks / 8)
+    rt = 0.05  # a scheduler round trip on a LAN: an assumption, said in the table
+    return {
+        "pool": f"{n / 1e6:g}M x {d}",
+        "chunk_rows": rows,
+        "margin_chunk_s": m,
+        "coreset_pick_chunk_s": p,
+        "model8_margin_s": per_worker * m + rt,
+        "model8_coreset_10_s": 11 * (per_worker * p + rt),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="200k x 16 only (CI)")
@@ -160,6 +205,28 @@ def main() -> None:
             print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
             if persist:
                 client.cancel(list(client.futures))
+    print()
+    print(
+        "# per chunk on one worker, chunk materialised (a pool persisted in cluster memory); "
+        "model8 = that x ceil(chunks / 8) + 0.05 s round trip per pass (assumed): an estimate"
+    )
+    cols2 = [
+        "pool",
+        "chunk_rows",
+        "margin_chunk_s",
+        "coreset_pick_chunk_s",
+        "model8_margin_s",
+        "model8_coreset_10_s",
+    ]
+    print(" | ".join(cols2))
+    sizes = (
+        [(200_000, 16, 50_000)]
+        if args.quick
+        else [(2_000_000, 64, 250_000), (10_000_000, 384, 100_000)]
+    )
+    for n, d, rows in sizes:
+        r = chunk_costs(n, d, rows, args.repeats)
+        print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols2))
 
 
 if __name__ == "__main__":
