@@ -3,8 +3,10 @@
 A thin view: it turns session state into one synced state of :class:`BatchCards` (and the map)
 and forwards the user's actions, each checked by the session against the batch it was made on.
 The batch on screen changes only by the user's own action; a model that lands late recolours
-the map and updates the status, never the cards. Actions live in :mod:`.actions` and
-:mod:`.selection`; this module builds the layout and renders.
+the map and updates the status, never the cards. Card actions live in :mod:`.actions`, labeling
+from the map in the :class:`~alwidget.widget.selection.MapLabeling` component, and what the cards
+and status line show is computed in :mod:`.view_state`; this module builds the layout and
+renders.
 """
 
 from __future__ import annotations
