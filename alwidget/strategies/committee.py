@@ -246,7 +246,7 @@ def _fit_member(
         members.append(est.fit(X, y))
         return
     n = y.shape[0]
-    idx = rng.integers(0, n, size=n)
+    idx = np.asarray(rng.integers(0, n, size=n), dtype=np.int64)
     missing = np.setdiff1d(classes, y[idx])
     if missing.size:
         extra = [rng.choice(np.flatnonzero(y == c)) for c in missing]
