@@ -78,6 +78,14 @@ def holdout_split(
     ------
     ValueError
         If ``test_size`` leaves either part empty.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> y = np.repeat([0, 1, 2], 20)
+    >>> pool, held_out = holdout_split(y, test_size=0.25, random_state=0)
+    >>> pool.shape, held_out.shape, np.bincount(y[held_out]).tolist()
+    ((45,), (15,), [5, 5, 5])
     """
     y = np.asarray(y)
     n = y.shape[0]
@@ -116,6 +124,13 @@ def eval_sample(n_samples: int, size: int = 50, random_state: Any = None) -> np.
     -------
     ndarray of shape (size,), int64
         Sorted, unique indices.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> idx = eval_sample(1000, 5, random_state=0)
+    >>> idx.size, bool(np.all(np.diff(idx) > 0)), bool(idx.max() < 1000)
+    (5, True, True)
     """
     rng = np.random.default_rng(_seed(random_state))
     size = min(int(size), int(n_samples))
@@ -139,6 +154,12 @@ def classification_metrics(y_true: Any, y_pred: Any, n_classes: int) -> dict[str
     dict
         ``accuracy`` (float), ``macro_f1`` (float) and ``recall`` (ndarray of shape
         (n_classes,), float64; NaN for a class absent from ``y_true``).
+
+    Examples
+    --------
+    >>> m = classification_metrics([0, 1, 1, 2], [0, 1, 2, 2], n_classes=3)
+    >>> m["accuracy"], m["recall"].tolist()
+    (0.75, [1.0, 0.5, 1.0])
     """
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
@@ -370,6 +391,20 @@ class StoppingMonitor:
     ----------
     history : list of list of StopStatus
         One list per :meth:`update` call.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from alwidget import Session
+    >>> X, y = load_digits(return_X_y=True)
+    >>> s = Session(X, classes=list(range(10)), store=":memory:", random_state=0)
+    >>> monitor = StoppingMonitor([Budget(20)])
+    >>> for _ in range(2):
+    ...     batch = s.query()
+    ...     _ = s.submit({int(i): int(y[i]) for i in batch})
+    ...     status = monitor.update(s)
+    >>> [(st.name, st.fired, st.message) for st in monitor.fired]
+    [('budget', True, '20 of 20 labels used')]
     """
 
     def __init__(self, criteria: Sequence[StoppingCriterion]) -> None:

@@ -72,6 +72,7 @@ class _MLP(torch.nn.Module):
         self.p, self.p_in = float(p), float(p_in)
         with torch.no_grad():
             for lin in self.layers:  # PyTorch's default init, from our generator
+                assert isinstance(lin, torch.nn.Linear)
                 torch.nn.init.kaiming_uniform_(lin.weight, a=5**0.5, generator=gen)
                 bound = 1.0 / lin.weight.shape[1] ** 0.5
                 lin.bias.uniform_(-bound, bound, generator=gen)
@@ -375,7 +376,8 @@ class _TorchThreads:
     """Context manager: set PyTorch's intra-op thread count, restore it on exit."""
 
     def __init__(self, n: int | None) -> None:
-        self.n, self.old = n, None
+        self.n: int | None = n
+        self.old: int | None = None
 
     def __enter__(self) -> _TorchThreads:
         if self.n is not None:

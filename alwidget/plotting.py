@@ -52,6 +52,17 @@ def plot_learning_curves(
     ------
     KeyError
         If ``metric`` is not a column.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> import alwidget
+    >>> X, y = load_digits(return_X_y=True)
+    >>> df = alwidget.simulate(X, y, strategies=["random", "margin"], budget=40,
+    ...                        n_repeats=2, progress=False)
+    >>> fig = alwidget.plot_learning_curves(df)
+    >>> fig.layout.xaxis.title.text
+    'number of labels'
     """
     import plotly.graph_objects as go
 

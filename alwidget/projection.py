@@ -146,6 +146,15 @@ class Projection:
         ``"pca"``, ``"umap"``, or ``"identity"`` for 2-D data.
     status : str
         Human-readable state ("UMAP computing...", "UMAP ready", "UMAP failed: ...").
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.store import fingerprint
+    >>> X = np.random.default_rng(0).normal(size=(300, 20))
+    >>> p = Projection(X, fingerprint(X), method="pca")
+    >>> p.method_, p.xy.shape, p.xy.dtype
+    ('pca', (300, 2), dtype('float32'))
     """
 
     def __init__(

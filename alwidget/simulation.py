@@ -101,6 +101,18 @@ def simulate(
     ValueError
         On an unknown strategy name (before anything runs), a budget below 1, or mismatched
         lengths.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> import alwidget
+    >>> X, y = load_digits(return_X_y=True)
+    >>> df = alwidget.simulate(X, y, strategies=["random", "margin"], budget=60,
+    ...                        n_repeats=2, progress=False)
+    >>> sorted(df["strategy"].unique())
+    ['margin', 'random']
+    >>> int(df["n_labels"].max())
+    60
     """
     y = np.asarray(y)
     n = y.shape[0]
@@ -207,6 +219,17 @@ def labels_to_target(df: pd.DataFrame, target: float, metric: str = "accuracy") 
         and ``final`` (mean metric at the last round). A run that never reaches the target
         does not count in the statistics but shows in ``reached``; be wary of medians over
         few repeats.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> import alwidget
+    >>> X, y = load_digits(return_X_y=True)
+    >>> df = alwidget.simulate(X, y, strategies=["random", "margin"], budget=60,
+    ...                        n_repeats=2, progress=False)
+    >>> t = alwidget.labels_to_target(df, 0.8)
+    >>> sorted(t.index), t["reached"].tolist()
+    (['margin', 'random'], ['2/2', '2/2'])
     """
     rows = []
     for name, g in df.groupby("strategy", sort=False):

@@ -34,9 +34,9 @@ def test_umap_swaps_in_from_a_background_process_and_is_cached(digits, tmp_path,
     got = []
     p = Projection(X, fp, method="umap")
     assert p.method_ == "pca", "PCA is shown at once"
-    t0 = time.perf_counter()
     p.start(on_ready=got.append)
-    assert time.perf_counter() - t0 < 2, "starting UMAP does not block"
+    # start() returns while the fit runs elsewhere: the map still shows PCA, no callback yet
+    assert p.method_ == "pca" and not got, "starting UMAP does not block"
     p.wait(timeout=300)
     deadline = time.time() + 10
     while not got and time.time() < deadline:  # the callback runs just after the future
@@ -48,9 +48,8 @@ def test_umap_swaps_in_from_a_background_process_and_is_cached(digits, tmp_path,
     # a new session on the same pool gets UMAP from the cache at once
     again = []
     q = Projection(X, fp, method="umap")
-    t0 = time.perf_counter()
     q.start(on_ready=again.append)
-    assert q.method_ == "umap" and time.perf_counter() - t0 < 1
+    assert q.method_ == "umap" and again, "served from the cache within start(), no new fit"
     np.testing.assert_array_equal(again[0], got[0])
 
 
