@@ -2,43 +2,55 @@
 
 :class:`Session` knows nothing about widgets; :class:`alwidget.LabelingWidget` renders it.
 Every answer goes to the durable :class:`~alwidget.store.LabelStore` before anything else
-happens; the session's labels are always derived from the store's log.
+happens; the session's labels are always derived from the store's log. The work is done by
+parts it owns: :class:`~alwidget.labelstate.LabelState` (labels and statuses replayed from
+the store), :class:`~alwidget.batches.Batches` (current batch and queue),
+:class:`~alwidget.modeling.Models` (fit, install, rescore) and
+:class:`~alwidget.training.Trainer` (background fits); see docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
 import threading
 import time
 import uuid
 import warnings
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 
-from .selection import OPEN, Batch, UnsureNeighbours, cold_start_pick, strategy_order
-from .store import POLICIES, LabelEvent, LabelStore, default_annotator, fingerprint
-from .strategies import QueryContext, Strategy, available_strategies, get_strategy
-from .tables import LabelTables
-from .training import FitSnapshot, ThreadChooser, Trainer, fit_model
-from .validation import (
-    ClassNames,
-    as_features,
-    check_batch_size,
-    check_index,
-    check_sparse,
-    dense_embedding,
-    is_missing,
-    is_sparse,
-    sparse_fingerprint,
+from . import live
+from .batches import Batches
+from .errors import AlwidgetWarning, SessionClosedError, StaleBatchError
+from .labelstate import (
+    LABELED,
+    SKIPPED,
+    SOURCES,
+    STATUS_NAMES,
+    UNLABELED,
+    UNSURE,
+    UNSURE_STATUS,
+    LabelState,
 )
+from .modeling import Models
+from .options import (
+    check_estimator,
+    check_options,
+    default_estimator,
+    default_store_path,
+    open_store,
+    prepare_pool,
+)
+from .selection import OPEN, Batch
+from .store import LabelEvent, default_annotator
+from .strategies import Strategy, available_strategies, get_strategy
+from .tables import LabelTables
+from .training import FitSnapshot, Trainer
+from .validation import ClassNames, check_index, is_sparse
 
 __all__ = [
     "Session",
@@ -53,59 +65,15 @@ __all__ = [
     "LABELED",
     "SKIPPED",
     "UNSURE_STATUS",
+    "SOURCES",
+    "default_estimator",
+    "default_store_path",
 ]
 
-#: Status codes of :attr:`Session.status` (int8).
-UNLABELED, LABELED, SKIPPED, UNSURE_STATUS = 0, 1, 2, 3
-#: Names of the status codes, indexed by code.
-STATUS_NAMES = ("unlabeled", "labeled", "skipped", "unsure")
-SOURCES = ("batch", "map", "import")
 RETRAIN_MODES = (True, False, "background")
 #: The strategy of a new session (see :class:`Session`).
 DEFAULT_STRATEGY = "margin"
-
-
-def default_estimator(sparse: bool = False) -> Any:
-    """``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))``: scaling keeps
-    features in different units (table rows) from dominating the model. For a sparse pool
-    the scaler does not centre (``with_mean=False``), which would densify it."""
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(with_mean=not sparse), LogisticRegression(max_iter=1000))
-
-
-class _Unsure(str):
-    """The type of :data:`UNSURE` (a str, so it prints and serialises as ``"unsure"``)."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "alwidget.UNSURE"
-
-
-#: Answer meaning "I am not sure": ``session.submit({i: alwidget.UNSURE})``. The plain string
-#: ``"unsure"`` means the same unless one of the classes is named ``"unsure"``.
-UNSURE = _Unsure("unsure")
-
-
-class AlwidgetWarning(UserWarning):
-    """Warnings raised by alwidget (turned into errors in its own test suite)."""
-
-
-class StaleBatchError(ValueError):
-    """An action was made on a batch that is no longer the current one; nothing was recorded.
-
-    The browser may still show an older batch for a moment (a submit from the keyboard, a
-    reload); every action carries the id of the batch it was made on and the session refuses
-    one made on another batch, so a click is never stored for an item that was not on that
-    card.
-    """
-
-
-class SessionClosedError(RuntimeError):
-    """The session was closed (:meth:`Session.close`, or a newer session on the same store
-    in this process replaced it); start a new session to go on. Nothing was recorded."""
+_warned_model_version = False
 
 
 class Session:
@@ -219,115 +187,122 @@ class Session:
         unsure_neighbours: int = 5,
         embedding: Any = None,
     ) -> None:
-        if is_sparse(X):  # what the estimator sees: sparse as is; geometry: a dense embedding
-            self.X_fit = check_sparse(X)
-            fp = sparse_fingerprint(self.X_fit)
-            if embedding is None:
-                embedding = dense_embedding(self.X_fit)
-            self.X = as_features(embedding)
-            if self.X.shape[0] != self.X_fit.shape[0]:
-                raise ValueError(
-                    f"embedding has {self.X.shape[0]} rows; X has {self.X_fit.shape[0]}: pass "
-                    "one row per item"
-                )
-        else:
-            self.X_fit = X  # what the estimator sees (DataFrame kept as is for Pipelines)
-            self.X = as_features(X)
-            fp = fingerprint(self.X)
+        self.X_fit, self.X, self.fingerprint = prepare_pool(X, embedding)
         n = self.X.shape[0]
-        if n < 2:
-            raise ValueError(f"the pool needs at least 2 items; X has {n}")
         self._classes = ClassNames(classes)
         self.classes = self._classes.names
-        batch_size = check_batch_size(batch_size)
-        if batch_size > n:
-            warnings.warn(
-                f"batch_size={batch_size} is larger than the pool ({n}); using {n}",
-                AlwidgetWarning,
-                stacklevel=2,
-            )
-            batch_size = n
-        if cold_start not in ("random", "diverse"):
-            raise ValueError(f"cold_start must be 'random' or 'diverse'; got {cold_start!r}")
-        if label_policy not in POLICIES:
-            raise ValueError(f"label_policy must be one of {POLICIES}; got {label_policy!r}")
-        if int(unsure_neighbours) < 0:
-            raise ValueError(f"unsure_neighbours must be >= 0; got {unsure_neighbours}")
-        if estimator is None:
-            estimator = default_estimator(sparse=is_sparse(self.X_fit))
-        if not (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")):
-            raise TypeError(
-                f"{type(estimator).__name__} has neither predict_proba nor decision_function; "
-                "pass a scikit-learn classifier (for SVC use probability=True, or wrap it in "
-                "sklearn.calibration.CalibratedClassifierCV)"
-            )
-        self.estimator = estimator
-        self.batch_size = int(batch_size)
-        self.cold_start = cold_start
+        self.batch_size = check_options(n, batch_size, cold_start, label_policy, unsure_neighbours)
+        self.estimator = check_estimator(estimator, sparse=is_sparse(self.X_fit))
+        self.cold_start, self.label_policy = cold_start, label_policy
         self.annotator = annotator or default_annotator()
-        self.label_policy = label_policy
         self.avoid_unsure_neighbours = bool(avoid_unsure_neighbours)
         self.unsure_neighbours = int(unsure_neighbours)
         if isinstance(random_state, np.random.RandomState):
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
-
-        self.fingerprint = fp
-        own_store = not isinstance(store, LabelStore)
-        if isinstance(store, LabelStore):
-            self.store = store
-        else:
-            if store is None:
-                store = default_store_path(name, self.fingerprint)
-            self.store = LabelStore(store)
-        try:
-            self.store.bind(self.fingerprint, n, self.classes)
-        except Exception:
-            if own_store:
-                self.store.close()
-            raise
-
-        if strategy is None:
-            saved = self.store.get_meta("strategy")
-            strategy = saved if saved in available_strategies() else DEFAULT_STRATEGY
-        self._strategy = get_strategy(strategy)
+        self.store, self._own_store = open_store(store, name, self.fingerprint, n, self.classes)
+        self._strategy = get_strategy(self._saved_strategy() if strategy is None else strategy)
         if self.store.get_meta("strategy") != self._strategy.name:
             self.store.set_meta("strategy", self._strategy.name)  # resumed next time
         self._lock = threading.RLock()
-        self.y = np.full(n, -1, dtype=np.int64)
-        self.status = np.zeros(n, dtype=np.int8)
-        self.labels_version = 0
-        self._seq: int | None = None  # last store event replayed (incremental replay)
-        self._unc_cache: tuple[tuple[int, str], np.ndarray] | None = None
-        #: (step, total) of the running fit for estimators that report progress, else None
-        self.fit_progress: tuple[int, int] | None = None
         self.session_id = uuid.uuid4().hex
-        self.model: Any = None
-        self.model_version = 0
-        self.model_labels_version = -1
-        self._model_y = np.full(n, -1, dtype=np.int64)
-        self.proba: np.ndarray | None = None
-        self.last_error: str | None = None
         self.timings: dict[str, float] = {}
         self._listeners: list[tuple[Callable[[str], None], frozenset[str] | None]] = []
-        self._queue = np.empty(0, dtype=np.int64)
-        self._batch_counter = 0
         self._trainer: Trainer | None = None
         self._closed: str | None = None
-        self._own_store = own_store
-        self._near = UnsureNeighbours(self.X, self.unsure_neighbours)
-        self._threads = ThreadChooser()
+        #: The labels and statuses (:class:`~alwidget.labelstate.LabelState`).
+        self.label_state = LabelState(self.store, n, self._classes, label_policy)
+        #: The model life cycle (:class:`~alwidget.modeling.Models`).
+        self.models = Models(self)
+        #: The current batch and queue (:class:`~alwidget.batches.Batches`).
+        self.batches = Batches(self)
         self.tables = LabelTables(self.store, self.classes, label_policy, lambda: self.y)
         self.excluded = np.zeros(n, dtype=bool)
         saved_excl = self.store.get_meta("excluded")
         if saved_excl:
             self.excluded[np.asarray(json.loads(saved_excl), dtype=np.int64)] = True
-        self._replay()
+        self.label_state.replay()
         self.retrain()
-        self.batch = self._select()
-        self._register_live()
+        self.batches.reselect()
+        live.register(self._live_key(), self)
 
-    # -- public state ---------------------------------------------------------------------
+    def _saved_strategy(self) -> str:
+        saved = self.store.get_meta("strategy")
+        return saved if saved in available_strategies() else DEFAULT_STRATEGY
+
+    # -- state (held by the parts) --------------------------------------------------------
+    @property
+    def y(self) -> np.ndarray:
+        """Class code in effect per item, int64 (n_samples,), -1 for none."""
+        return self.label_state.y
+
+    @property
+    def status(self) -> np.ndarray:
+        """Status code per item, int8 (n_samples,): see :data:`STATUS_NAMES`."""
+        return self.label_state.status
+
+    @property
+    def labels_version(self) -> int:
+        """Incremented each time :attr:`y` changes."""
+        return self.label_state.labels_version
+
+    @property
+    def batch(self) -> Batch:
+        """The current batch (the cards on screen)."""
+        return self.batches.current
+
+    @batch.setter
+    def batch(self, value: Batch) -> None:
+        self.batches.batch = value
+
+    @property
+    def model(self) -> Any:
+        """The current fitted model, or None at cold start."""
+        return self.models.model
+
+    @property
+    def proba(self) -> np.ndarray | None:
+        """Class probabilities of the pool under :attr:`model`, (n_samples, n_classes)."""
+        return self.models.proba
+
+    @property
+    def labels_trained_on(self) -> int:
+        """Number of labels the current model was trained on (0 without a model)."""
+        return self.models.labels_trained_on
+
+    @property
+    def model_version(self) -> int:
+        """Deprecated alias of :attr:`labels_trained_on` (emits ``FutureWarning`` once)."""
+        global _warned_model_version
+        if not _warned_model_version:
+            _warned_model_version = True
+            warnings.warn(
+                "Session.model_version is renamed Session.labels_trained_on (the number of "
+                "labels the model was trained on); the old name will be removed",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return self.models.labels_trained_on
+
+    @property
+    def model_labels_version(self) -> int:
+        """:attr:`labels_version` of the labels the current model was fitted on."""
+        return self.models.model_labels_version
+
+    @property
+    def fit_progress(self) -> tuple[int, int] | None:
+        """``(step, total)`` of the running fit for estimators that report progress."""
+        return self.models.fit_progress
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last fit failed (None after a good fit)."""
+        return self.models.last_error
+
+    @property
+    def _threads(self) -> Any:
+        return self.models.threads
+
     @property
     def n_samples(self) -> int:
         return self.X.shape[0]
@@ -339,13 +314,16 @@ class Session:
 
     @property
     def skipped(self) -> np.ndarray:
-        """Boolean mask of shape (n_samples,): skipped items (with no answer)."""
-        return self.status == SKIPPED
+        """Pool indices skipped (no answer in effect), shape (m,), int64, ascending.
+
+        Same form as :attr:`unsure`; ``session.status == SKIPPED`` gives the mask.
+        """
+        return self.label_state.skipped
 
     @property
     def unsure(self) -> np.ndarray:
         """Pool indices answered "unsure" (in effect), shape (m,), int64, ascending."""
-        return np.flatnonzero(self.status == UNSURE_STATUS).astype(np.int64)
+        return self.label_state.unsure
 
     @property
     def round(self) -> int:
@@ -356,11 +334,11 @@ class Session:
     def models_behind(self) -> int:
         """How many items' training labels differ from those the current model was fitted on.
 
-        New labels, changed labels and undone labels each count once; 0 after a successful
-        synchronous :meth:`retrain`. While no model can be fitted (fewer than two classes)
-        it counts the labels since the last attempt.
+        New, changed and undone labels each count once; 0 after a successful synchronous
+        :meth:`retrain`. While no model can be fitted it counts the labels since the last
+        attempt.
         """
-        return int(np.count_nonzero(self.y != self._model_y))
+        return self.models.behind
 
     @property
     def strategy(self) -> Strategy:
@@ -383,26 +361,11 @@ class Session:
         -------
         ndarray of shape (n_samples,), float32
             In [0, 1] by the current strategy's measure (:attr:`Strategy.measure`); all
-            ones at cold start (nothing is known yet). Strategies that measure the model
-            itself (``model_uncertainty``, e.g. MC-dropout mutual information) are computed
-            once per model and strategy.
+            ones at cold start. Strategies that measure the model itself
+            (``model_uncertainty``, e.g. MC-dropout mutual information) are computed once
+            per model and strategy.
         """
-        if self.proba is None:
-            return np.ones(self.n_samples, dtype=np.float32)
-        st = self._strategy
-        if hasattr(st, "model_uncertainty") and self.model is not None:
-            key = (id(self.model), st.name)
-            if self._unc_cache is None or self._unc_cache[0] != key:
-                try:
-                    u = np.asarray(
-                        st.model_uncertainty(self.model, self.X_fit, len(self.classes)),
-                        dtype=np.float32,
-                    )
-                except (TypeError, ValueError):  # not a model it can measure: fall back
-                    u = st.uncertainty(self.proba)
-                self._unc_cache = (key, u)
-            return self._unc_cache[1]
-        return st.uncertainty(self.proba)
+        return self.models.uncertainty()
 
     # -- label tables (alwidget.tables.LabelTables) ----------------------------------------
     @property
@@ -508,9 +471,7 @@ class Session:
                 self._trainer.close()
             if self._own_store:
                 self.store.close()
-            key = self._live_key()
-            if key is not None and _LIVE.get(key) is not None and _LIVE[key]() is self:
-                del _LIVE[key]
+            live.unregister(self._live_key(), self)
         self._emit("closed")
 
     def backup(self, path: str | Path) -> Path:
@@ -562,25 +523,15 @@ class Session:
             If the session is closed.
         """
         self._check_live()
-        b = self.batch
-        if batch_id is not None and int(batch_id) != b.id:
-            raise StaleBatchError(
-                f"this action was made on batch #{int(batch_id)}, which is no longer the "
-                f"current batch (#{b.id}); nothing was recorded. Answer the cards now shown."
-            )
-        if index is not None:
-            idx = self._check_index(index)
-            if b.position(idx) is None:
-                raise ValueError(
-                    f"item {idx} is not a card of the current batch #{b.id}; nothing was recorded"
-                )
+        self.batches.check_action(batch_id, index)
 
     @property
     def queue(self) -> np.ndarray:
         """Pool indices waiting to be served as the next batches ("label these next"), in
         the order they will be asked, int64 of shape (m,)."""
         with self._lock:
-            return self._queue[self.status[self._queue] == UNLABELED].copy()
+            q = self.batches.queue
+            return q[self.status[q] == UNLABELED].copy()
 
     def enqueue(self, indices: Sequence[int]) -> np.ndarray:
         """Queue pool items to be asked next, batch after batch, before the strategy picks
@@ -604,32 +555,21 @@ class Session:
         """
         with self._lock:
             self._check_live()
-            add = self._enqueue(indices, skip_open=True)
+            add = self.batches.enqueue(indices, skip_open=True)
             self._emit("query")
             return add
-
-    def _enqueue(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
-        idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
-        idx = idx[np.sort(np.unique(idx, return_index=True)[1])]
-        ok = (self.status[idx] != LABELED) & (self.status[idx] != UNSURE_STATUS)
-        ok &= ~self.excluded[idx] & ~np.isin(idx, self._queue)
-        if skip_open:
-            ok &= ~np.isin(idx, self.batch.open_indices())
-        add = self._strategy_order(idx[ok])
-        self._queue = np.concatenate([self._queue, add])
-        return add
 
     def clear_queue(self) -> None:
         """Forget the queued items (the current batch stays)."""
         with self._lock:
-            self._queue = np.empty(0, dtype=np.int64)
+            self.batches.queue = np.empty(0, dtype=np.int64)
             self._emit("query")
 
     def requery(self) -> np.ndarray:
         """Pick a fresh batch with the current model and strategy (no retrain)."""
         with self._lock:
             self._check_live()
-            self.batch = self._select()
+            self.batches.reselect()
             self._emit("query")
             return self.query()
 
@@ -654,7 +594,7 @@ class Session:
             self.excluded[idx] = True
             self.store.set_meta("excluded", json.dumps(np.flatnonzero(self.excluded).tolist()))
             if np.isin(self.batch.open_indices(), idx).any():
-                self.batch = self._select()
+                self.batches.reselect()
             self._emit("query")
 
     def set_batch(self, indices: Sequence[int]) -> np.ndarray:
@@ -681,12 +621,11 @@ class Session:
         """
         with self._lock:
             self._check_live()
-            old = self._queue
-            self._queue = np.empty(0, dtype=np.int64)
-            if self._enqueue(indices, skip_open=False).size == 0:
-                self._queue = old
+            old, self.batches.queue = self.batches.queue, np.empty(0, dtype=np.int64)
+            if self.batches.enqueue(indices, skip_open=False).size == 0:
+                self.batches.queue = old
                 raise ValueError("none of these items is unlabeled; nothing to put in the batch")
-            self.batch = self._select()
+            self.batches.reselect()
             self._emit("query")
             return self.query()
 
@@ -762,7 +701,7 @@ class Session:
                 events, self.annotator, pending=dict(labels), session_id=self.session_id
             )
             t1 = time.perf_counter()
-            self._replay()
+            self.label_state.replay()
             self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
         self._refit(retrain, wait)
         with self._lock:
@@ -770,7 +709,7 @@ class Session:
                 answered = np.isin(self.batch.indices, [e.idx for e in events])
                 self.batch.state[answered & (self.batch.state == OPEN)] = LABELED
             if not keep_batch or self.batch.open_indices().size == 0:
-                self.batch = self._select()
+                self.batches.reselect()
             self._emit("submit")
             return self.query()
 
@@ -808,11 +747,11 @@ class Session:
             self.store.append(
                 events, self.annotator, pending={idx: UNSURE}, session_id=self.session_id
             )
-            self._replay()  # a labeled item turned unsure shows up in models_behind
+            self.label_state.replay()  # a labeled item turned unsure shows up in models_behind
             if in_batch:
                 self.batch.state[pos] = UNSURE_STATUS
                 if self.batch.open_indices().size == 0:
-                    self.batch = self._select()
+                    self.batches.reselect()
             self._emit("unsure")
             return self.query()
 
@@ -843,37 +782,18 @@ class Session:
         """
         with self._lock:
             self._check_live()
-            pairs = self._import_pairs(labels)
-            rnd, version = self.round, self.model_version  # once, not per row
-            events = []
-            seen: set[int] = set()
-            for raw_idx, raw in pairs:
-                idx = self._check_index(raw_idx)
-                kind, code = self._answer_of(raw)
-                if idx in seen:
-                    raise ValueError(f"index {idx} appears twice in the imported labels")
-                seen.add(idx)
-                same = (kind == "label" and self.y[idx] == code) or (
-                    kind == "unsure" and self.status[idx] == UNSURE_STATUS
-                )
-                if not same:
-                    events.append(
-                        LabelEvent(
-                            idx=idx,
-                            label=code,
-                            kind=kind,
-                            round=rnd,
-                            model_version=version,
-                            source="import",
-                        )
-                    )
+            events = self.label_state.import_events(
+                labels,
+                self.round,
+                self.labels_trained_on,  # once, not per row
+            )
             if not events:
                 return 0
             self.store.append(events, self.annotator, pending=labels, session_id=self.session_id)
-            self._replay()
+            self.label_state.replay()
             if retrain:
                 self.retrain()
-            self.batch = self._select()
+            self.batches.reselect()
             self._emit("import")
             return len(events)
 
@@ -901,7 +821,7 @@ class Session:
             if sid is None:
                 return None
             undone = self.store.submit_events(sid)
-            self._replay()
+            self.label_state.replay()
         self._refit(retrain, wait)
         with self._lock:
             idx = undone["idx"].astype("int64").to_numpy()
@@ -914,9 +834,9 @@ class Session:
             idx = idx[free]
             strategy = undone["strategy"].dropna()
             if idx.size == 0:
-                self.batch = self._select()
+                self.batches.reselect()
             else:
-                self.batch = self._new_batch(
+                self.batch = self.batches.new_batch(
                     idx,
                     undone["score"].astype("float64").to_numpy()[free],
                     str(strategy.iloc[0]) if len(strategy) else self._strategy.name,
@@ -972,7 +892,7 @@ class Session:
                 self.status[idx] = SKIPPED
             self.batch.state[pos] = SKIPPED
             if self.batch.open_indices().size == 0:
-                self.batch = self._select()
+                self.batches.reselect()
             self._emit("skip")
             return self.query()
 
@@ -996,7 +916,7 @@ class Session:
             new, old = get_strategy(strategy), self._strategy
             self._strategy = new
             try:
-                batch = self._select() if requery else None
+                batch = self.batches.select() if requery else None
             except Exception:
                 self._strategy = old
                 raise
@@ -1005,17 +925,10 @@ class Session:
                 self.batch = batch
             self._emit("strategy")
 
-    # -- models ---------------------------------------------------------------------------
+    # -- models (alwidget.modeling.Models) ------------------------------------------------
     def fit_snapshot(self) -> FitSnapshot:
-        """Copy the current training labels, to fit on in another thread.
-
-        Returns
-        -------
-        FitSnapshot
-        """
-        with self._lock:
-            idx = np.flatnonzero(self.y >= 0).astype(np.int64)
-            return FitSnapshot(idx, self.y[idx].copy(), self.labels_version)
+        """Copy the current training labels, to fit on in another thread."""
+        return self.models.snapshot()
 
     def fit_model(self, snapshot: FitSnapshot) -> tuple[Any, np.ndarray | None]:
         """Fit a clone of the estimator on a snapshot and predict the whole pool.
@@ -1034,52 +947,13 @@ class Session:
         Exception
             Whatever the estimator's ``fit`` or ``predict_proba`` raises.
         """
-        return fit_model(
-            self.estimator,
-            self.X_fit,
-            snapshot,
-            len(self.classes),
-            threads=self._threads,
-            timings=self.timings,
-            progress=self._fit_progress,
-        )
-
-    def _fit_progress(self, step: int, total: int, *_: Any) -> None:
-        """Progress of a fit that reports it (e.g. epochs of a network): kept in
-        :attr:`fit_progress` and announced as event ``"fit_progress"``."""
-        self.fit_progress = (int(step), int(total))
-        self._emit("fit_progress")
+        return self.models.fit(snapshot)
 
     def install_model(self, snapshot: FitSnapshot, model: Any, proba: np.ndarray | None) -> bool:
-        """Make a fitted model current, unless a model of newer labels is already in place.
-
-        Reselects nothing: call :meth:`requery` to re-pick the batch with it.
-
-        Parameters
-        ----------
-        snapshot : FitSnapshot
-            What ``model`` was fitted on.
-        model, proba
-            From :meth:`fit_model`.
-
-        Returns
-        -------
-        bool
-            True if installed; False if the installed model is as new or newer (a newer
-            result never loses to an older one).
-        """
-        with self._lock:
-            if snapshot.labels_version <= self.model_labels_version:
-                return False
-            self.model, self.proba = model, proba
-            self.fit_progress = None
-            self.model_version = int(snapshot.indices.size) if model is not None else 0
-            self.model_labels_version = snapshot.labels_version
-            self._model_y = np.full(self.n_samples, -1, dtype=np.int64)
-            self._model_y[snapshot.indices] = snapshot.codes
-            self.last_error = None
-            self._emit("model")
-            return True
+        """Make a fitted model current, unless a model of newer labels is already in place
+        (a newer result never loses to an older one). Reselects nothing: call
+        :meth:`requery` to re-pick the batch with it. Returns True if installed."""
+        return self.models.install(snapshot, model, proba)
 
     def retrain(self) -> bool:
         """Refit a clone of the estimator on all labels and rescore the pool (synchronously).
@@ -1089,17 +963,17 @@ class Session:
         bool
             True if a model is in place after the call. On a fit error the previous model is
             kept and :attr:`last_error` holds the message.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> X = np.random.default_rng(0).normal(size=(20, 2))
+        >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:") as s:
+        ...     _ = s.import_labels({0: "a", 1: "b"}, retrain=False)
+        ...     s.models_behind, s.retrain(), s.models_behind, s.labels_trained_on
+        (2, True, 0, 2)
         """
-        with self._lock:
-            snap = self.fit_snapshot()
-            try:
-                model, proba = self.fit_model(snap)
-            except Exception as exc:  # a user's estimator can fail in any way; keep the labels
-                self._fit_failed(exc)
-                return self.model is not None
-            self.install_model(snap, model, proba)
-            self.last_error = None
-            return self.model is not None
+        return self.models.retrain()
 
     def code_of(self, label: Any) -> int:
         """Class code of an answer: a class name, a code, or a numeric value equal to a
@@ -1136,247 +1010,23 @@ class Session:
             self.trainer.wait(max(0.0, float(wait)))
 
     def _fit_failed(self, exc: BaseException) -> None:
-        with self._lock:
-            self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
-            self.fit_progress = None
-        self._emit("fit_error")
+        self.models.failed(exc)
 
     def _live_key(self) -> tuple[str, str] | None:
-        if not self._own_store or self.store.path == ":memory:":
-            return None
-        return os.path.realpath(self.store.path), self.annotator
-
-    def _register_live(self) -> None:
-        """One live session per store file and annotator in this process: a newer one (the
-        same cell run again) closes the older, whose widget then says it is not live."""
-        key = self._live_key()
-        if key is None:
-            return
-        old_ref = _LIVE.get(key)
-        old = old_ref() if old_ref is not None else None
-        if old is not None and old is not self and not old.closed:
-            old.close("a newer session opened the same store for the same annotator")
-        _LIVE[key] = weakref.ref(self)
-
-    def _strategy_order(self, idx: np.ndarray) -> np.ndarray:
-        ctx = self._context(idx)
-        return strategy_order(self._strategy, ctx, None if self.proba is None else self.uncertainty)
-
-    def _context(self, candidates: np.ndarray) -> QueryContext:
-        return QueryContext(
-            X=self.X,
-            labels=self.y,
-            candidates=candidates,
-            proba=self.proba,
-            model=self.model,
-            estimator=self.estimator,
-            n_classes=len(self.classes),
-            rng=self.rng,
-        )
-
-    def _new_batch(
-        self,
-        idx: np.ndarray,
-        scores: np.ndarray,
-        strategy: str,
-        cold: bool,
-        *,
-        prefill: dict[int, int] | None = None,
-    ) -> Batch:
-        self._batch_counter += 1
-        return Batch(
-            np.asarray(idx, np.int64),
-            np.asarray(scores, np.float64),
-            strategy,
-            self.round,
-            self.model_version,
-            cold,
-            id=self._batch_counter,
-            prefill=dict(prefill or {}),
-            labels_version=self.model_labels_version,
-        )
-
-    def _answer_of(self, raw: Any) -> tuple[str, int | None]:
-        if isinstance(raw, _Unsure) or (raw == UNSURE and UNSURE not in self.classes):
-            return "unsure", None
-        return "label", self.code_of(raw)
+        return live.live_key(self.store.path, self.annotator, self._own_store)
 
     def _events_for(self, labels: Mapping[int, Any], source: str) -> list[LabelEvent]:
         """Validate a submit completely and build its events (no state change)."""
         self._check_live()
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}; got {source!r}")
-        if not isinstance(labels, Mapping):
-            raise ValueError(
-                f"labels must be a mapping {{pool index: class}}; got {type(labels).__name__}"
-            )
-        if not labels:
-            raise ValueError("no labels to submit: pick a class for at least one item")
-        events, seen = [], set()
-        batch_set = set(self.batch.open_indices().tolist())
-        for raw_idx, raw_label in labels.items():
-            idx = self._check_index(raw_idx)
-            if idx in seen:
-                raise ValueError(f"index {idx} appears twice in one submit")
-            seen.add(idx)
-            if source == "batch" and idx not in batch_set:
-                pos = self.batch.position(idx)
-                if pos is not None:
-                    done = STATUS_NAMES[int(self.batch.state[pos])]
-                    raise ValueError(
-                        f"card #{idx} of this batch is already {done}; to answer it anyway "
-                        "use source='map', which records an update"
-                    )
-                if self.status[idx] in (LABELED, UNSURE_STATUS):
-                    prev = self._describe(idx)
-                    raise ValueError(
-                        f"index {idx} was already submitted ({prev}) and is no longer in the "
-                        "batch (a second click?); to change its answer use source='map', "
-                        "which records an update"
-                    )
-                raise ValueError(
-                    f"index {idx} is not in the current batch {sorted(batch_set)}; "
-                    "use source='map' to label items outside the batch"
-                )
-            kind, code = self._answer_of(raw_label)
-            in_batch = idx in batch_set
-            events.append(
-                LabelEvent(
-                    idx=idx,
-                    label=code,
-                    kind=kind,
-                    round=self.batch.round,
-                    strategy=self.batch.strategy if in_batch else None,
-                    score=self.batch.score_of(idx) if in_batch else None,
-                    rank=self.batch.rank_of(idx) if in_batch else None,
-                    model_version=self.batch.model_version,
-                    source=source,
-                )
-            )
-        return events
-
-    def _describe(self, idx: int) -> str:
-        if self.status[idx] == UNSURE_STATUS:
-            return "answered unsure"
-        return f"labeled {self.classes[int(self.y[idx])]!r}"
-
-    def _import_pairs(self, labels: Any) -> list[tuple[int, Any]]:
-        if isinstance(labels, Mapping):
-            items = list(labels.items())
-        else:
-            if isinstance(labels, (str, bytes)):
-                raise ValueError("labels must be a mapping or one entry per row of X")
-            values = labels.to_numpy() if isinstance(labels, (pd.Series, pd.Index)) else labels
-            values = list(values)
-            if len(values) != self.n_samples:
-                raise ValueError(
-                    f"got {len(values)} labels for a pool of {self.n_samples} items; pass one "
-                    "entry per row of X (None/NaN for unlabeled) or a dict {index: class}"
-                )
-            items = list(enumerate(values))
-        return [(i, v) for i, v in items if not is_missing(v)]
+        return self.label_state.events_for(labels, source, self.batch)
 
     def _check_index(self, raw: Any) -> int:
         return check_index(raw, self.n_samples)
 
-    def _replay(self) -> None:
-        """Rebuild labels and statuses from the store (under the label policy)."""
-        y = np.full(self.n_samples, -1, dtype=np.int64)
-        status = np.zeros(self.n_samples, dtype=np.int8)
-        if self.label_policy == "latest" and self._seq is not None:
-            # incremental: only the items touched since the last replay (by this session or
-            # another writer on the same store); cost independent of the log's length
-            self._seq, touched = self.store.changed_since(self._seq)
-            if touched.size == 0:
-                return
-            idx, kind, lab = self.store.effective_for(touched)
-            y, status = self.y.copy(), self.status.copy()
-            y[idx] = np.where(kind == 0, lab, -1)
-            status[idx] = np.select(
-                [kind == 0, kind == 1, kind == 2], [LABELED, UNSURE_STATUS, SKIPPED], UNLABELED
-            )
-            if not np.array_equal(y[idx], self.y[idx]):
-                self.labels_version += 1
-            self.y, self.status = y, status
-            return
-        if self.label_policy == "latest":  # the first replay: the whole log, no pandas
-            self._seq = self.store.max_seq()
-            idx, kind, lab = self.store.effective_arrays()
-            ans = kind < 2
-            ia, ka, la = idx[ans][::-1], kind[ans][::-1], lab[ans][::-1]
-            _, first = np.unique(ia, return_index=True)  # newest answer per item
-            ia, ka, la = ia[first], ka[first], la[first]
-            skip = idx[~ans]
-            status[skip] = SKIPPED  # a skip never hides an answer: answers written after
-            status[ia] = np.where(ka == 0, LABELED, UNSURE_STATUS)
-            y[ia[ka == 0]] = la[ka == 0]
-            if not np.array_equal(y, self.y):
-                self.labels_version += 1
-            self.y, self.status = y, status
-            return
-        cur = self.store.current(self.label_policy)
-        if not cur.empty:
-            for name, code in (("label", LABELED), ("unsure", UNSURE_STATUS), ("skip", SKIPPED)):
-                rows = cur[cur["kind"] == name]
-                idx = rows["idx"].astype("int64").to_numpy()
-                status[idx] = code
-                if name == "label":
-                    y[idx] = rows["label"].astype("int64").to_numpy()
-        if not np.array_equal(y, self.y):
-            self.labels_version += 1
-        self.y, self.status = y, status
-
     def _candidates(self) -> np.ndarray:
-        mask = (self.status == UNLABELED) & ~self.excluded
-        unsure = self.unsure
-        if self.avoid_unsure_neighbours and self.unsure_neighbours > 0 and unsure.size:
-            far = mask.copy()
-            far[self._near.near(unsure)] = False
-            if far.any():
-                mask = far
-        return np.flatnonzero(mask)
-
-    def _select(self) -> Batch:
-        t0 = time.perf_counter()
-        k = self.batch_size
-        askable = (self.status == UNLABELED) & ~self.excluded
-        queued = self._queue[askable[self._queue]]
-        if queued.size:  # "label these next": served before the strategy picks
-            self._queue = queued[k:]
-            self.timings["select"] = time.perf_counter() - t0
-            return self._new_batch(
-                queued[:k], np.full(min(k, queued.size), np.nan), "map selection", False
-            )
-        self._queue = queued
-        cand = self._candidates()
-        ctx = self._context(cand)
-        k = min(self.batch_size, cand.size)
-        if k == 0:
-            idx, scores, name, cold = np.empty(0, np.int64), np.empty(0), self._strategy.name, False
-        elif self.model is None and self._strategy.needs_model:
-            idx = cold_start_pick(self.cold_start, self.X, cand, k, self.rng)
-            name, cold = f"cold start ({self.cold_start})", True
-            scores = np.zeros(idx.size)
-        else:
-            idx, scores = self._strategy.query(ctx, k)
-            name, cold = self._strategy.name, False
-        self.timings["select"] = time.perf_counter() - t0
-        return self._new_batch(idx, scores, name, cold)
-
-
-#: Live sessions by (store file, annotator), see :meth:`Session._register_live`.
-_LIVE: dict[tuple[str, str], weakref.ref[Session]] = {}
+        return self.batches.candidates()
 
 
 def _check_retrain(retrain: Any) -> None:
     if not any(retrain is m or (isinstance(m, str) and retrain == m) for m in RETRAIN_MODES):
         raise ValueError(f"retrain must be True, False or 'background'; got {retrain!r}")
-
-
-def default_store_path(name: str | None, fp: str) -> str:
-    """``alwidget-<name>.sqlite`` (name reduced to letters, digits, ``-_.``), or
-    ``alwidget-<first 10 hex of the data fingerprint>.sqlite``, in the working directory."""
-    if name:
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("._") or fp[:10]
-        return f"alwidget-{safe}.sqlite"
-    return f"alwidget-{fp[:10]}.sqlite"

@@ -129,7 +129,7 @@ def test_sigkill_while_idle_recovers_everything_byte_for_byte(tmp_path):
     assert (lab["annotator"] == "crash-test").all()
     assert lab["status"].value_counts().to_dict() == {"labeled": 38, "unsure": 1, "skipped": 1}
     assert lab["previous"].notna().sum() == 1
-    assert not s.cold and s.model_version == 38
+    assert not s.cold and s.labels_trained_on == 38
 
 
 def test_sigkill_inside_a_retrain_keeps_the_submitted_batch(tmp_path):

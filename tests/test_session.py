@@ -33,7 +33,7 @@ def test_full_loop_several_rounds(digits, classes10):
         s.submit(oracle(s, digits.target))
         assert s.n_labeled == 10 * (r + 1)
         assert s.round == r + 1
-        assert not s.cold and s.model_version == s.n_labeled
+        assert not s.cold and s.labels_trained_on == s.n_labeled
         assert s.uncertainty.dtype == np.float32 and s.uncertainty.shape == (1797,)
         assert not np.array_equal(before, s.uncertainty)
     assert s.batch.strategy == "margin" and not s.batch.cold_start
@@ -190,7 +190,7 @@ def test_failing_fit_keeps_labels_and_reports(digits, classes10):
     s.submit(oracle(s, digits.target))
     assert s.n_labeled == 20 and len(s.labels) == 20
     assert "boom" in s.last_error
-    assert s.model_version == 10, "the last good model stays in place"
+    assert s.labels_trained_on == 10, "the last good model stays in place"
     assert len(s.query()) == 10
 
 

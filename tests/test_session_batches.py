@@ -292,7 +292,7 @@ def test_incremental_replay_equals_a_full_replay_with_another_writer(data, tmp_p
                 s.undo(retrain=False)
         except ValueError:
             pass
-        a._replay()  # picks up b's writes incrementally
+        a.label_state.replay()  # picks up b's writes incrementally
         full = make(X, store=LabelStore(path))
         np.testing.assert_array_equal(a.y, full.y, err_msg=f"step {step} {op}")
         np.testing.assert_array_equal(a.status, full.status, err_msg=f"step {step} {op}")

@@ -1,0 +1,196 @@
+"""The life cycle of a session's batches: the current :class:`~alwidget.selection.Batch`,
+the "label these next" queue, candidates, and picking a new batch with the strategy (or the
+cold-start rule). Used by :class:`~alwidget.Session`, which owns one :class:`Batches`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import StaleBatchError
+from .labelstate import LABELED, UNLABELED, UNSURE_STATUS
+from .selection import Batch, UnsureNeighbours, cold_start_pick, strategy_order
+from .strategies import QueryContext
+from .validation import check_index
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["Batches"]
+
+
+class Batches:
+    """The current batch and the queue of one session.
+
+    Parameters
+    ----------
+    session : Session
+        Read for the labels, model, strategy and options; never written but for
+        :attr:`Session.timings` ``["select"]``.
+
+    Attributes
+    ----------
+    batch : Batch or None
+        The cards on screen (None until :meth:`select` ran once).
+    queue : ndarray of shape (m,), int64
+        Items to serve before the strategy picks ("label these next"), in order.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> X = np.random.default_rng(0).normal(size=(30, 2))
+    >>> s = alwidget.Session(X, classes=["a", "b"], store=":memory:", batch_size=4, random_state=0)
+    >>> b = s.batches.select()  # a fresh batch (not installed)
+    >>> len(b.indices), b.cold_start
+    (4, True)
+    >>> s.close()
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._s = session
+        self.batch: Batch | None = None
+        self.queue = np.empty(0, dtype=np.int64)
+        self._counter = 0
+        self._near = UnsureNeighbours(session.X, session.unsure_neighbours)
+
+    @property
+    def current(self) -> Batch:
+        """The current batch (there always is one once the session is built)."""
+        assert self.batch is not None
+        return self.batch
+
+    def check_action(self, batch_id: int | None, index: int | None = None) -> None:
+        """Raise :class:`StaleBatchError` if ``batch_id`` is not the current batch, and
+        ``ValueError`` if ``index`` is not one of its cards."""
+        b = self.current
+        if batch_id is not None and int(batch_id) != b.id:
+            raise StaleBatchError(
+                f"this action was made on batch #{int(batch_id)}, which is no longer the "
+                f"current batch (#{b.id}); nothing was recorded. Answer the cards now shown."
+            )
+        if index is not None:
+            idx = check_index(index, self._s.n_samples)
+            if b.position(idx) is None:
+                raise ValueError(
+                    f"item {idx} is not a card of the current batch #{b.id}; nothing was recorded"
+                )
+
+    def context(self, candidates: np.ndarray) -> QueryContext:
+        """The :class:`~alwidget.strategies.QueryContext` of the session for ``candidates``."""
+        s = self._s
+        return QueryContext(
+            X=s.X,
+            labels=s.y,
+            candidates=candidates,
+            proba=s.proba,
+            model=s.model,
+            estimator=s.estimator,
+            n_classes=len(s.classes),
+            rng=s.rng,
+        )
+
+    def order(self, idx: np.ndarray) -> np.ndarray:
+        """``idx`` in the current strategy's order, most informative first."""
+        s = self._s
+        unc = None if s.proba is None else s.uncertainty
+        return strategy_order(s.strategy, self.context(idx), unc)
+
+    def enqueue(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
+        """Append the askable ``indices`` to the queue in strategy order; return them."""
+        s = self._s
+        idx = np.asarray([check_index(i, s.n_samples) for i in indices], dtype=np.int64)
+        idx = idx[np.sort(np.unique(idx, return_index=True)[1])]
+        ok = (s.status[idx] != LABELED) & (s.status[idx] != UNSURE_STATUS)
+        ok &= ~s.excluded[idx] & ~np.isin(idx, self.queue)
+        if skip_open:
+            ok &= ~np.isin(idx, self.current.open_indices())
+        add = self.order(idx[ok])
+        self.queue = np.concatenate([self.queue, add])
+        return add
+
+    def new_batch(
+        self,
+        idx: np.ndarray,
+        scores: np.ndarray,
+        strategy: str,
+        cold: bool,
+        *,
+        prefill: dict[int, int] | None = None,
+    ) -> Batch:
+        """A new :class:`Batch` with the next id, stamped with the session's round and model."""
+        self._counter += 1
+        s = self._s
+        return Batch(
+            np.asarray(idx, np.int64),
+            np.asarray(scores, np.float64),
+            strategy,
+            s.round,
+            s.labels_trained_on,
+            cold,
+            id=self._counter,
+            prefill=dict(prefill or {}),
+            labels_version=s.model_labels_version,
+        )
+
+    def candidates(self) -> np.ndarray:
+        """Askable pool indices (unlabeled, not excluded, away from unsure items when asked
+        and possible), int64, ascending."""
+        s = self._s
+        mask = (s.status == UNLABELED) & ~s.excluded
+        unsure = s.unsure
+        if s.avoid_unsure_neighbours and s.unsure_neighbours > 0 and unsure.size:
+            far = mask.copy()
+            far[self._near.near(unsure)] = False
+            if far.any():
+                mask = far
+        return np.flatnonzero(mask)
+
+    def select(self) -> Batch:
+        """Pick a new batch: the queue first, else the strategy (or the cold-start rule).
+        Does not install it."""
+        s = self._s
+        t0 = time.perf_counter()
+        k = s.batch_size
+        askable = (s.status == UNLABELED) & ~s.excluded
+        queued = self.queue[askable[self.queue]]
+        if queued.size:  # "label these next": served before the strategy picks
+            self.queue = queued[k:]
+            s.timings["select"] = time.perf_counter() - t0
+            return self.new_batch(
+                queued[:k], np.full(min(k, queued.size), np.nan), "map selection", False
+            )
+        self.queue = queued
+        cand = self.candidates()
+        k = min(s.batch_size, cand.size)
+        st = s.strategy
+        if k == 0:
+            idx, scores, name, cold = np.empty(0, np.int64), np.empty(0), st.name, False
+        elif s.model is None and st.needs_model:
+            idx = cold_start_pick(s.cold_start, s.X, cand, k, s.rng)
+            name, cold = f"cold start ({s.cold_start})", True
+            scores = np.zeros(idx.size)
+        else:
+            idx, scores = st.query(self.context(cand), k)
+            name, cold = st.name, False
+        s.timings["select"] = time.perf_counter() - t0
+        return self.new_batch(idx, scores, name, cold)
+
+    def reselect(self) -> None:
+        """Install a freshly picked batch."""
+        self.batch = self.select()
+
+    def mark(self, idx: int, state: int) -> bool:
+        """Mark card ``idx`` of the current batch (``Batch.state``); pick a new batch if no
+        open card is left. Returns True if a new batch was picked."""
+        b = self.current
+        pos = b.position(idx)
+        if pos is not None:
+            b.state[pos] = state
+        if b.open_indices().size == 0:
+            self.reselect()
+            return True
+        return False
