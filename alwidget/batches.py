@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from .errors import StaleBatchError
 from .labelstate import LABELED, UNLABELED, UNSURE_STATUS
@@ -182,6 +183,32 @@ class Batches:
     def reselect(self) -> None:
         """Install a freshly picked batch."""
         self.batch = self.select()
+
+    def restore(self, undone: pd.DataFrame, cold: bool) -> np.ndarray:
+        """Make the items of an undone submit (``LabelStore.submit_events``) that are free
+        again the current batch, their answers in :attr:`Batch.prefill`; return them. With
+        none free, a fresh batch is picked."""
+        s = self._s
+        idx = undone["idx"].astype("int64").to_numpy()
+        free = s.status[idx] == UNLABELED
+        prefill = {
+            int(i): int(lab)
+            for i, k, lab, f in zip(idx, undone["kind"], undone["label"], free, strict=True)
+            if f and k == "label"
+        }
+        idx = idx[free]
+        strategy = undone["strategy"].dropna()
+        if idx.size == 0:
+            self.reselect()
+        else:
+            self.batch = self.new_batch(
+                idx,
+                undone["score"].astype("float64").to_numpy()[free],
+                str(strategy.iloc[0]) if len(strategy) else s.strategy.name,
+                cold,
+                prefill=prefill,
+            )
+        return idx
 
     def mark(self, idx: int, state: int) -> bool:
         """Mark card ``idx`` of the current batch (``Batch.state``); pick a new batch if no

@@ -201,6 +201,19 @@ class LabelState:
             "use source='map' to label items outside the batch"
         )
 
+    def skip_event(self, idx: int, batch: Batch) -> LabelEvent:
+        """The event of skipping card ``idx`` of ``batch`` (with its score and rank)."""
+        return LabelEvent(
+            idx=idx,
+            label=None,
+            kind="skip",
+            round=batch.round,
+            strategy=batch.strategy,
+            score=batch.score_of(idx),
+            rank=batch.rank_of(idx),
+            model_version=batch.model_version,
+        )
+
     def import_events(self, labels: Any, round: int, model_version: int) -> list[LabelEvent]:
         """Validate imported labels and build events for those that change an answer.
 

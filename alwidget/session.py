@@ -76,87 +76,69 @@ DEFAULT_STRATEGY = "margin"
 _warned_model_version = False
 
 
+def _via(part: str, name: str, doc: str | None = None) -> Any:
+    """A read-only property giving ``self.<part>.<name>`` (the state lives in the parts)."""
+    return property(lambda self: getattr(getattr(self, part), name), doc=doc)
+
+
 class Session:
-    """An active-learning session over a pool of items.
+    """An active-learning session over a pool of items (docs/session.md says more).
 
     Parameters
     ----------
     X : ndarray, DataFrame or scipy.sparse matrix of shape (n_samples, n_features)
-        Numeric features of the pool, what the estimator is trained on. Never modified;
-        float32 stays float32. A sparse X (e.g. TF-IDF) is used as is by the estimator; the
-        strategies that need geometry (core-set, BADGE, information density, cluster batch,
-        unsure-neighbour avoidance, diverse cold start) and the map use ``embedding``.
+        Numeric features of the pool, what the estimator is trained on; never modified. A
+        sparse X is used as is by the estimator; geometry (core-set, BADGE, the map,
+        unsure-neighbour avoidance, diverse cold start) uses ``embedding``.
     classes : sequence of str or numbers
-        Class names, shown on the buttons; labels are stored as codes
-        ``0..n_classes-1``. Answers match a class by name, by code or by numeric value
-        (with ``classes=[0, 1]``, ``0``, ``0.0`` and ``"0"`` are class 0).
+        Class names; labels are stored as codes ``0..n_classes-1``. Answers match a class by
+        name, code or numeric value (``0``, ``0.0`` and ``"0"`` for ``classes=[0, 1]``).
     embedding : ndarray of shape (n_samples, n_dims), optional
-        Dense coordinates for geometry when X is sparse; default a 100-component
-        truncated SVD of X (:func:`alwidget.validation.dense_embedding`). Ignored for a
-        dense X (X itself is used).
+        Dense coordinates when X is sparse; default a 100-component truncated SVD of X.
     estimator : classifier, optional
-        Any scikit-learn classifier with ``predict_proba`` (a Pipeline too); one with only
-        ``decision_function`` (e.g. ``LinearSVC``) is used through a softmax of its decision
-        values. It is cloned before each fit, never fitted in place. Default:
-        ``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))`` (scaled, so
-        table columns in different units do not give a confidently wrong model).
+        A scikit-learn classifier with ``predict_proba`` or ``decision_function``; cloned
+        before each fit. Default :func:`alwidget.options.default_estimator`.
     strategy : str, Strategy, callable or None
-        Query strategy: a name from :func:`alwidget.strategies.available_strategies`, a
-        :class:`~alwidget.strategies.Strategy`, or a score function ``f(ctx) -> scores``.
-        ``None`` (default) resumes the strategy saved in the store, else ``"margin"``
-        (margin needed 0.62x random's labels to 90% accuracy on MNIST-5k, where entropy
-        needed more than random; see docs/strategies.md).
+        A name from :func:`alwidget.strategies.available_strategies`, a
+        :class:`~alwidget.strategies.Strategy` or a score function ``f(ctx) -> scores``.
+        ``None`` resumes the strategy saved in the store, else ``"margin"``.
     batch_size : int, default=10
-        Items per batch. Larger than the pool: clipped to the pool size with an
-        :class:`AlwidgetWarning`. Smaller than 1: ``ValueError``.
+        Items per batch; clipped to the pool size with an :class:`AlwidgetWarning`.
     random_state : int, Generator or None
         Seed for every random choice (cold start, tie-breaking, random strategy).
     store : str, Path, LabelStore or None
-        Where labels live. A path to an SQLite file (resumed if it exists), ``":memory:"``
-        for labels that die with the kernel, or ``None`` for
-        ``alwidget-<name or data fingerprint>.sqlite`` in the working directory (next to
-        the notebook).
+        An SQLite file (resumed if it exists), ``":memory:"``, or ``None`` for
+        ``alwidget-<name or data fingerprint>.sqlite`` in the working directory.
     name : str, optional
         Session name, used for the default store file name.
     cold_start : {"random", "diverse"}, default="random"
-        How to pick batches until two classes are labeled: uniformly at random, or spread
-        over the feature space (k-center greedy from a random start).
+        How to pick batches until two classes are labeled.
     annotator : str, optional
         Recorded with every answer; default the operating-system user.
     label_policy : {"latest", "majority"}, default="latest"
-        Which answer is used for training when an item has several (several annotators, or
-        updates): the newest one, or the majority of the annotators' newest answers (see
-        :meth:`alwidget.store.LabelStore.current`). All answers are kept either way.
+        Which answer trains when an item has several; all answers are kept either way.
     avoid_unsure_neighbours : bool, default=True
-        Also keep the ``unsure_neighbours`` nearest neighbours (Euclidean, in X) of every
-        item answered "unsure" out of the batches (unsure items themselves are never
-        re-asked). If that would leave nothing to ask, the neighbours are asked after all.
+        Keep the ``unsure_neighbours`` nearest neighbours of "unsure" items out of batches
+        (unless nothing else is left to ask).
     unsure_neighbours : int, default=5
         How many neighbours of each unsure item to avoid.
 
     Raises
     ------
     ValueError
-        On NaN/inf in X, fewer than 2 items or classes, a bad batch size, policy or option.
-        Raised before any file is created or changed.
+        On NaN/inf in X, fewer than 2 items or classes, or a bad option; raised before any
+        file is created or changed.
     TypeError
         If the estimator has neither ``predict_proba`` nor ``decision_function``.
-    StoreMismatchError
-        If ``store`` holds labels for other data or classes.
-    StoreCorruptError, StoreLockedError, StoreReadOnlyError
-        If the store file is damaged, locked by another process, or cannot be written.
+    StoreMismatchError, StoreCorruptError, StoreLockedError, StoreReadOnlyError
+        If the store holds other data, is damaged, locked or cannot be written.
 
     Notes
     -----
-    Thread safety: session state is written only under one re-entrant lock (:meth:`submit`,
-    :meth:`undo`, :meth:`skip`, :meth:`mark_unsure`, :meth:`import_labels`,
-    :meth:`install_model`, :meth:`set_strategy`, :meth:`requery` and the queue), so the
-    background :class:`~alwidget.training.Trainer` installing a model cannot interleave with
-    a foreground submit.
-
-    One live session per store file and annotator in a process: opening a second one (the
-    same notebook cell run again) closes the first (:meth:`close`, event ``"closed"``), so an
-    old widget can no longer write to the store.
+    State is written under one re-entrant lock, so the background
+    :class:`~alwidget.training.Trainer` cannot interleave with a submit. One live session
+    per store file and annotator in a process: a newer one closes the older
+    (:mod:`alwidget.live`).
 
     Examples
     --------
@@ -165,8 +147,8 @@ class Session:
     >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:", random_state=0) as s:
     ...     b = s.query()
     ...     _ = s.submit({int(b[0]): "a", int(b[1]): "b"})
-    ...     s.n_labeled, s.round
-    (2, 1)
+    ...     s.n_labeled, s.round, s.skipped.tolist()
+    (2, 1, [])
     """
 
     def __init__(
@@ -230,21 +212,17 @@ class Session:
         saved = self.store.get_meta("strategy")
         return saved if saved in available_strategies() else DEFAULT_STRATEGY
 
-    # -- state (held by the parts) --------------------------------------------------------
-    @property
-    def y(self) -> np.ndarray:
-        """Class code in effect per item, int64 (n_samples,), -1 for none."""
-        return self.label_state.y
-
-    @property
-    def status(self) -> np.ndarray:
-        """Status code per item, int8 (n_samples,): see :data:`STATUS_NAMES`."""
-        return self.label_state.status
-
-    @property
-    def labels_version(self) -> int:
-        """Incremented each time :attr:`y` changes."""
-        return self.label_state.labels_version
+    # -- state, held by the parts (read-only here) -----------------------------------------
+    y = _via("label_state", "y", "Class code in effect per item, int64 (n_samples,); -1: none.")
+    status = _via("label_state", "status", "Status per item, int8 (n_samples,): STATUS_NAMES.")
+    labels_version = _via("label_state", "labels_version", "Incremented when :attr:`y` changes.")
+    model = _via("models", "model", "The current fitted model, or None at cold start.")
+    proba = _via("models", "proba", "Pool class probabilities (n_samples, n_classes) or None.")
+    labels_trained_on = _via("models", "labels_trained_on", "Labels the model was fitted on.")
+    model_labels_version = _via("models", "model_labels_version", "labels_version of those.")
+    fit_progress = _via("models", "fit_progress", "``(step, total)`` of a running fit, or None.")
+    last_error = _via("models", "last_error", "Why the last fit failed (None after a good one).")
+    _threads = _via("models", "threads")
 
     @property
     def batch(self) -> Batch:
@@ -254,21 +232,6 @@ class Session:
     @batch.setter
     def batch(self, value: Batch) -> None:
         self.batches.batch = value
-
-    @property
-    def model(self) -> Any:
-        """The current fitted model, or None at cold start."""
-        return self.models.model
-
-    @property
-    def proba(self) -> np.ndarray | None:
-        """Class probabilities of the pool under :attr:`model`, (n_samples, n_classes)."""
-        return self.models.proba
-
-    @property
-    def labels_trained_on(self) -> int:
-        """Number of labels the current model was trained on (0 without a model)."""
-        return self.models.labels_trained_on
 
     @property
     def model_version(self) -> int:
@@ -283,25 +246,6 @@ class Session:
                 stacklevel=2,
             )
         return self.models.labels_trained_on
-
-    @property
-    def model_labels_version(self) -> int:
-        """:attr:`labels_version` of the labels the current model was fitted on."""
-        return self.models.model_labels_version
-
-    @property
-    def fit_progress(self) -> tuple[int, int] | None:
-        """``(step, total)`` of the running fit for estimators that report progress."""
-        return self.models.fit_progress
-
-    @property
-    def last_error(self) -> str | None:
-        """Why the last fit failed (None after a good fit)."""
-        return self.models.last_error
-
-    @property
-    def _threads(self) -> Any:
-        return self.models.threads
 
     @property
     def n_samples(self) -> int:
@@ -373,50 +317,28 @@ class Session:
         """What was labeled, one row per labeled item, oldest first (see :meth:`labels_table`)."""
         return self.tables.labels_table()
 
-    def labels_table(
-        self, *, include_unsure: bool = False, include_skipped: bool = False
-    ) -> pd.DataFrame:
-        """The answer in effect for each item, with provenance; see
-        :meth:`alwidget.tables.LabelTables.labels_table`."""
-        return self.tables.labels_table(
-            include_unsure=include_unsure, include_skipped=include_skipped
-        )
-
-    @property
-    def answers(self) -> pd.DataFrame:
-        """Every answer in effect from every annotator (updates too), oldest first."""
-        return self.tables.answers
-
-    def disagreements(self) -> pd.DataFrame:
-        """Items whose annotators' newest answers differ; see
-        :meth:`alwidget.tables.LabelTables.disagreements`."""
-        return self.tables.disagreements()
-
-    def export(
-        self, path: str | Path, *, include_unsure: bool = True, include_skipped: bool = False
-    ) -> Path:
-        """Write the labels with provenance to a CSV or Parquet file; see
-        :meth:`alwidget.tables.LabelTables.export`."""
-        return self.tables.export(
-            path, include_unsure=include_unsure, include_skipped=include_skipped
-        )
+    labels_table = _via("tables", "labels_table", "See :meth:`LabelTables.labels_table`.")
+    answers = _via("tables", "answers", "Every answer in effect (updates too), oldest first.")
+    disagreements = _via("tables", "disagreements", "See :meth:`LabelTables.disagreements`.")
+    export = _via("tables", "export", "Write labels to CSV/Parquet: :meth:`LabelTables.export`.")
 
     def observe(
         self, callback: Callable[[str], None], names: str | Iterable[str] | None = None
     ) -> None:
-        """Call ``callback(event)`` after each change.
+        """Call ``callback(event: str)`` after each change; ``names`` limits it to some of
+        ``"submit"``, ``"undo"``, ``"skip"``, ``"unsure"``, ``"strategy"``, ``"query"``,
+        ``"import"``, ``"model"`` (may come from the background thread), ``"fit_error"``,
+        ``"fit_progress"``, ``"fit_done"`` (the worker became idle) and ``"closed"``.
 
-        Parameters
-        ----------
-        callback : callable
-            ``callback(event: str)``.
-        names : str or iterable of str, optional
-            Only these events; default all of ``"submit"``, ``"undo"``, ``"skip"``,
-            ``"unsure"``, ``"strategy"``, ``"query"``, ``"import"``, ``"model"`` (a new model
-            was installed; may come from the background thread), ``"fit_error"`` (a fit
-            failed, see :attr:`last_error`), ``"fit_progress"`` (see :attr:`fit_progress`),
-            ``"fit_done"`` (the background worker became idle, whether or not its model was
-            installed) and ``"closed"``.
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> events = []
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
+        ...     s.observe(events.append, "skip")
+        ...     _ = s.skip(int(s.query()[0]))
+        >>> events
+        ['skip']
         """
         sel = None if names is None else frozenset([names] if isinstance(names, str) else names)
         self._listeners.append((callback, sel))
@@ -428,13 +350,7 @@ class Session:
     @property
     def trainer(self) -> Trainer:
         """The background fitting worker (:class:`~alwidget.training.Trainer`), started on
-        first use.
-
-        Raises
-        ------
-        SessionClosedError
-            If the session is closed.
-        """
+        first use; ``SessionClosedError`` if the session is closed."""
         with self._lock:
             self._check_live()
             if self._trainer is None:
@@ -455,13 +371,8 @@ class Session:
     def close(self, reason: str = "closed") -> None:
         """Stop the background worker and close the store (if this session opened it).
 
-        Idempotent. Emits ``"closed"``. Every label is already on disk; a running fit is not
-        waited for (its result is dropped).
-
-        Parameters
-        ----------
-        reason : str, default="closed"
-            Said by :class:`SessionClosedError` on later actions.
+        Idempotent; emits ``"closed"``. Every label is already on disk; a running fit's
+        result is dropped. ``reason`` is said by :class:`SessionClosedError` later.
         """
         with self._lock:
             if self._closed is not None:
@@ -475,20 +386,8 @@ class Session:
         self._emit("closed")
 
     def backup(self, path: str | Path) -> Path:
-        """Write a consistent, self-contained copy of the label store to ``path`` (SQLite's
-        online backup API; safe while labeling). Share or archive that file; open it with
-        ``Session(X, classes=..., store=path)`` or :meth:`LabelStore.read_events`.
-
-        Returns
-        -------
-        Path
-            The file written.
-
-        Raises
-        ------
-        StoreError
-            If the copy cannot be written.
-        """
+        """Write a consistent copy of the label store to ``path`` (safe while labeling) and
+        return it; see :meth:`LabelStore.backup`. ``StoreError`` if it cannot be written."""
         return self.store.backup(path)
 
     def __enter__(self) -> Session:
@@ -500,18 +399,21 @@ class Session:
     # -- the loop -------------------------------------------------------------------------
     def query(self) -> np.ndarray:
         """The open cards of the current batch as pool indices, shape (k,), int64, most
-        informative first (skipped, unsure and map-labeled cards of the batch excluded)."""
+        informative first (skipped, unsure and map-labeled cards of the batch excluded).
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     s.query().shape, s.query().dtype
+        ((3,), dtype('int64'))
+        """
         return self.batch.open_indices().copy()
 
     def check_action(self, batch_id: int | None, index: int | None = None) -> None:
-        """Check that an action made on batch ``batch_id`` (and card ``index``) is current.
-
-        Parameters
-        ----------
-        batch_id : int or None
-            :attr:`Batch.id` of the batch the action was made on (None: not checked).
-        index : int, optional
-            Pool index of the card it was made on.
+        """Check that an action made on batch ``batch_id`` (:attr:`Batch.id`, None: not
+        checked) and card ``index`` is current.
 
         Raises
         ------
@@ -534,24 +436,18 @@ class Session:
             return q[self.status[q] == UNLABELED].copy()
 
     def enqueue(self, indices: Sequence[int]) -> np.ndarray:
-        """Queue pool items to be asked next, batch after batch, before the strategy picks
-        new ones. Already labeled, unsure, excluded, queued or open-card items are left out;
-        the rest are ordered by the current strategy (most informative first).
+        """Queue pool items to be asked next, before the strategy picks new ones; return
+        those added (int64, in queue order: strategy order). Labeled, unsure, excluded,
+        queued or open-card items are left out; ``ValueError`` on an out-of-range index.
 
-        Parameters
-        ----------
-        indices : sequence of int
-            Pool indices.
-
-        Returns
-        -------
-        ndarray of shape (m,), int64
-            The items added to the queue, in queue order.
-
-        Raises
-        ------
-        ValueError
-            If an index is out of range.
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     added = s.enqueue([i for i in range(8) if i not in s.query()][:3])
+        ...     added.size, np.array_equal(s.queue, added)
+        (3, True)
         """
         with self._lock:
             self._check_live()
@@ -574,21 +470,8 @@ class Session:
             return self.query()
 
     def exclude(self, indices: Sequence[int]) -> None:
-        """Keep pool items out of every batch from now on (e.g. a held-out evaluation set).
-
-        The exclusion is saved in the store, so a resumed session keeps it; labels given to
-        excluded items elsewhere (an evaluation set) are not part of the pool's training set.
-
-        Parameters
-        ----------
-        indices : sequence of int
-            Pool indices to exclude (in addition to those already excluded).
-
-        Raises
-        ------
-        ValueError
-            If an index is out of range.
-        """
+        """Keep pool items out of every batch from now on (e.g. a held-out evaluation set);
+        saved in the store, so a resumed session keeps it. ``ValueError`` on a bad index."""
         with self._lock:
             idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
             self.excluded[idx] = True
@@ -600,24 +483,10 @@ class Session:
     def set_batch(self, indices: Sequence[int]) -> np.ndarray:
         """Make chosen pool items the next batches ("label these next", e.g. from the map).
 
-        The queue (:attr:`queue`) is replaced by these items in strategy order, and the
-        first :attr:`batch_size` of them become the current batch at once; the rest are
-        served batch after batch before the strategy picks new ones.
-
-        Parameters
-        ----------
-        indices : sequence of int
-            Pool indices; labeled and unsure ones are dropped.
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The new batch (recorded as strategy ``"map selection"``).
-
-        Raises
-        ------
-        ValueError
-            If an index is out of range or none of them can be asked.
+        The queue is replaced by these items in strategy order and its first
+        :attr:`batch_size` become the current batch at once (strategy ``"map selection"``),
+        which is returned. Labeled and unsure items are dropped; ``ValueError`` if an index
+        is out of range or none can be asked.
         """
         with self._lock:
             self._check_live()
@@ -639,58 +508,51 @@ class Session:
         batch_id: int | None = None,
         wait: float = 0.3,
     ) -> np.ndarray:
-        """Record answers, retrain, and pick the next batch.
+        """Record answers (in the store, first), retrain, and return the next batch.
 
-        The answers are committed to the store (on disk) before anything else. If the refit
-        fails, the answers are kept, :attr:`last_error` says why, and the next batch comes
-        from the last good model (or the cold-start rule).
+        If the refit fails, the answers are kept, :attr:`last_error` says why, and the next
+        batch comes from the last good model (or the cold-start rule).
 
         Parameters
         ----------
         labels : mapping of int to class name, class code, or UNSURE
-            ``{pool index: answer}``. Indices must be in the current batch when
-            ``source="batch"``; any pool index otherwise. An item that already has an
-            answer gets an update, recorded with the answer it replaces (``previous``).
+            ``{pool index: answer}``; in the current batch when ``source="batch"``. An item
+            that already has an answer gets an update (recorded with ``previous``).
         source : {"batch", "map", "import"}
             Recorded in the provenance.
         retrain : {True, False, "background"}, default=True
-            ``True``: refit now, then pick the next batch with the new model. ``False``:
-            store the answers and pick the next batch with the current (stale) model;
-            :attr:`models_behind` then says by how much. ``"background"``: fit in the
-            :attr:`trainer`'s worker thread and wait up to ``wait`` seconds; if it is done,
-            the next batch comes from the new model, else from the previous one, and the
-            new model is installed when it lands (event ``"model"``): it recolours and
-            picks the *next* batch, it never replaces the current one.
+            Refit now; do not (:attr:`models_behind` says by how much); or fit in the
+            :attr:`trainer` thread and wait up to ``wait`` seconds; a model landing later
+            picks the *next* batch (event ``"model"``), never the current one.
         keep_batch : bool, default=False
-            Keep the current batch, with its strategy, scores and ranks, instead of picking
-            a new one; the cards just answered are marked labeled (``Batch.state``) and
-            stay in place; e.g. after labeling a point from the map while the batch is
-            half labeled. A new batch is picked if no open card is left.
+            Keep the current batch, marking the answered cards labeled (``Batch.state``); a
+            new batch is picked only if no open card is left.
         batch_id : int, optional
-            :attr:`Batch.id` of the batch the answers were given on; a stale one raises
-            :class:`StaleBatchError` and records nothing.
+            :attr:`Batch.id` the answers were given on; a stale one raises.
         wait : float, default=0.3
-            Seconds to wait for a background fit (``retrain="background"``).
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The next batch.
+            Seconds to wait for a background fit.
 
         Raises
         ------
         StaleBatchError
-            If ``batch_id`` is not the current batch. Nothing is recorded.
+            If ``batch_id`` is not the current batch.
         ValueError
-            If ``labels`` is empty, names an unknown class, an index outside the batch
-            (already submitted, e.g. a second click), a card already skipped or answered,
-            or an index outside the pool, or ``source`` or ``retrain`` is unknown. Nothing is
-            recorded then.
+            On empty ``labels``, an unknown class, an index outside the batch (a second
+            click), a card already skipped or answered, or an unknown ``source``/``retrain``.
         StoreLockedError, StoreReadOnlyError
-            If the store cannot be written; nothing is recorded, the answers are in
-            ``error.pending``: submit them again.
+            If the store cannot be written; the answers are in ``error.pending``.
         SessionClosedError
-            If the session is closed.
+            If the session is closed. In every error case nothing is recorded.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2, random_state=0) as s:
+        ...     i, j = s.query().tolist()
+        ...     nxt = s.submit({i: "a", j: alwidget.UNSURE})
+        ...     s.n_labeled, s.unsure.tolist() == [j], i in nxt
+        (1, True, False)
         """
         _check_retrain(retrain)
         with self._lock:
@@ -714,29 +576,12 @@ class Session:
             return self.query()
 
     def mark_unsure(self, index: int, *, batch_id: int | None = None) -> np.ndarray:
-        """Answer "unsure" for one item, like :meth:`skip` but recorded as an answer.
+        """Answer "unsure" for one item and return the current batch; the batch is kept.
 
-        An open card of the current batch is recorded with source ``"batch"`` (with its
-        score and rank) and stays in place, marked unsure (``Batch.state``); any other item is
-        recorded with source ``"map"``. No retrain is needed: unsure items are never used for training.
-        They are not asked again (see ``avoid_unsure_neighbours``); a later class answer is
-        recorded as a relabel (``previous="unsure"``). Same as including ``{index: UNSURE}``
-        in a :meth:`submit`, except that the batch is kept.
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The current batch after the answer (a new one if it became empty).
-
-        Raises
-        ------
-        StaleBatchError
-            If ``batch_id`` is given and is not the current batch.
-        ValueError
-            If ``index`` is not a pool index (or, with ``batch_id``, not a card of the
-            batch). Nothing is recorded then.
-        StoreLockedError, StoreReadOnlyError
-            If the store cannot be written; nothing is recorded.
+        An open card is recorded with source ``"batch"`` and stays in place, marked unsure;
+        any other item with source ``"map"``. Unsure items never train and are not asked
+        again; a later class answer is a relabel. Raises as :meth:`skip`, and
+        ``StoreLockedError``/``StoreReadOnlyError`` (nothing recorded).
         """
         with self._lock:
             self.check_action(batch_id, None if batch_id is None else index)
@@ -749,9 +594,7 @@ class Session:
             )
             self.label_state.replay()  # a labeled item turned unsure shows up in models_behind
             if in_batch:
-                self.batch.state[pos] = UNSURE_STATUS
-                if self.batch.open_indices().size == 0:
-                    self.batches.reselect()
+                self.batches.mark(idx, UNSURE_STATUS)
             self._emit("unsure")
             return self.query()
 
@@ -761,24 +604,28 @@ class Session:
         Parameters
         ----------
         labels : mapping, pandas Series, or sequence of length n_samples
-            A mapping is ``{pool index: class name or code}``. A Series or sequence of
-            length ``n_samples`` gives one entry per row of X (e.g. a DataFrame column);
-            missing entries (None, NaN, ``""``) are left unlabeled.
+            ``{pool index: class}``, or one entry per row of X (None, NaN, ``""``: none).
         retrain : bool, default=True
             Refit the model after the import.
 
         Returns
         -------
         int
-            How many labels were recorded. Items whose answer in effect is already the
-            same label are left alone, so running the same import twice records nothing
-            the second time.
+            How many labels were recorded (answers already in effect are left alone, so a
+            second identical import records nothing).
 
         Raises
         ------
         ValueError
             On an unknown class, an out-of-range index or a sequence of the wrong length;
             nothing is recorded then.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
+        ...     s.import_labels(["a", "b", None, None, None, None]), s.import_labels({0: "a"})
+        (2, 0)
         """
         with self._lock:
             self._check_live()
@@ -798,21 +645,20 @@ class Session:
             return len(events)
 
     def undo(self, *, retrain: bool | str = True, wait: float = 0.3) -> np.ndarray | None:
-        """Take back this annotator's last submitted answers (recorded as an undo event);
-        their items become the current batch again, with the answers taken back in
-        :attr:`Batch.prefill` (to show them as chosen).
+        """Take back this annotator's last submit (recorded as an undo event).
 
-        Parameters
-        ----------
-        retrain : {True, False, "background"}, default=True
-            As for :meth:`submit`.
-        wait : float, default=0.3
-            Seconds to wait for a background fit.
+        Its items become the current batch again, the answers taken back in
+        :attr:`Batch.prefill`. ``retrain`` and ``wait`` are as for :meth:`submit`. Returns
+        the items taken back (int64), or None if there was nothing to undo.
 
-        Returns
-        -------
-        ndarray of shape (k,), int64, or None
-            The items whose answers were taken back, or None if there was nothing to undo.
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
+        ...     i = int(s.query()[0])
+        ...     _ = s.submit({i: "b"})
+        ...     s.undo().tolist() == [i], s.n_labeled, s.batch.prefill == {i: 1}
+        (True, 0, True)
         """
         _check_retrain(retrain)
         with self._lock:
@@ -824,39 +670,15 @@ class Session:
             self.label_state.replay()
         self._refit(retrain, wait)
         with self._lock:
-            idx = undone["idx"].astype("int64").to_numpy()
-            free = self.status[idx] == UNLABELED
-            prefill = {
-                int(i): int(lab)
-                for i, k, lab, f in zip(idx, undone["kind"], undone["label"], free, strict=True)
-                if f and k == "label"
-            }
-            idx = idx[free]
-            strategy = undone["strategy"].dropna()
-            if idx.size == 0:
-                self.batches.reselect()
-            else:
-                self.batch = self.batches.new_batch(
-                    idx,
-                    undone["score"].astype("float64").to_numpy()[free],
-                    str(strategy.iloc[0]) if len(strategy) else self._strategy.name,
-                    self.cold,
-                    prefill=prefill,
-                )
+            idx = self.batches.restore(undone, self.cold)
             self._emit("undo")
             return idx
 
     def skip(self, index: int, *, batch_id: int | None = None) -> np.ndarray:
-        """Pass on one card of the current batch without answering (recorded as a skip).
+        """Pass on one open card without answering (recorded as a skip); return the batch.
 
-        The card stays in place, marked skipped (``Batch.state``). Skipped items are not
-        queried again in this session unless answered from the map. When no open card is
-        left, a new batch is picked.
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The current batch after the skip.
+        The card stays in place, marked skipped; the item is not asked again in this session
+        unless answered from the map. A new batch is picked when no open card is left.
 
         Raises
         ------
@@ -871,45 +693,28 @@ class Session:
             pos = self.batch.position(idx)
             if pos is None or self.batch.state[pos] != OPEN:
                 raise ValueError(f"index {idx} is not in the current batch; cannot skip it")
+            event = self.label_state.skip_event(idx, self.batch)
             self.store.append(
-                [
-                    LabelEvent(
-                        idx=idx,
-                        label=None,
-                        kind="skip",
-                        round=self.batch.round,
-                        strategy=self.batch.strategy,
-                        score=self.batch.score_of(idx),
-                        rank=self.batch.rank_of(idx),
-                        model_version=self.batch.model_version,
-                    )
-                ],
-                self.annotator,
-                pending={idx: "skip"},
-                session_id=self.session_id,
+                [event], self.annotator, pending={idx: "skip"}, session_id=self.session_id
             )
             if self.status[idx] == UNLABELED:
                 self.status[idx] = SKIPPED
-            self.batch.state[pos] = SKIPPED
-            if self.batch.open_indices().size == 0:
-                self.batches.reselect()
+            self.batches.mark(idx, SKIPPED)
             self._emit("skip")
             return self.query()
 
     def set_strategy(self, strategy: str | Strategy | Callable, *, requery: bool = True) -> None:
-        """Switch the query strategy; with ``requery`` the current batch is re-picked now.
+        """Switch the query strategy (saved in the store); with ``requery`` the current
+        batch is re-picked now. On ``ValueError`` (unknown name), ``ImportError`` (a missing
+        extra) or ``TypeError`` (unfit for this estimator) the old strategy and batch stay.
 
-        Raises
-        ------
-        ValueError
-            On an unknown name.
-        ImportError
-            If the strategy needs an optional extra that is not installed (the message says
-            what to install).
-        TypeError
-            If the strategy cannot work with this session's estimator (e.g. an MC-dropout
-            strategy without :class:`alwidget.models.MCDropoutClassifier`).
-        In every case the previous strategy and batch stay.
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
+        ...     s.set_strategy("entropy")
+        ...     s.strategy.name
+        'entropy'
         """
         with self._lock:
             self._check_live()
@@ -926,34 +731,9 @@ class Session:
             self._emit("strategy")
 
     # -- models (alwidget.modeling.Models) ------------------------------------------------
-    def fit_snapshot(self) -> FitSnapshot:
-        """Copy the current training labels, to fit on in another thread."""
-        return self.models.snapshot()
-
-    def fit_model(self, snapshot: FitSnapshot) -> tuple[Any, np.ndarray | None]:
-        """Fit a clone of the estimator on a snapshot and predict the whole pool.
-
-        Pure (changes no session state but :attr:`timings`), so it may run in another
-        thread; see :func:`alwidget.training.fit_model`.
-
-        Returns
-        -------
-        model : fitted estimator or None
-            None if the snapshot has fewer than two classes (nothing to learn yet).
-        proba : ndarray of shape (n_samples, n_classes), float64, or None
-
-        Raises
-        ------
-        Exception
-            Whatever the estimator's ``fit`` or ``predict_proba`` raises.
-        """
-        return self.models.fit(snapshot)
-
-    def install_model(self, snapshot: FitSnapshot, model: Any, proba: np.ndarray | None) -> bool:
-        """Make a fitted model current, unless a model of newer labels is already in place
-        (a newer result never loses to an older one). Reselects nothing: call
-        :meth:`requery` to re-pick the batch with it. Returns True if installed."""
-        return self.models.install(snapshot, model, proba)
+    fit_snapshot = _via("models", "snapshot", "Copy the training labels: :meth:`Models.snapshot`.")
+    fit_model = _via("models", "fit", "Fit a clone on a snapshot (pure): :meth:`Models.fit`.")
+    install_model = _via("models", "install", "Make a model current: :meth:`Models.install`.")
 
     def retrain(self) -> bool:
         """Refit a clone of the estimator on all labels and rescore the pool (synchronously).
