@@ -98,11 +98,13 @@ def entropy(proba: np.ndarray) -> np.ndarray:
     ValueError
         If ``proba`` is not two-dimensional.
     """
-    proba = _check_proba(proba).astype(np.float64, copy=False)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.log(proba)
-    logp[~np.isfinite(logp)] = 0.0
-    return -np.einsum("ij,ij->i", proba, logp)
+    proba = _check_proba(proba)
+    if proba.dtype not in (np.float32, np.float64):
+        proba = proba.astype(np.float64)
+    # in the input's precision (float32 stays float32: no n x C float64 temporary), 0 log 0 = 0
+    logp = np.zeros_like(proba)
+    np.log(proba, out=logp, where=proba > 0)
+    return -np.einsum("ij,ij->i", proba, logp).astype(np.float64)
 
 
 _MAX = {
