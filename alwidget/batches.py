@@ -5,6 +5,7 @@ cold-start rule). Used by :class:`~alwidget.Session`, which owns one :class:`Bat
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -65,8 +66,31 @@ class Batches:
         return self.batch
 
     def check_action(self, batch_id: int | None, index: int | None = None) -> None:
-        """Raise :class:`StaleBatchError` if ``batch_id`` is not the current batch, and
-        ``ValueError`` if ``index`` is not one of its cards."""
+        """Check that an action made on batch ``batch_id`` (:attr:`Batch.id`, None: not
+        checked) and card ``index`` is current.
+
+        Raises
+        ------
+        StaleBatchError
+            If ``batch_id`` is not the current batch (it changed since the user saw it).
+        ValueError
+            If ``index`` is not a card of the current batch.
+        SessionClosedError
+            If the session is closed.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     s.check_action(s.batch.id)  # current: fine
+        ...     try:
+        ...         s.check_action(s.batch.id - 1)
+        ...     except alwidget.StaleBatchError:
+        ...         print("stale")
+        stale
+        """
+        self._s._check_live()
         b = self.current
         if batch_id is not None and int(batch_id) != b.id:
             raise StaleBatchError(
@@ -100,7 +124,7 @@ class Batches:
         unc = None if s.proba is None else s.uncertainty
         return strategy_order(s.strategy, self.context(idx), unc)
 
-    def enqueue(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
+    def _append(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
         """Append the askable ``indices`` to the queue in strategy order; return them."""
         s = self._s
         idx = np.asarray([check_index(i, s.n_samples) for i in indices], dtype=np.int64)
@@ -221,3 +245,97 @@ class Batches:
             self.reselect()
             return True
         return False
+
+    # -- the "label these next" API of Session (Session.enqueue is Batches.enqueue) ---------
+    def pending(self) -> np.ndarray:
+        """Pool indices waiting to be served as the next batches ("label these next"), in
+        the order they will be asked, int64 of shape (m,) (:attr:`Session.queue`)."""
+        s = self._s
+        with s._lock:
+            return self.queue[s.status[self.queue] == UNLABELED].copy()
+
+    def enqueue(self, indices: Sequence[int]) -> np.ndarray:
+        """Queue pool items to be asked next, before the strategy picks new ones; return
+        those added (int64, in queue order: strategy order). Labeled, unsure, excluded,
+        queued or open-card items are left out; ``ValueError`` on an out-of-range index.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     added = s.enqueue([i for i in range(8) if i not in s.query()][:3])
+        ...     added.size, np.array_equal(s.queue, added)
+        (3, True)
+        """
+        s = self._s
+        with s._lock:
+            s._check_live()
+            add = self._append(indices, skip_open=True)
+            s._emit("query")
+            return add
+
+    def clear_queue(self) -> None:
+        """Forget the queued items (the current batch stays)."""
+        with self._s._lock:
+            self.queue = np.empty(0, dtype=np.int64)
+            self._s._emit("query")
+
+    def requery(self) -> np.ndarray:
+        """Pick a fresh batch with the current model and strategy (no retrain); return its
+        open cards (as :meth:`Session.query`)."""
+        s = self._s
+        with s._lock:
+            s._check_live()
+            self.reselect()
+            s._emit("query")
+            return s.query()
+
+    def exclude(self, indices: Sequence[int]) -> None:
+        """Keep pool items out of every batch from now on (e.g. a held-out evaluation set);
+        saved in the store, so a resumed session keeps it. ``ValueError`` on a bad index.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     s.exclude([0, 1, 2])
+        ...     sorted(s.query().tolist())
+        [3, 4, 5]
+        """
+        s = self._s
+        with s._lock:
+            idx = np.asarray([check_index(i, s.n_samples) for i in indices], dtype=np.int64)
+            s.excluded[idx] = True
+            s.store.set_meta("excluded", json.dumps(np.flatnonzero(s.excluded).tolist()))
+            if np.isin(self.current.open_indices(), idx).any():
+                self.reselect()
+            s._emit("query")
+
+    def set_batch(self, indices: Sequence[int]) -> np.ndarray:
+        """Make chosen pool items the next batches ("label these next", e.g. from the map).
+
+        The queue is replaced by these items in strategy order and its first
+        :attr:`Session.batch_size` become the current batch at once (strategy
+        ``"map selection"``), whose open cards are returned. Labeled and unsure items are
+        dropped; ``ValueError`` if an index is out of range or none can be asked.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     sorted(s.set_batch([5, 4, 3]).tolist()), s.batch.strategy, s.queue.size
+        ([4, 5], 'map selection', 1)
+        """
+        s = self._s
+        with s._lock:
+            s._check_live()
+            old, self.queue = self.queue, np.empty(0, dtype=np.int64)
+            if self._append(indices, skip_open=False).size == 0:
+                self.queue = old
+                raise ValueError("none of these items is unlabeled; nothing to put in the batch")
+            self.reselect()
+            s._emit("query")
+            return s.query()

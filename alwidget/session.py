@@ -6,17 +6,18 @@ happens; the session's labels are always derived from the store's log. The work 
 parts it owns: :class:`~alwidget.labelstate.LabelState` (labels and statuses replayed from
 the store), :class:`~alwidget.batches.Batches` (current batch and queue),
 :class:`~alwidget.modeling.Models` (fit, install, rescore) and
-:class:`~alwidget.training.Trainer` (background fits); see docs/architecture.md.
+:class:`~alwidget.training.Trainer` (background fits); see docs/session.md.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from .labelstate import (
     LabelState,
 )
 from .modeling import Models
+from .observers import Listeners
 from .options import (
     check_estimator,
     check_options,
@@ -79,6 +81,16 @@ _warned_model_version = False
 def _via(part: str, name: str, doc: str | None = None) -> Any:
     """A read-only property giving ``self.<part>.<name>`` (the state lives in the parts)."""
     return property(lambda self: getattr(getattr(self, part), name), doc=doc)
+
+
+def _delegate(part: str, func: Callable[..., Any]) -> Any:
+    """A method calling ``self.<part>.<func.__name__>``, with ``func``'s docstring."""
+
+    @functools.wraps(func)
+    def method(self: Session, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, part), func.__name__)(*args, **kwargs)
+
+    return method
 
 
 class Session:
@@ -189,7 +201,7 @@ class Session:
         self._lock = threading.RLock()
         self.session_id = uuid.uuid4().hex
         self.timings: dict[str, float] = {}
-        self._listeners: list[tuple[Callable[[str], None], frozenset[str] | None]] = []
+        self.listeners = Listeners()
         self._trainer: Trainer | None = None
         self._closed: str | None = None
         #: The labels and statuses (:class:`~alwidget.labelstate.LabelState`).
@@ -322,30 +334,8 @@ class Session:
     disagreements = _via("tables", "disagreements", "See :meth:`LabelTables.disagreements`.")
     export = _via("tables", "export", "Write labels to CSV/Parquet: :meth:`LabelTables.export`.")
 
-    def observe(
-        self, callback: Callable[[str], None], names: str | Iterable[str] | None = None
-    ) -> None:
-        """Call ``callback(event: str)`` after each change; ``names`` limits it to some of
-        ``"submit"``, ``"undo"``, ``"skip"``, ``"unsure"``, ``"strategy"``, ``"query"``,
-        ``"import"``, ``"model"`` (may come from the background thread), ``"fit_error"``,
-        ``"fit_progress"``, ``"fit_done"`` (the worker became idle) and ``"closed"``.
-
-        Examples
-        --------
-        >>> import numpy as np, alwidget
-        >>> events = []
-        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
-        ...     s.observe(events.append, "skip")
-        ...     _ = s.skip(int(s.query()[0]))
-        >>> events
-        ['skip']
-        """
-        sel = None if names is None else frozenset([names] if isinstance(names, str) else names)
-        self._listeners.append((callback, sel))
-
-    def unobserve(self, callback: Callable[[str], None]) -> None:
-        """Stop calling ``callback`` (every registration of it)."""
-        self._listeners = [(cb, n) for cb, n in self._listeners if cb is not callback]
+    observe = _delegate("listeners", Listeners.observe)
+    unobserve = _delegate("listeners", Listeners.unobserve)
 
     @property
     def trainer(self) -> Trainer:
@@ -411,92 +401,13 @@ class Session:
         """
         return self.batch.open_indices().copy()
 
-    def check_action(self, batch_id: int | None, index: int | None = None) -> None:
-        """Check that an action made on batch ``batch_id`` (:attr:`Batch.id`, None: not
-        checked) and card ``index`` is current.
-
-        Raises
-        ------
-        StaleBatchError
-            If ``batch_id`` is not the current batch (it changed since the user saw it).
-        ValueError
-            If ``index`` is not a card of the current batch.
-        SessionClosedError
-            If the session is closed.
-        """
-        self._check_live()
-        self.batches.check_action(batch_id, index)
-
-    @property
-    def queue(self) -> np.ndarray:
-        """Pool indices waiting to be served as the next batches ("label these next"), in
-        the order they will be asked, int64 of shape (m,)."""
-        with self._lock:
-            q = self.batches.queue
-            return q[self.status[q] == UNLABELED].copy()
-
-    def enqueue(self, indices: Sequence[int]) -> np.ndarray:
-        """Queue pool items to be asked next, before the strategy picks new ones; return
-        those added (int64, in queue order: strategy order). Labeled, unsure, excluded,
-        queued or open-card items are left out; ``ValueError`` on an out-of-range index.
-
-        Examples
-        --------
-        >>> import numpy as np, alwidget
-        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
-        ...                       batch_size=2) as s:
-        ...     added = s.enqueue([i for i in range(8) if i not in s.query()][:3])
-        ...     added.size, np.array_equal(s.queue, added)
-        (3, True)
-        """
-        with self._lock:
-            self._check_live()
-            add = self.batches.enqueue(indices, skip_open=True)
-            self._emit("query")
-            return add
-
-    def clear_queue(self) -> None:
-        """Forget the queued items (the current batch stays)."""
-        with self._lock:
-            self.batches.queue = np.empty(0, dtype=np.int64)
-            self._emit("query")
-
-    def requery(self) -> np.ndarray:
-        """Pick a fresh batch with the current model and strategy (no retrain)."""
-        with self._lock:
-            self._check_live()
-            self.batches.reselect()
-            self._emit("query")
-            return self.query()
-
-    def exclude(self, indices: Sequence[int]) -> None:
-        """Keep pool items out of every batch from now on (e.g. a held-out evaluation set);
-        saved in the store, so a resumed session keeps it. ``ValueError`` on a bad index."""
-        with self._lock:
-            idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
-            self.excluded[idx] = True
-            self.store.set_meta("excluded", json.dumps(np.flatnonzero(self.excluded).tolist()))
-            if np.isin(self.batch.open_indices(), idx).any():
-                self.batches.reselect()
-            self._emit("query")
-
-    def set_batch(self, indices: Sequence[int]) -> np.ndarray:
-        """Make chosen pool items the next batches ("label these next", e.g. from the map).
-
-        The queue is replaced by these items in strategy order and its first
-        :attr:`batch_size` become the current batch at once (strategy ``"map selection"``),
-        which is returned. Labeled and unsure items are dropped; ``ValueError`` if an index
-        is out of range or none can be asked.
-        """
-        with self._lock:
-            self._check_live()
-            old, self.batches.queue = self.batches.queue, np.empty(0, dtype=np.int64)
-            if self.batches.enqueue(indices, skip_open=False).size == 0:
-                self.batches.queue = old
-                raise ValueError("none of these items is unlabeled; nothing to put in the batch")
-            self.batches.reselect()
-            self._emit("query")
-            return self.query()
+    check_action = _delegate("batches", Batches.check_action)
+    queue = property(lambda self: self.batches.pending(), doc=Batches.pending.__doc__)
+    enqueue = _delegate("batches", Batches.enqueue)
+    clear_queue = _delegate("batches", Batches.clear_queue)
+    requery = _delegate("batches", Batches.requery)
+    exclude = _delegate("batches", Batches.exclude)
+    set_batch = _delegate("batches", Batches.set_batch)
 
     def submit(
         self,
@@ -768,9 +679,7 @@ class Session:
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:
-        for cb, names in list(self._listeners):
-            if names is None or event in names:
-                cb(event)
+        self.listeners.emit(event)
 
     def _check_live(self) -> None:
         if self._closed is not None:

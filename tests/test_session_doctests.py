@@ -12,6 +12,7 @@ MODULES = [
     "alwidget.modeling",
     "alwidget.options",
     "alwidget.live",
+    "alwidget.observers",
     "alwidget.errors",
     "alwidget.selection",
     "alwidget.training",
