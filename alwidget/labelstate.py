@@ -102,7 +102,9 @@ class LabelState:
 
     @property
     def skipped(self) -> np.ndarray:
-        """Pool indices skipped (with no answer in effect), shape (m,), int64, ascending."""
+        """Pool indices skipped (with no answer in effect), shape (m,), int64, ascending.
+
+        Same form as :attr:`unsure`; ``status == SKIPPED`` gives the mask."""
         return np.flatnonzero(self.status == SKIPPED).astype(np.int64)
 
     @property
@@ -111,12 +113,21 @@ class LabelState:
         return np.flatnonzero(self.status == UNSURE_STATUS).astype(np.int64)
 
     def code_of(self, label: Any) -> int:
-        """Class code of an answer (see :meth:`alwidget.validation.ClassNames.code_of`).
+        """Class code of an answer: a class name, a code, or a numeric value equal to a
+        numeric class (``0 == 0.0 == "0"``), see :class:`alwidget.validation.ClassNames`.
 
         Raises
         ------
         ValueError
             If ``label`` matches no class.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(4), classes=["cat", "dog"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     s.code_of("dog"), s.code_of(0)
+        (1, 0)
         """
         return self.classes.code_of(label)
 

@@ -68,12 +68,40 @@ class Models:
 
     @property
     def behind(self) -> int:
-        """How many items' training labels differ from those the model was fitted on."""
+        """How many items' training labels differ from those the current model was fitted on
+        (:attr:`Session.models_behind`).
+
+        New, changed and undone labels each count once; 0 after a successful synchronous
+        :meth:`retrain`. While no model can be fitted it counts the labels since the last
+        attempt.
+        """
         return int(np.count_nonzero(self._s.y != self._model_y))
 
+    @property
+    def newer(self) -> bool:
+        """True if a model newer than the one that picked the current batch is installed
+        (it picks the next batch; the cards on screen never change because of it)."""
+        return self.model is not None and self.model_labels_version > self._s.batch.labels_version
+
     def uncertainty(self) -> np.ndarray:
-        """Uncertainty of every pool item, float32 (n_samples,), in [0, 1]; all ones
-        without a model (see :attr:`Session.uncertainty`)."""
+        """Uncertainty of every pool item under the current model (:attr:`Session.uncertainty`).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), float32
+            In [0, 1] by the current strategy's measure (:attr:`Strategy.measure`); all
+            ones at cold start. Strategies that measure the model itself
+            (``model_uncertainty``, e.g. MC-dropout mutual information) are computed once
+            per model and strategy.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(4), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     s.uncertainty.tolist(), s.uncertainty.dtype
+        ([1.0, 1.0, 1.0, 1.0], dtype('float32'))
+        """
         s = self._s
         if self.proba is None:
             return np.ones(s.n_samples, dtype=np.float32)
@@ -136,8 +164,23 @@ class Models:
             return True
 
     def retrain(self) -> bool:
-        """Fit and install synchronously; True if a model is in place afterwards (on a fit
-        error the previous model stays and :attr:`last_error` says why)."""
+        """Refit a clone of the estimator on all labels and rescore the pool (synchronously).
+
+        Returns
+        -------
+        bool
+            True if a model is in place after the call. On a fit error the previous model is
+            kept and :attr:`Session.last_error` holds the message.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> X = np.random.default_rng(0).normal(size=(20, 2))
+        >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:") as s:
+        ...     _ = s.import_labels({0: "a", 1: "b"}, retrain=False)
+        ...     s.models_behind, s.retrain(), s.models_behind, s.labels_trained_on
+        (2, True, 0, 2)
+        """
         with self._s._lock:
             snap = self.snapshot()
             try:

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import live
 from .batches import Batches
 from .errors import AlwidgetWarning, SessionClosedError, StaleBatchError
 from .labelstate import (
@@ -37,6 +36,7 @@ from .labelstate import (
     UNSURE_STATUS,
     LabelState,
 )
+from .live import Lifetime
 from .modeling import Models
 from .observers import Listeners
 from .options import (
@@ -51,7 +51,7 @@ from .selection import OPEN, Batch
 from .store import LabelEvent, default_annotator
 from .strategies import Strategy, available_strategies, get_strategy
 from .tables import LabelTables
-from .training import FitSnapshot, Trainer
+from .training import FitSnapshot
 from .validation import ClassNames, check_index, is_sparse
 
 __all__ = [
@@ -99,21 +99,16 @@ class Session:
     Parameters
     ----------
     X : ndarray, DataFrame or scipy.sparse matrix of shape (n_samples, n_features)
-        Numeric features of the pool, what the estimator is trained on; never modified. A
-        sparse X is used as is by the estimator; geometry (core-set, BADGE, the map,
-        unsure-neighbour avoidance, diverse cold start) uses ``embedding``.
+        Numeric features of the pool, what the estimator is trained on; never modified.
     classes : sequence of str or numbers
-        Class names; labels are stored as codes ``0..n_classes-1``. Answers match a class by
-        name, code or numeric value (``0``, ``0.0`` and ``"0"`` for ``classes=[0, 1]``).
+        Class names; labels are stored as codes ``0..n_classes-1`` (see :meth:`code_of`).
     embedding : ndarray of shape (n_samples, n_dims), optional
-        Dense coordinates when X is sparse; default a 100-component truncated SVD of X.
+        Dense coordinates for geometry when X is sparse; default a truncated SVD of X.
     estimator : classifier, optional
-        A scikit-learn classifier with ``predict_proba`` or ``decision_function``; cloned
-        before each fit. Default :func:`alwidget.options.default_estimator`.
+        With ``predict_proba`` or ``decision_function``; cloned before each fit.
     strategy : str, Strategy, callable or None
-        A name from :func:`alwidget.strategies.available_strategies`, a
-        :class:`~alwidget.strategies.Strategy` or a score function ``f(ctx) -> scores``.
-        ``None`` resumes the strategy saved in the store, else ``"margin"``.
+        A name from :func:`~alwidget.strategies.available_strategies`, a ``Strategy`` or
+        ``f(ctx) -> scores``; ``None`` resumes the store's strategy, else ``"margin"``.
     batch_size : int, default=10
         Items per batch; clipped to the pool size with an :class:`AlwidgetWarning`.
     random_state : int, Generator or None
@@ -130,8 +125,7 @@ class Session:
     label_policy : {"latest", "majority"}, default="latest"
         Which answer trains when an item has several; all answers are kept either way.
     avoid_unsure_neighbours : bool, default=True
-        Keep the ``unsure_neighbours`` nearest neighbours of "unsure" items out of batches
-        (unless nothing else is left to ask).
+        Keep the ``unsure_neighbours`` nearest neighbours of "unsure" items out of batches.
     unsure_neighbours : int, default=5
         How many neighbours of each unsure item to avoid.
 
@@ -194,7 +188,7 @@ class Session:
         if isinstance(random_state, np.random.RandomState):
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
-        self.store, self._own_store = open_store(store, name, self.fingerprint, n, self.classes)
+        self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes)
         self._strategy = get_strategy(self._saved_strategy() if strategy is None else strategy)
         if self.store.get_meta("strategy") != self._strategy.name:
             self.store.set_meta("strategy", self._strategy.name)  # resumed next time
@@ -202,8 +196,6 @@ class Session:
         self.session_id = uuid.uuid4().hex
         self.timings: dict[str, float] = {}
         self.listeners = Listeners()
-        self._trainer: Trainer | None = None
-        self._closed: str | None = None
         #: The labels and statuses (:class:`~alwidget.labelstate.LabelState`).
         self.label_state = LabelState(self.store, n, self._classes, label_policy)
         #: The model life cycle (:class:`~alwidget.modeling.Models`).
@@ -218,7 +210,8 @@ class Session:
         self.label_state.replay()
         self.retrain()
         self.batches.reselect()
-        live.register(self._live_key(), self)
+        #: Open/closed, the background worker, the live-session registry (:class:`Lifetime`).
+        self.life = Lifetime(self, own_store)
 
     def _saved_strategy(self) -> str:
         saved = self.store.get_meta("strategy")
@@ -259,8 +252,21 @@ class Session:
             )
         return self.models.labels_trained_on
 
+    skipped = _via("label_state", "skipped", LabelState.skipped.__doc__)
+    unsure = _via("label_state", "unsure", LabelState.unsure.__doc__)
+    models_behind = _via("models", "behind", Models.behind.__doc__)
+    newer_model = _via("models", "newer", Models.newer.__doc__)
+    uncertainty = property(lambda self: self.models.uncertainty(), doc=Models.uncertainty.__doc__)
+    closed = _via("life", "closed", Lifetime.closed.__doc__)
+    trainer = _via("life", "trainer", Lifetime.trainer.__doc__)
+    close = _delegate("life", Lifetime.close)
+    observe = _delegate("listeners", Listeners.observe)
+    unobserve = _delegate("listeners", Listeners.unobserve)
+    code_of = _delegate("label_state", LabelState.code_of)
+
     @property
     def n_samples(self) -> int:
+        """Number of pool items."""
         return self.X.shape[0]
 
     @property
@@ -269,35 +275,13 @@ class Session:
         return int((self.y >= 0).sum())
 
     @property
-    def skipped(self) -> np.ndarray:
-        """Pool indices skipped (no answer in effect), shape (m,), int64, ascending.
-
-        Same form as :attr:`unsure`; ``session.status == SKIPPED`` gives the mask.
-        """
-        return self.label_state.skipped
-
-    @property
-    def unsure(self) -> np.ndarray:
-        """Pool indices answered "unsure" (in effect), shape (m,), int64, ascending."""
-        return self.label_state.unsure
-
-    @property
     def round(self) -> int:
         """Number of answer submits in effect (undone ones and imports do not count)."""
         return self.store.n_submits()
 
     @property
-    def models_behind(self) -> int:
-        """How many items' training labels differ from those the current model was fitted on.
-
-        New, changed and undone labels each count once; 0 after a successful synchronous
-        :meth:`retrain`. While no model can be fitted it counts the labels since the last
-        attempt.
-        """
-        return self.models.behind
-
-    @property
     def strategy(self) -> Strategy:
+        """The query strategy (assigning calls :meth:`set_strategy`)."""
         return self._strategy
 
     @strategy.setter
@@ -309,20 +293,6 @@ class Session:
         """True while no model can be fitted (fewer than two classes labeled)."""
         return self.model is None
 
-    @property
-    def uncertainty(self) -> np.ndarray:
-        """Uncertainty of every pool item under the current model.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), float32
-            In [0, 1] by the current strategy's measure (:attr:`Strategy.measure`); all
-            ones at cold start. Strategies that measure the model itself
-            (``model_uncertainty``, e.g. MC-dropout mutual information) are computed once
-            per model and strategy.
-        """
-        return self.models.uncertainty()
-
     # -- label tables (alwidget.tables.LabelTables) ----------------------------------------
     @property
     def labels(self) -> pd.DataFrame:
@@ -333,47 +303,6 @@ class Session:
     answers = _via("tables", "answers", "Every answer in effect (updates too), oldest first.")
     disagreements = _via("tables", "disagreements", "See :meth:`LabelTables.disagreements`.")
     export = _via("tables", "export", "Write labels to CSV/Parquet: :meth:`LabelTables.export`.")
-
-    observe = _delegate("listeners", Listeners.observe)
-    unobserve = _delegate("listeners", Listeners.unobserve)
-
-    @property
-    def trainer(self) -> Trainer:
-        """The background fitting worker (:class:`~alwidget.training.Trainer`), started on
-        first use; ``SessionClosedError`` if the session is closed."""
-        with self._lock:
-            self._check_live()
-            if self._trainer is None:
-                self._trainer = Trainer(self)
-            return self._trainer
-
-    @property
-    def newer_model(self) -> bool:
-        """True if a model newer than the one that picked the current batch is installed
-        (it picks the next batch; the cards on screen never change because of it)."""
-        return self.model is not None and self.model_labels_version > self.batch.labels_version
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` ran (or a newer session on the same store replaced this one)."""
-        return self._closed is not None
-
-    def close(self, reason: str = "closed") -> None:
-        """Stop the background worker and close the store (if this session opened it).
-
-        Idempotent; emits ``"closed"``. Every label is already on disk; a running fit's
-        result is dropped. ``reason`` is said by :class:`SessionClosedError` later.
-        """
-        with self._lock:
-            if self._closed is not None:
-                return
-            self._closed = reason
-            if self._trainer is not None:
-                self._trainer.close()
-            if self._own_store:
-                self.store.close()
-            live.unregister(self._live_key(), self)
-        self._emit("closed")
 
     def backup(self, path: str | Path) -> Path:
         """Write a consistent copy of the label store to ``path`` (safe while labeling) and
@@ -646,48 +575,14 @@ class Session:
     fit_model = _via("models", "fit", "Fit a clone on a snapshot (pure): :meth:`Models.fit`.")
     install_model = _via("models", "install", "Make a model current: :meth:`Models.install`.")
 
-    def retrain(self) -> bool:
-        """Refit a clone of the estimator on all labels and rescore the pool (synchronously).
-
-        Returns
-        -------
-        bool
-            True if a model is in place after the call. On a fit error the previous model is
-            kept and :attr:`last_error` holds the message.
-
-        Examples
-        --------
-        >>> import numpy as np, alwidget
-        >>> X = np.random.default_rng(0).normal(size=(20, 2))
-        >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:") as s:
-        ...     _ = s.import_labels({0: "a", 1: "b"}, retrain=False)
-        ...     s.models_behind, s.retrain(), s.models_behind, s.labels_trained_on
-        (2, True, 0, 2)
-        """
-        return self.models.retrain()
-
-    def code_of(self, label: Any) -> int:
-        """Class code of an answer: a class name, a code, or a numeric value equal to a
-        numeric class (``0 == 0.0 == "0"``), see :class:`alwidget.validation.ClassNames`.
-
-        Raises
-        ------
-        ValueError
-            If ``label`` matches no class.
-        """
-        return self._classes.code_of(label)
+    retrain = _delegate("models", Models.retrain)
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:
         self.listeners.emit(event)
 
     def _check_live(self) -> None:
-        if self._closed is not None:
-            raise SessionClosedError(
-                f"this session is closed ({self._closed}); nothing was recorded. Every label "
-                f"is saved in {self.store.path!r}: start a new Session (or run the cell again) "
-                "to go on."
-            )
+        self.life.check()
 
     def _refit(self, retrain: bool | str, wait: float) -> None:
         """Refit after a change of labels, as asked (called without holding the lock, so a
@@ -700,9 +595,6 @@ class Session:
 
     def _fit_failed(self, exc: BaseException) -> None:
         self.models.failed(exc)
-
-    def _live_key(self) -> tuple[str, str] | None:
-        return live.live_key(self.store.path, self.annotator, self._own_store)
 
     def _events_for(self, labels: Mapping[int, Any], source: str) -> list[LabelEvent]:
         """Validate a submit completely and build its events (no state change)."""
