@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,7 @@ import pandas as pd
 from .errors import StaleBatchError
 from .labelstate import LABELED, UNLABELED, UNSURE_STATUS
 from .selection import Batch, UnsureNeighbours, cold_start_pick, strategy_order
-from .strategies import QueryContext
+from .strategies import QueryContext, Strategy, get_strategy
 from .validation import check_index
 
 if TYPE_CHECKING:
@@ -31,8 +31,10 @@ class Batches:
     Parameters
     ----------
     session : Session
-        Read for the labels, model, strategy and options; never written but for
+        Read for the labels, model and options; never written but for
         :attr:`Session.timings` ``["select"]``.
+    strategy : Strategy
+        The query strategy (:meth:`set_strategy` changes it).
 
     Attributes
     ----------
@@ -40,6 +42,8 @@ class Batches:
         The cards on screen (None until :meth:`select` ran once).
     queue : ndarray of shape (m,), int64
         Items to serve before the strategy picks ("label these next"), in order.
+    excluded : ndarray of shape (n_samples,), bool
+        Items never asked (:meth:`exclude`).
 
     Examples
     --------
@@ -52,10 +56,16 @@ class Batches:
     >>> s.close()
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, strategy: Strategy) -> None:
         self._s = session
+        self.strategy = strategy
         self.batch: Batch | None = None
         self.queue = np.empty(0, dtype=np.int64)
+        #: Items kept out of every batch (bool mask, saved in the store's meta).
+        self.excluded = np.zeros(session.n_samples, dtype=bool)
+        saved = session.store.get_meta("excluded")
+        if saved:
+            self.excluded[np.asarray(json.loads(saved), dtype=np.int64)] = True
         self._counter = 0
         self._near = UnsureNeighbours(session.X, session.unsure_neighbours)
 
@@ -122,7 +132,7 @@ class Batches:
         """``idx`` in the current strategy's order, most informative first."""
         s = self._s
         unc = None if s.proba is None else s.uncertainty
-        return strategy_order(s.strategy, self.context(idx), unc)
+        return strategy_order(self.strategy, self.context(idx), unc)
 
     def _append(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
         """Append the askable ``indices`` to the queue in strategy order; return them."""
@@ -130,7 +140,7 @@ class Batches:
         idx = np.asarray([check_index(i, s.n_samples) for i in indices], dtype=np.int64)
         idx = idx[np.sort(np.unique(idx, return_index=True)[1])]
         ok = (s.status[idx] != LABELED) & (s.status[idx] != UNSURE_STATUS)
-        ok &= ~s.excluded[idx] & ~np.isin(idx, self.queue)
+        ok &= ~self.excluded[idx] & ~np.isin(idx, self.queue)
         if skip_open:
             ok &= ~np.isin(idx, self.current.open_indices())
         add = self.order(idx[ok])
@@ -165,7 +175,7 @@ class Batches:
         """Askable pool indices (unlabeled, not excluded, away from unsure items when asked
         and possible), int64, ascending."""
         s = self._s
-        mask = (s.status == UNLABELED) & ~s.excluded
+        mask = (s.status == UNLABELED) & ~self.excluded
         unsure = s.unsure
         if s.avoid_unsure_neighbours and s.unsure_neighbours > 0 and unsure.size:
             far = mask.copy()
@@ -180,7 +190,7 @@ class Batches:
         s = self._s
         t0 = time.perf_counter()
         k = s.batch_size
-        askable = (s.status == UNLABELED) & ~s.excluded
+        askable = (s.status == UNLABELED) & ~self.excluded
         queued = self.queue[askable[self.queue]]
         if queued.size:  # "label these next": served before the strategy picks
             self.queue = queued[k:]
@@ -191,7 +201,7 @@ class Batches:
         self.queue = queued
         cand = self.candidates()
         k = min(s.batch_size, cand.size)
-        st = s.strategy
+        st = self.strategy
         if k == 0:
             idx, scores, name, cold = np.empty(0, np.int64), np.empty(0), st.name, False
         elif s.model is None and st.needs_model:
@@ -228,7 +238,7 @@ class Batches:
             self.batch = self.new_batch(
                 idx,
                 undone["score"].astype("float64").to_numpy()[free],
-                str(strategy.iloc[0]) if len(strategy) else s.strategy.name,
+                str(strategy.iloc[0]) if len(strategy) else self.strategy.name,
                 cold,
                 prefill=prefill,
             )
@@ -307,8 +317,8 @@ class Batches:
         s = self._s
         with s._lock:
             idx = np.asarray([check_index(i, s.n_samples) for i in indices], dtype=np.int64)
-            s.excluded[idx] = True
-            s.store.set_meta("excluded", json.dumps(np.flatnonzero(s.excluded).tolist()))
+            self.excluded[idx] = True
+            s.store.set_meta("excluded", json.dumps(np.flatnonzero(self.excluded).tolist()))
             if np.isin(self.current.open_indices(), idx).any():
                 self.reselect()
             s._emit("query")
@@ -339,3 +349,39 @@ class Batches:
             self.reselect()
             s._emit("query")
             return s.query()
+
+    def set_strategy(self, strategy: Any, *, requery: bool = True) -> None:
+        """Switch the query strategy (saved in the store); with ``requery`` the current
+        batch is re-picked now. On ``ValueError`` (unknown name), ``ImportError`` (a missing
+        extra) or ``TypeError`` (unfit for this estimator) the old strategy and batch stay.
+
+        Parameters
+        ----------
+        strategy : str, Strategy or callable
+            As the ``strategy`` argument of :class:`~alwidget.Session`.
+        requery : bool, default=True
+            Pick a new current batch with it now (else from the next batch on).
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     s.set_strategy("entropy")
+        ...     s.strategy.name
+        'entropy'
+        """
+        s = self._s
+        with s._lock:
+            s._check_live()
+            new, old = get_strategy(strategy), self.strategy
+            self.strategy = new
+            try:
+                batch = self.select() if requery else None
+            except Exception:
+                self.strategy = old
+                raise
+            s.store.set_meta("strategy", new.name)
+            if batch is not None:
+                self.batch = batch
+            s._emit("strategy")

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .errors import AlwidgetWarning
 from .store import POLICIES, LabelStore, fingerprint
+from .strategies import Strategy, available_strategies, get_strategy
 from .validation import (
     as_features,
     check_batch_size,
@@ -28,7 +29,11 @@ __all__ = [
     "check_options",
     "check_estimator",
     "open_store",
+    "resolve_strategy",
 ]
+
+#: The strategy of a new session (see :class:`~alwidget.Session`).
+DEFAULT_STRATEGY = "margin"
 
 
 def default_estimator(sparse: bool = False) -> Any:
@@ -181,3 +186,30 @@ def open_store(
         st.close()
         raise
     return st, True
+
+
+def resolve_strategy(store: LabelStore, strategy: Any) -> Strategy:
+    """The session's strategy: ``strategy`` (a name, ``Strategy`` or score function), or for
+    None the one saved in ``store`` (else ``"margin"``); saved in the store for next time.
+
+    Raises
+    ------
+    ValueError, ImportError, TypeError
+        As :func:`alwidget.strategies.get_strategy` (unknown name, missing extra, bad object).
+
+    Examples
+    --------
+    >>> from alwidget.store import LabelStore
+    >>> store = LabelStore(":memory:")
+    >>> resolve_strategy(store, None).name, resolve_strategy(store, "entropy").name
+    ('margin', 'entropy')
+    >>> resolve_strategy(store, None).name  # resumed
+    'entropy'
+    """
+    if strategy is None:
+        saved = store.get_meta("strategy")
+        strategy = saved if saved in available_strategies() else DEFAULT_STRATEGY
+    st = get_strategy(strategy)
+    if store.get_meta("strategy") != st.name:
+        store.set_meta("strategy", st.name)
+    return st

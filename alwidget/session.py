@@ -12,7 +12,6 @@ the store), :class:`~alwidget.batches.Batches` (current batch and queue),
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 import uuid
@@ -46,10 +45,11 @@ from .options import (
     default_store_path,
     open_store,
     prepare_pool,
+    resolve_strategy,
 )
 from .selection import OPEN, Batch
 from .store import LabelEvent, default_annotator
-from .strategies import Strategy, available_strategies, get_strategy
+from .strategies import Strategy
 from .tables import LabelTables
 from .training import FitSnapshot
 from .validation import ClassNames, check_index, is_sparse
@@ -73,8 +73,6 @@ __all__ = [
 ]
 
 RETRAIN_MODES = (True, False, "background")
-#: The strategy of a new session (see :class:`Session`).
-DEFAULT_STRATEGY = "margin"
 _warned_model_version = False
 
 
@@ -189,9 +187,6 @@ class Session:
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
         self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes)
-        self._strategy = get_strategy(self._saved_strategy() if strategy is None else strategy)
-        if self.store.get_meta("strategy") != self._strategy.name:
-            self.store.set_meta("strategy", self._strategy.name)  # resumed next time
         self._lock = threading.RLock()
         self.session_id = uuid.uuid4().hex
         self.timings: dict[str, float] = {}
@@ -201,23 +196,16 @@ class Session:
         #: The model life cycle (:class:`~alwidget.modeling.Models`).
         self.models = Models(self)
         #: The current batch and queue (:class:`~alwidget.batches.Batches`).
-        self.batches = Batches(self)
+        self.batches = Batches(self, resolve_strategy(self.store, strategy))
         self.tables = LabelTables(self.store, self.classes, label_policy, lambda: self.y)
-        self.excluded = np.zeros(n, dtype=bool)
-        saved_excl = self.store.get_meta("excluded")
-        if saved_excl:
-            self.excluded[np.asarray(json.loads(saved_excl), dtype=np.int64)] = True
         self.label_state.replay()
         self.retrain()
         self.batches.reselect()
         #: Open/closed, the background worker, the live-session registry (:class:`Lifetime`).
         self.life = Lifetime(self, own_store)
 
-    def _saved_strategy(self) -> str:
-        saved = self.store.get_meta("strategy")
-        return saved if saved in available_strategies() else DEFAULT_STRATEGY
-
     # -- state, held by the parts (read-only here) -----------------------------------------
+    excluded = _via("batches", "excluded", "Items kept out of every batch, bool (n_samples,).")
     y = _via("label_state", "y", "Class code in effect per item, int64 (n_samples,); -1: none.")
     status = _via("label_state", "status", "Status per item, int8 (n_samples,): STATUS_NAMES.")
     labels_version = _via("label_state", "labels_version", "Incremented when :attr:`y` changes.")
@@ -282,7 +270,7 @@ class Session:
     @property
     def strategy(self) -> Strategy:
         """The query strategy (assigning calls :meth:`set_strategy`)."""
-        return self._strategy
+        return self.batches.strategy
 
     @strategy.setter
     def strategy(self, value: str | Strategy | Callable) -> None:
@@ -543,32 +531,7 @@ class Session:
             self._emit("skip")
             return self.query()
 
-    def set_strategy(self, strategy: str | Strategy | Callable, *, requery: bool = True) -> None:
-        """Switch the query strategy (saved in the store); with ``requery`` the current
-        batch is re-picked now. On ``ValueError`` (unknown name), ``ImportError`` (a missing
-        extra) or ``TypeError`` (unfit for this estimator) the old strategy and batch stay.
-
-        Examples
-        --------
-        >>> import numpy as np, alwidget
-        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
-        ...     s.set_strategy("entropy")
-        ...     s.strategy.name
-        'entropy'
-        """
-        with self._lock:
-            self._check_live()
-            new, old = get_strategy(strategy), self._strategy
-            self._strategy = new
-            try:
-                batch = self.batches.select() if requery else None
-            except Exception:
-                self._strategy = old
-                raise
-            self.store.set_meta("strategy", new.name)
-            if batch is not None:
-                self.batch = batch
-            self._emit("strategy")
+    set_strategy = _delegate("batches", Batches.set_strategy)
 
     # -- models (alwidget.modeling.Models) ------------------------------------------------
     fit_snapshot = _via("models", "snapshot", "Copy the training labels: :meth:`Models.snapshot`.")
@@ -592,9 +555,6 @@ class Session:
         elif retrain == "background":
             self.trainer.request()
             self.trainer.wait(max(0.0, float(wait)))
-
-    def _fit_failed(self, exc: BaseException) -> None:
-        self.models.failed(exc)
 
     def _events_for(self, labels: Mapping[int, Any], source: str) -> list[LabelEvent]:
         """Validate a submit completely and build its events (no state change)."""

@@ -331,7 +331,7 @@ class Trainer:
             model, proba = s.fit_model(snap)
         except Exception as exc:  # a user's estimator can fail in any way; labels are kept
             if not self._closed:
-                s._fit_failed(exc)
+                s.models.failed(exc)
             return
         if not self._closed:
             s.install_model(snap, model, proba)
