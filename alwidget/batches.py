@@ -15,7 +15,7 @@ import pandas as pd
 
 from .errors import StaleBatchError
 from .labelstate import LABELED, UNLABELED, UNSURE_STATUS
-from .selection import Batch, UnsureNeighbours, cold_start_pick, strategy_order
+from .selection import OPEN, Batch, UnsureNeighbours, cold_start_pick, strategy_order
 from .strategies import QueryContext, Strategy, get_strategy
 from .validation import check_index
 
@@ -243,6 +243,15 @@ class Batches:
                 prefill=prefill,
             )
         return idx
+
+    def answered(self, indices: Sequence[int], keep_batch: bool) -> None:
+        """After a submit of ``indices``: pick a new batch, or with ``keep_batch`` mark their
+        open cards labeled and pick one only when no open card is left."""
+        b = self.current
+        if keep_batch:
+            b.state[np.isin(b.indices, indices) & (b.state == OPEN)] = LABELED
+        if not keep_batch or b.open_indices().size == 0:
+            self.reselect()
 
     def mark(self, idx: int, state: int) -> bool:
         """Mark card ``idx`` of the current batch (``Batch.state``); pick a new batch if no

@@ -386,20 +386,10 @@ class Session:
         with self._lock:
             self.check_action(batch_id)
             events = self._events_for(labels, source)
-            t0 = time.perf_counter()
-            self.store.append(
-                events, self.annotator, pending=dict(labels), session_id=self.session_id
-            )
-            t1 = time.perf_counter()
-            self.label_state.replay()
-            self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
+            self._record(events, dict(labels))
         self._refit(retrain, wait)
         with self._lock:
-            if keep_batch:
-                answered = np.isin(self.batch.indices, [e.idx for e in events])
-                self.batch.state[answered & (self.batch.state == OPEN)] = LABELED
-            if not keep_batch or self.batch.open_indices().size == 0:
-                self.batches.reselect()
+            self.batches.answered([e.idx for e in events], keep_batch)
             self._emit("submit")
             return self.query()
 
@@ -410,6 +400,16 @@ class Session:
         any other item with source ``"map"``. Unsure items never train and are not asked
         again; a later class answer is a relabel. Raises as :meth:`skip`, and
         ``StoreLockedError``/``StoreReadOnlyError`` (nothing recorded).
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     i = int(s.query()[0])
+        ...     left = s.mark_unsure(i)
+        ...     s.unsure.tolist() == [i], i in left, left.size
+        (True, False, 2)
         """
         with self._lock:
             self.check_action(batch_id, None if batch_id is None else index)
@@ -417,10 +417,7 @@ class Session:
             pos = self.batch.position(idx)
             in_batch = pos is not None and self.batch.state[pos] == OPEN
             events = self._events_for({idx: UNSURE}, "batch" if in_batch else "map")
-            self.store.append(
-                events, self.annotator, pending={idx: UNSURE}, session_id=self.session_id
-            )
-            self.label_state.replay()  # a labeled item turned unsure shows up in models_behind
+            self._record(events, {idx: UNSURE})  # a labeled item turned unsure: models_behind
             if in_batch:
                 self.batches.mark(idx, UNSURE_STATUS)
             self._emit("unsure")
@@ -464,8 +461,7 @@ class Session:
             )
             if not events:
                 return 0
-            self.store.append(events, self.annotator, pending=labels, session_id=self.session_id)
-            self.label_state.replay()
+            self._record(events, labels)
             if retrain:
                 self.retrain()
             self.batches.reselect()
@@ -514,6 +510,15 @@ class Session:
             If ``batch_id`` is given and is not the current batch.
         ValueError
             If ``index`` is not an open card of the current batch.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     i, j = s.query().tolist()
+        ...     s.skip(i).tolist() == [j], s.skipped.tolist() == [i], s.n_labeled
+        (True, True, 0)
         """
         with self._lock:
             self.check_action(batch_id)
@@ -521,12 +526,7 @@ class Session:
             pos = self.batch.position(idx)
             if pos is None or self.batch.state[pos] != OPEN:
                 raise ValueError(f"index {idx} is not in the current batch; cannot skip it")
-            event = self.label_state.skip_event(idx, self.batch)
-            self.store.append(
-                [event], self.annotator, pending={idx: "skip"}, session_id=self.session_id
-            )
-            if self.status[idx] == UNLABELED:
-                self.status[idx] = SKIPPED
+            self._record([self.label_state.skip_event(idx, self.batch)], {idx: "skip"})
             self.batches.mark(idx, SKIPPED)
             self._emit("skip")
             return self.query()
@@ -555,6 +555,15 @@ class Session:
         elif retrain == "background":
             self.trainer.request()
             self.trainer.wait(max(0.0, float(wait)))
+
+    def _record(self, events: list[LabelEvent], pending: Any) -> None:
+        """Write ``events`` to the store (first: on a store error nothing changed, the
+        answers are in ``error.pending``), then replay them into the labels."""
+        t0 = time.perf_counter()
+        self.store.append(events, self.annotator, pending=pending, session_id=self.session_id)
+        t1 = time.perf_counter()
+        self.label_state.replay()
+        self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
 
     def _events_for(self, labels: Mapping[int, Any], source: str) -> list[LabelEvent]:
         """Validate a submit completely and build its events (no state change)."""
