@@ -254,9 +254,3 @@ def test_observers_can_be_removed_and_unknown_events_are_refused(blobs):
     with pytest.raises(ValueError, match="unknown event"):
         s.observe(ear.on, "submitted")
 
-
-def test_random_state_accepts_a_generator(blobs):
-    X, _ = blobs
-    a = make(X, ["a", "b", "c"], random_state=np.random.default_rng(3))
-    b = make(X, ["a", "b", "c"], random_state=np.random.default_rng(3))
-    assert a.query().tolist() == b.query().tolist()
