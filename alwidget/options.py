@@ -148,6 +148,16 @@ def check_estimator(estimator: Any, sparse: bool) -> Any:
     ------
     TypeError
         If it has neither ``predict_proba`` nor ``decision_function``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LinearRegression
+    >>> type(check_estimator(None, sparse=False)).__name__
+    'Pipeline'
+    >>> check_estimator(LinearRegression(), sparse=False)
+    Traceback (most recent call last):
+    ...
+    TypeError: LinearRegression has neither predict_proba nor decision_function; ...
     """
     if estimator is None:
         return default_estimator(sparse=sparse)
@@ -175,6 +185,13 @@ def open_store(
     ------
     StoreMismatchError, StoreCorruptError, StoreLockedError, StoreReadOnlyError
         As :meth:`LabelStore.bind`; a store opened here is closed again first.
+
+    Examples
+    --------
+    >>> store, own = open_store(":memory:", None, "fp-of-the-pool", 10, ["a", "b"])
+    >>> own, store.path
+    (True, ':memory:')
+    >>> store.close()
     """
     if isinstance(store, LabelStore):
         store.bind(fp, n, classes)
