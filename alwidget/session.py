@@ -3,10 +3,13 @@
 :class:`Session` knows nothing about widgets; :class:`alwidget.LabelingWidget` renders it.
 Every answer goes to the durable :class:`~alwidget.store.LabelStore` before anything else
 happens; the session's labels are always derived from the store's log. The work is done by
-parts it owns: :class:`~alwidget.labelstate.LabelState` (labels and statuses replayed from
-the store), :class:`~alwidget.batches.Batches` (current batch and queue),
-:class:`~alwidget.modeling.Models` (fit, install, rescore) and
-:class:`~alwidget.training.Trainer` (background fits); see docs/session.md.
+parts it owns (composition; each public method here is a few lines or a delegation that
+keeps the part's docstring): :class:`~alwidget.labelstate.LabelState` (labels and statuses
+replayed from the store), :class:`~alwidget.batches.Batches` (current batch, queue,
+strategy), :class:`~alwidget.modeling.Models` (fit, install, rescore),
+:class:`~alwidget.live.Lifetime` (closing, the background
+:class:`~alwidget.training.Trainer`, one live session per store) and
+:class:`~alwidget.observers.Listeners` (events); see docs/session.md.
 """
 
 from __future__ import annotations
