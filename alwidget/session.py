@@ -52,7 +52,7 @@ from .options import (
 )
 from .selection import OPEN, Batch
 from .store import LabelEvent, default_annotator
-from .strategies import Strategy
+from .strategies import Strategy, get_strategy
 from .tables import LabelTables
 from .training import FitSnapshot
 from .validation import ClassNames, check_index, is_sparse
@@ -189,6 +189,7 @@ class Session:
         if isinstance(random_state, np.random.RandomState):
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
+        strategy = None if strategy is None else get_strategy(strategy)  # fails before any file
         self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes)
         self._lock = threading.RLock()
         self.session_id = uuid.uuid4().hex

@@ -254,3 +254,10 @@ def test_observers_can_be_removed_and_unknown_events_are_refused(blobs):
     with pytest.raises(ValueError, match="unknown event"):
         s.observe(ear.on, "submitted")
 
+
+def test_unknown_strategy_is_refused_before_the_store_file_is_created(blobs, tmp_path):
+    X, _ = blobs
+    path = tmp_path / "labels.sqlite"
+    with pytest.raises(ValueError, match="unknown strategy"):
+        Session(X, classes=["a", "b", "c"], store=path, strategy="nope")
+    assert not path.exists()
