@@ -113,7 +113,7 @@ def test_resume_continues_labels_round_strategy(data, tmp_path):
     assert r.strategy.name == "margin" and r.round == rnd == 2
     np.testing.assert_array_equal(r.y, y0)
     pd.testing.assert_frame_equal(r.labels, lab)
-    assert r.skipped.size == 1 and not r.cold and r.model_version == 10
+    assert r.skipped.size == 1 and not r.cold and r.labels_trained_on == 10
     assert not set(r.query()) & set(lab["index"]), "resumed batch re-asks labeled items"
     r.submit(truth(r, y))
     assert r.round == 3 and r.n_labeled == 15
