@@ -348,7 +348,8 @@ class MaxUncertaintyDrop(StoppingCriterion):
     def update(self, session: Any) -> StopStatus:
         if session.proba is None:
             return StopStatus(self.name, False, np.nan, "no model yet")
-        cand = (session.y < 0) & ~session.skipped
+        cand = session.y < 0
+        cand[session.skipped] = False  # skipped: pool indices
         if not cand.any():
             return StopStatus(self.name, True, 0.0, "no unlabeled items left")
         m = float(np.max(session.uncertainty[cand]))

@@ -52,6 +52,14 @@ class Batch:
         shows them as chosen so the user can correct and resubmit.
     labels_version : int
         :attr:`Session.model_labels_version` of the model that picked the batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = Batch(np.array([7, 3, 5]), np.array([0.9, 0.5, 0.1]), "margin", 1, 10, False, id=4)
+    >>> b.state[b.position(3)] = 2  # card of item 3 skipped: it keeps its place
+    >>> b.indices.tolist(), b.open_indices().tolist(), b.position(9)
+    ([7, 3, 5], [7, 5], None)
     """
 
     indices: np.ndarray
@@ -96,6 +104,13 @@ class UnsureNeighbours:
     X : ndarray of shape (n_samples, n_features)
     k : int
         Neighbours per unsure item (the item itself excluded).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0], [11.0]])
+    >>> UnsureNeighbours(X, k=1).near(np.array([3])).tolist()
+    [3, 4]
     """
 
     def __init__(self, X: np.ndarray, k: int) -> None:
@@ -127,6 +142,14 @@ def cold_start_pick(
     -------
     ndarray of shape (k,), int64
         Pool indices, all in ``candidates``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1]])
+    >>> pick = cold_start_pick("diverse", X, np.arange(5), 2, np.random.default_rng(0))
+    >>> sorted((X[pick, 0] > 1).tolist())  # one from each group
+    [False, True]
     """
     if rule == "random":
         return rng.choice(candidates, size=k, replace=False).astype(np.int64)
@@ -146,6 +169,17 @@ def strategy_order(
     Returns
     -------
     ndarray of shape (len(ctx.candidates),), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext, get_strategy
+    >>> proba = np.array([[0.9, 0.1], [0.5, 0.5], [0.7, 0.3]])
+    >>> ctx = QueryContext(X=np.zeros((3, 1)), labels=np.full(3, -1), candidates=np.arange(3),
+    ...                    proba=proba, model=None, estimator=None, n_classes=2,
+    ...                    rng=np.random.default_rng(0))
+    >>> strategy_order(get_strategy("margin"), ctx, None).tolist()
+    [1, 2, 0]
     """
     idx = ctx.candidates
     if idx.size < 2 or ctx.proba is None:

@@ -2,43 +2,60 @@
 
 :class:`Session` knows nothing about widgets; :class:`alwidget.LabelingWidget` renders it.
 Every answer goes to the durable :class:`~alwidget.store.LabelStore` before anything else
-happens; the session's labels are always derived from the store's log.
+happens; the session's labels are always derived from the store's log. The work is done by
+parts it owns (composition; each public method here is a few lines or a delegation that
+keeps the part's docstring): :class:`~alwidget.labelstate.LabelState` (labels and statuses
+replayed from the store), :class:`~alwidget.batches.Batches` (current batch, queue,
+strategy), :class:`~alwidget.modeling.Models` (fit, install, rescore),
+:class:`~alwidget.live.Lifetime` (closing, the background
+:class:`~alwidget.training.Trainer`, one live session per store) and
+:class:`~alwidget.observers.Listeners` (events); see docs/session.md.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import re
+import functools
 import threading
 import time
 import uuid
 import warnings
-import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
 
-from .selection import OPEN, Batch, UnsureNeighbours, cold_start_pick, strategy_order
-from .store import POLICIES, LabelEvent, LabelStore, default_annotator, fingerprint
-from .strategies import QueryContext, Strategy, available_strategies, get_strategy
-from .tables import LabelTables
-from .training import FitSnapshot, ThreadChooser, Trainer, fit_model
-from .validation import (
-    ClassNames,
-    as_features,
-    check_batch_size,
-    check_index,
-    check_sparse,
-    dense_embedding,
-    is_missing,
-    is_sparse,
-    sparse_fingerprint,
+from .batches import Batches
+from .errors import AlwidgetWarning, SessionClosedError, StaleBatchError
+from .labelstate import (
+    LABELED,
+    SKIPPED,
+    SOURCES,
+    STATUS_NAMES,
+    UNLABELED,
+    UNSURE,
+    UNSURE_STATUS,
+    LabelState,
 )
+from .live import Lifetime
+from .modeling import Models
+from .observers import Listeners
+from .options import (
+    check_estimator,
+    check_options,
+    default_estimator,
+    default_store_path,
+    open_store,
+    prepare_pool,
+    resolve_strategy,
+)
+from .selection import OPEN, Batch
+from .store import LabelEvent, default_annotator
+from .strategies import Strategy, get_strategy
+from .tables import LabelTables
+from .training import FitSnapshot
+from .validation import ClassNames, check_index, is_sparse
 
 __all__ = [
     "Session",
@@ -53,142 +70,82 @@ __all__ = [
     "LABELED",
     "SKIPPED",
     "UNSURE_STATUS",
+    "SOURCES",
+    "default_estimator",
+    "default_store_path",
 ]
 
-#: Status codes of :attr:`Session.status` (int8).
-UNLABELED, LABELED, SKIPPED, UNSURE_STATUS = 0, 1, 2, 3
-#: Names of the status codes, indexed by code.
-STATUS_NAMES = ("unlabeled", "labeled", "skipped", "unsure")
-SOURCES = ("batch", "map", "import")
 RETRAIN_MODES = (True, False, "background")
-#: The strategy of a new session (see :class:`Session`).
-DEFAULT_STRATEGY = "margin"
+_warned_model_version = False
 
 
-def default_estimator(sparse: bool = False) -> Any:
-    """``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))``: scaling keeps
-    features in different units (table rows) from dominating the model. For a sparse pool
-    the scaler does not centre (``with_mean=False``), which would densify it."""
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    return make_pipeline(StandardScaler(with_mean=not sparse), LogisticRegression(max_iter=1000))
+def _via(part: str, name: str, doc: str | None = None) -> Any:
+    """A read-only property giving ``self.<part>.<name>`` (the state lives in the parts)."""
+    return property(lambda self: getattr(getattr(self, part), name), doc=doc)
 
 
-class _Unsure(str):
-    """The type of :data:`UNSURE` (a str, so it prints and serialises as ``"unsure"``)."""
+def _delegate(part: str, func: Callable[..., Any]) -> Any:
+    """A method calling ``self.<part>.<func.__name__>``, with ``func``'s docstring."""
 
-    __slots__ = ()
+    @functools.wraps(func)
+    def method(self: Session, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, part), func.__name__)(*args, **kwargs)
 
-    def __repr__(self) -> str:
-        return "alwidget.UNSURE"
-
-
-#: Answer meaning "I am not sure": ``session.submit({i: alwidget.UNSURE})``. The plain string
-#: ``"unsure"`` means the same unless one of the classes is named ``"unsure"``.
-UNSURE = _Unsure("unsure")
-
-
-class AlwidgetWarning(UserWarning):
-    """Warnings raised by alwidget (turned into errors in its own test suite)."""
-
-
-class StaleBatchError(ValueError):
-    """An action was made on a batch that is no longer the current one; nothing was recorded.
-
-    The browser may still show an older batch for a moment (a submit from the keyboard, a
-    reload); every action carries the id of the batch it was made on and the session refuses
-    one made on another batch, so a click is never stored for an item that was not on that
-    card.
-    """
-
-
-class SessionClosedError(RuntimeError):
-    """The session was closed (:meth:`Session.close`, or a newer session on the same store
-    in this process replaced it); start a new session to go on. Nothing was recorded."""
+    return method
 
 
 class Session:
-    """An active-learning session over a pool of items.
+    """An active-learning session over a pool of items (docs/session.md says more).
 
     Parameters
     ----------
     X : ndarray, DataFrame or scipy.sparse matrix of shape (n_samples, n_features)
-        Numeric features of the pool, what the estimator is trained on. Never modified;
-        float32 stays float32. A sparse X (e.g. TF-IDF) is used as is by the estimator; the
-        strategies that need geometry (core-set, BADGE, information density, cluster batch,
-        unsure-neighbour avoidance, diverse cold start) and the map use ``embedding``.
+        Numeric features of the pool, what the estimator is trained on; never modified.
     classes : sequence of str or numbers
-        Class names, shown on the buttons; labels are stored as codes
-        ``0..n_classes-1``. Answers match a class by name, by code or by numeric value
-        (with ``classes=[0, 1]``, ``0``, ``0.0`` and ``"0"`` are class 0).
+        Class names; labels are stored as codes ``0..n_classes-1`` (see :meth:`code_of`).
     embedding : ndarray of shape (n_samples, n_dims), optional
-        Dense coordinates for geometry when X is sparse; default a 100-component
-        truncated SVD of X (:func:`alwidget.validation.dense_embedding`). Ignored for a
-        dense X (X itself is used).
+        Dense coordinates for geometry when X is sparse; default a truncated SVD of X.
     estimator : classifier, optional
-        Any scikit-learn classifier with ``predict_proba`` (a Pipeline too); one with only
-        ``decision_function`` (e.g. ``LinearSVC``) is used through a softmax of its decision
-        values. It is cloned before each fit, never fitted in place. Default:
-        ``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))`` (scaled, so
-        table columns in different units do not give a confidently wrong model).
+        With ``predict_proba`` or ``decision_function``; cloned before each fit.
     strategy : str, Strategy, callable or None
-        Query strategy: a name from :func:`alwidget.strategies.available_strategies`, a
-        :class:`~alwidget.strategies.Strategy`, or a score function ``f(ctx) -> scores``.
-        ``None`` (default) resumes the strategy saved in the store, else ``"margin"``
-        (margin needed 0.62x random's labels to 90% accuracy on MNIST-5k, where entropy
-        needed more than random; see docs/strategies.md).
+        A name from :func:`~alwidget.strategies.available_strategies`, a ``Strategy`` or
+        ``f(ctx) -> scores``; ``None`` resumes the store's strategy, else ``"margin"``.
     batch_size : int, default=10
-        Items per batch. Larger than the pool: clipped to the pool size with an
-        :class:`AlwidgetWarning`. Smaller than 1: ``ValueError``.
+        Items per batch; clipped to the pool size with an :class:`AlwidgetWarning`.
     random_state : int, Generator or None
         Seed for every random choice (cold start, tie-breaking, random strategy).
     store : str, Path, LabelStore or None
-        Where labels live. A path to an SQLite file (resumed if it exists), ``":memory:"``
-        for labels that die with the kernel, or ``None`` for
-        ``alwidget-<name or data fingerprint>.sqlite`` in the working directory (next to
-        the notebook).
+        An SQLite file (resumed if it exists), ``":memory:"``, or ``None`` for
+        ``alwidget-<name or data fingerprint>.sqlite`` in the working directory.
     name : str, optional
         Session name, used for the default store file name.
     cold_start : {"random", "diverse"}, default="random"
-        How to pick batches until two classes are labeled: uniformly at random, or spread
-        over the feature space (k-center greedy from a random start).
+        How to pick batches until two classes are labeled.
     annotator : str, optional
         Recorded with every answer; default the operating-system user.
     label_policy : {"latest", "majority"}, default="latest"
-        Which answer is used for training when an item has several (several annotators, or
-        updates): the newest one, or the majority of the annotators' newest answers (see
-        :meth:`alwidget.store.LabelStore.current`). All answers are kept either way.
+        Which answer trains when an item has several; all answers are kept either way.
     avoid_unsure_neighbours : bool, default=True
-        Also keep the ``unsure_neighbours`` nearest neighbours (Euclidean, in X) of every
-        item answered "unsure" out of the batches (unsure items themselves are never
-        re-asked). If that would leave nothing to ask, the neighbours are asked after all.
+        Keep the ``unsure_neighbours`` nearest neighbours of "unsure" items out of batches.
     unsure_neighbours : int, default=5
         How many neighbours of each unsure item to avoid.
 
     Raises
     ------
     ValueError
-        On NaN/inf in X, fewer than 2 items or classes, a bad batch size, policy or option.
-        Raised before any file is created or changed.
+        On NaN/inf in X, fewer than 2 items or classes, or a bad option; raised before any
+        file is created or changed.
     TypeError
         If the estimator has neither ``predict_proba`` nor ``decision_function``.
-    StoreMismatchError
-        If ``store`` holds labels for other data or classes.
-    StoreCorruptError, StoreLockedError, StoreReadOnlyError
-        If the store file is damaged, locked by another process, or cannot be written.
+    StoreMismatchError, StoreCorruptError, StoreLockedError, StoreReadOnlyError
+        If the store holds other data, is damaged, locked or cannot be written.
 
     Notes
     -----
-    Thread safety: session state is written only under one re-entrant lock (:meth:`submit`,
-    :meth:`undo`, :meth:`skip`, :meth:`mark_unsure`, :meth:`import_labels`,
-    :meth:`install_model`, :meth:`set_strategy`, :meth:`requery` and the queue), so the
-    background :class:`~alwidget.training.Trainer` installing a model cannot interleave with
-    a foreground submit.
-
-    One live session per store file and annotator in a process: opening a second one (the
-    same notebook cell run again) closes the first (:meth:`close`, event ``"closed"``), so an
-    old widget can no longer write to the store.
+    State is written under one re-entrant lock, so the background
+    :class:`~alwidget.training.Trainer` cannot interleave with a submit. One live session
+    per store file and annotator in a process: a newer one closes the older
+    (:mod:`alwidget.live`).
 
     Examples
     --------
@@ -197,8 +154,8 @@ class Session:
     >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:", random_state=0) as s:
     ...     b = s.query()
     ...     _ = s.submit({int(b[0]): "a", int(b[1]): "b"})
-    ...     s.n_labeled, s.round
-    (2, 1)
+    ...     s.n_labeled, s.round, s.skipped.tolist()
+    (2, 1, [])
     """
 
     def __init__(
@@ -219,117 +176,89 @@ class Session:
         unsure_neighbours: int = 5,
         embedding: Any = None,
     ) -> None:
-        if is_sparse(X):  # what the estimator sees: sparse as is; geometry: a dense embedding
-            self.X_fit = check_sparse(X)
-            fp = sparse_fingerprint(self.X_fit)
-            if embedding is None:
-                embedding = dense_embedding(self.X_fit)
-            self.X = as_features(embedding)
-            if self.X.shape[0] != self.X_fit.shape[0]:
-                raise ValueError(
-                    f"embedding has {self.X.shape[0]} rows; X has {self.X_fit.shape[0]}: pass "
-                    "one row per item"
-                )
-        else:
-            self.X_fit = X  # what the estimator sees (DataFrame kept as is for Pipelines)
-            self.X = as_features(X)
-            fp = fingerprint(self.X)
+        self.X_fit, self.X, self.fingerprint = prepare_pool(X, embedding)
         n = self.X.shape[0]
-        if n < 2:
-            raise ValueError(f"the pool needs at least 2 items; X has {n}")
         self._classes = ClassNames(classes)
         self.classes = self._classes.names
-        batch_size = check_batch_size(batch_size)
-        if batch_size > n:
-            warnings.warn(
-                f"batch_size={batch_size} is larger than the pool ({n}); using {n}",
-                AlwidgetWarning,
-                stacklevel=2,
-            )
-            batch_size = n
-        if cold_start not in ("random", "diverse"):
-            raise ValueError(f"cold_start must be 'random' or 'diverse'; got {cold_start!r}")
-        if label_policy not in POLICIES:
-            raise ValueError(f"label_policy must be one of {POLICIES}; got {label_policy!r}")
-        if int(unsure_neighbours) < 0:
-            raise ValueError(f"unsure_neighbours must be >= 0; got {unsure_neighbours}")
-        if estimator is None:
-            estimator = default_estimator(sparse=is_sparse(self.X_fit))
-        if not (hasattr(estimator, "predict_proba") or hasattr(estimator, "decision_function")):
-            raise TypeError(
-                f"{type(estimator).__name__} has neither predict_proba nor decision_function; "
-                "pass a scikit-learn classifier (for SVC use probability=True, or wrap it in "
-                "sklearn.calibration.CalibratedClassifierCV)"
-            )
-        self.estimator = estimator
-        self.batch_size = int(batch_size)
-        self.cold_start = cold_start
+        self.batch_size = check_options(n, batch_size, cold_start, label_policy, unsure_neighbours)
+        self.estimator = check_estimator(estimator, sparse=is_sparse(self.X_fit))
+        self.cold_start, self.label_policy = cold_start, label_policy
         self.annotator = annotator or default_annotator()
-        self.label_policy = label_policy
         self.avoid_unsure_neighbours = bool(avoid_unsure_neighbours)
         self.unsure_neighbours = int(unsure_neighbours)
         if isinstance(random_state, np.random.RandomState):
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
-
-        self.fingerprint = fp
-        own_store = not isinstance(store, LabelStore)
-        if isinstance(store, LabelStore):
-            self.store = store
-        else:
-            if store is None:
-                store = default_store_path(name, self.fingerprint)
-            self.store = LabelStore(store)
-        try:
-            self.store.bind(self.fingerprint, n, self.classes)
-        except Exception:
-            if own_store:
-                self.store.close()
-            raise
-
-        if strategy is None:
-            saved = self.store.get_meta("strategy")
-            strategy = saved if saved in available_strategies() else DEFAULT_STRATEGY
-        self._strategy = get_strategy(strategy)
-        if self.store.get_meta("strategy") != self._strategy.name:
-            self.store.set_meta("strategy", self._strategy.name)  # resumed next time
+        strategy = None if strategy is None else get_strategy(strategy)  # fails before any file
+        self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes)
         self._lock = threading.RLock()
-        self.y = np.full(n, -1, dtype=np.int64)
-        self.status = np.zeros(n, dtype=np.int8)
-        self.labels_version = 0
-        self._seq: int | None = None  # last store event replayed (incremental replay)
-        self._unc_cache: tuple[tuple[int, str], np.ndarray] | None = None
-        #: (step, total) of the running fit for estimators that report progress, else None
-        self.fit_progress: tuple[int, int] | None = None
         self.session_id = uuid.uuid4().hex
-        self.model: Any = None
-        self.model_version = 0
-        self.model_labels_version = -1
-        self._model_y = np.full(n, -1, dtype=np.int64)
-        self.proba: np.ndarray | None = None
-        self.last_error: str | None = None
         self.timings: dict[str, float] = {}
-        self._listeners: list[tuple[Callable[[str], None], frozenset[str] | None]] = []
-        self._queue = np.empty(0, dtype=np.int64)
-        self._batch_counter = 0
-        self._trainer: Trainer | None = None
-        self._closed: str | None = None
-        self._own_store = own_store
-        self._near = UnsureNeighbours(self.X, self.unsure_neighbours)
-        self._threads = ThreadChooser()
+        self.listeners = Listeners()
+        #: The labels and statuses (:class:`~alwidget.labelstate.LabelState`).
+        self.label_state = LabelState(self.store, n, self._classes, label_policy)
+        #: The model life cycle (:class:`~alwidget.modeling.Models`).
+        self.models = Models(self)
+        #: The current batch and queue (:class:`~alwidget.batches.Batches`).
+        self.batches = Batches(self, resolve_strategy(self.store, strategy))
         self.tables = LabelTables(self.store, self.classes, label_policy, lambda: self.y)
-        self.excluded = np.zeros(n, dtype=bool)
-        saved_excl = self.store.get_meta("excluded")
-        if saved_excl:
-            self.excluded[np.asarray(json.loads(saved_excl), dtype=np.int64)] = True
-        self._replay()
+        self.label_state.replay()
         self.retrain()
-        self.batch = self._select()
-        self._register_live()
+        self.batches.reselect()
+        #: Open/closed, the background worker, the live-session registry (:class:`Lifetime`).
+        self.life = Lifetime(self, own_store)
 
-    # -- public state ---------------------------------------------------------------------
+    # -- state, held by the parts (read-only here) -----------------------------------------
+    excluded = _via("batches", "excluded", "Items kept out of every batch, bool (n_samples,).")
+    y = _via("label_state", "y", "Class code in effect per item, int64 (n_samples,); -1: none.")
+    status = _via("label_state", "status", "Status per item, int8 (n_samples,): STATUS_NAMES.")
+    labels_version = _via("label_state", "labels_version", "Incremented when :attr:`y` changes.")
+    model = _via("models", "model", "The current fitted model, or None at cold start.")
+    proba = _via("models", "proba", "Pool class probabilities (n_samples, n_classes) or None.")
+    labels_trained_on = _via("models", "labels_trained_on", "Labels the model was fitted on.")
+    model_labels_version = _via("models", "model_labels_version", "labels_version of those.")
+    fit_progress = _via("models", "fit_progress", "``(step, total)`` of a running fit, or None.")
+    last_error = _via("models", "last_error", "Why the last fit failed (None after a good one).")
+    _threads = _via("models", "threads")
+
+    @property
+    def batch(self) -> Batch:
+        """The current batch (the cards on screen)."""
+        return self.batches.current
+
+    @batch.setter
+    def batch(self, value: Batch) -> None:
+        self.batches.batch = value
+
+    @property
+    def model_version(self) -> int:
+        """Deprecated alias of :attr:`labels_trained_on` (emits ``FutureWarning`` once)."""
+        global _warned_model_version
+        if not _warned_model_version:
+            _warned_model_version = True
+            warnings.warn(
+                "Session.model_version is renamed Session.labels_trained_on (the number of "
+                "labels the model was trained on); the old name will be removed",
+                FutureWarning,
+                stacklevel=2,
+            )
+        return self.models.labels_trained_on
+
+    skipped = _via("label_state", "skipped", LabelState.skipped.__doc__)
+    unsure = _via("label_state", "unsure", LabelState.unsure.__doc__)
+    models_behind = _via("models", "behind", Models.behind.__doc__)
+    newer_model = _via("models", "newer", Models.newer.__doc__)
+    uncertainty = property(lambda self: self.models.uncertainty(), doc=Models.uncertainty.__doc__)
+    closed = _via("life", "closed", Lifetime.closed.__doc__)
+    trainer = _via("life", "trainer", Lifetime.trainer.__doc__)
+    close = _delegate("life", Lifetime.close)
+    observe = _delegate("listeners", Listeners.observe)
+    unobserve = _delegate("listeners", Listeners.unobserve)
+    code_of = _delegate("label_state", LabelState.code_of)
+
     @property
     def n_samples(self) -> int:
+        """Number of pool items."""
         return self.X.shape[0]
 
     @property
@@ -338,33 +267,14 @@ class Session:
         return int((self.y >= 0).sum())
 
     @property
-    def skipped(self) -> np.ndarray:
-        """Boolean mask of shape (n_samples,): skipped items (with no answer)."""
-        return self.status == SKIPPED
-
-    @property
-    def unsure(self) -> np.ndarray:
-        """Pool indices answered "unsure" (in effect), shape (m,), int64, ascending."""
-        return np.flatnonzero(self.status == UNSURE_STATUS).astype(np.int64)
-
-    @property
     def round(self) -> int:
         """Number of answer submits in effect (undone ones and imports do not count)."""
         return self.store.n_submits()
 
     @property
-    def models_behind(self) -> int:
-        """How many items' training labels differ from those the current model was fitted on.
-
-        New labels, changed labels and undone labels each count once; 0 after a successful
-        synchronous :meth:`retrain`. While no model can be fitted (fewer than two classes)
-        it counts the labels since the last attempt.
-        """
-        return int(np.count_nonzero(self.y != self._model_y))
-
-    @property
     def strategy(self) -> Strategy:
-        return self._strategy
+        """The query strategy (assigning calls :meth:`set_strategy`)."""
+        return self.batches.strategy
 
     @strategy.setter
     def strategy(self, value: str | Strategy | Callable) -> None:
@@ -375,159 +285,20 @@ class Session:
         """True while no model can be fitted (fewer than two classes labeled)."""
         return self.model is None
 
-    @property
-    def uncertainty(self) -> np.ndarray:
-        """Uncertainty of every pool item under the current model.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), float32
-            In [0, 1] by the current strategy's measure (:attr:`Strategy.measure`); all
-            ones at cold start (nothing is known yet). Strategies that measure the model
-            itself (``model_uncertainty``, e.g. MC-dropout mutual information) are computed
-            once per model and strategy.
-        """
-        if self.proba is None:
-            return np.ones(self.n_samples, dtype=np.float32)
-        st = self._strategy
-        if hasattr(st, "model_uncertainty") and self.model is not None:
-            key = (id(self.model), st.name)
-            if self._unc_cache is None or self._unc_cache[0] != key:
-                try:
-                    u = np.asarray(
-                        st.model_uncertainty(self.model, self.X_fit, len(self.classes)),
-                        dtype=np.float32,
-                    )
-                except (TypeError, ValueError):  # not a model it can measure: fall back
-                    u = st.uncertainty(self.proba)
-                self._unc_cache = (key, u)
-            return self._unc_cache[1]
-        return st.uncertainty(self.proba)
-
     # -- label tables (alwidget.tables.LabelTables) ----------------------------------------
     @property
     def labels(self) -> pd.DataFrame:
         """What was labeled, one row per labeled item, oldest first (see :meth:`labels_table`)."""
         return self.tables.labels_table()
 
-    def labels_table(
-        self, *, include_unsure: bool = False, include_skipped: bool = False
-    ) -> pd.DataFrame:
-        """The answer in effect for each item, with provenance; see
-        :meth:`alwidget.tables.LabelTables.labels_table`."""
-        return self.tables.labels_table(
-            include_unsure=include_unsure, include_skipped=include_skipped
-        )
-
-    @property
-    def answers(self) -> pd.DataFrame:
-        """Every answer in effect from every annotator (updates too), oldest first."""
-        return self.tables.answers
-
-    def disagreements(self) -> pd.DataFrame:
-        """Items whose annotators' newest answers differ; see
-        :meth:`alwidget.tables.LabelTables.disagreements`."""
-        return self.tables.disagreements()
-
-    def export(
-        self, path: str | Path, *, include_unsure: bool = True, include_skipped: bool = False
-    ) -> Path:
-        """Write the labels with provenance to a CSV or Parquet file; see
-        :meth:`alwidget.tables.LabelTables.export`."""
-        return self.tables.export(
-            path, include_unsure=include_unsure, include_skipped=include_skipped
-        )
-
-    def observe(
-        self, callback: Callable[[str], None], names: str | Iterable[str] | None = None
-    ) -> None:
-        """Call ``callback(event)`` after each change.
-
-        Parameters
-        ----------
-        callback : callable
-            ``callback(event: str)``.
-        names : str or iterable of str, optional
-            Only these events; default all of ``"submit"``, ``"undo"``, ``"skip"``,
-            ``"unsure"``, ``"strategy"``, ``"query"``, ``"import"``, ``"model"`` (a new model
-            was installed; may come from the background thread), ``"fit_error"`` (a fit
-            failed, see :attr:`last_error`), ``"fit_progress"`` (see :attr:`fit_progress`),
-            ``"fit_done"`` (the background worker became idle, whether or not its model was
-            installed) and ``"closed"``.
-        """
-        sel = None if names is None else frozenset([names] if isinstance(names, str) else names)
-        self._listeners.append((callback, sel))
-
-    def unobserve(self, callback: Callable[[str], None]) -> None:
-        """Stop calling ``callback`` (every registration of it)."""
-        self._listeners = [(cb, n) for cb, n in self._listeners if cb is not callback]
-
-    @property
-    def trainer(self) -> Trainer:
-        """The background fitting worker (:class:`~alwidget.training.Trainer`), started on
-        first use.
-
-        Raises
-        ------
-        SessionClosedError
-            If the session is closed.
-        """
-        with self._lock:
-            self._check_live()
-            if self._trainer is None:
-                self._trainer = Trainer(self)
-            return self._trainer
-
-    @property
-    def newer_model(self) -> bool:
-        """True if a model newer than the one that picked the current batch is installed
-        (it picks the next batch; the cards on screen never change because of it)."""
-        return self.model is not None and self.model_labels_version > self.batch.labels_version
-
-    @property
-    def closed(self) -> bool:
-        """True once :meth:`close` ran (or a newer session on the same store replaced this one)."""
-        return self._closed is not None
-
-    def close(self, reason: str = "closed") -> None:
-        """Stop the background worker and close the store (if this session opened it).
-
-        Idempotent. Emits ``"closed"``. Every label is already on disk; a running fit is not
-        waited for (its result is dropped).
-
-        Parameters
-        ----------
-        reason : str, default="closed"
-            Said by :class:`SessionClosedError` on later actions.
-        """
-        with self._lock:
-            if self._closed is not None:
-                return
-            self._closed = reason
-            if self._trainer is not None:
-                self._trainer.close()
-            if self._own_store:
-                self.store.close()
-            key = self._live_key()
-            if key is not None and _LIVE.get(key) is not None and _LIVE[key]() is self:
-                del _LIVE[key]
-        self._emit("closed")
+    labels_table = _via("tables", "labels_table", "See :meth:`LabelTables.labels_table`.")
+    answers = _via("tables", "answers", "Every answer in effect (updates too), oldest first.")
+    disagreements = _via("tables", "disagreements", "See :meth:`LabelTables.disagreements`.")
+    export = _via("tables", "export", "Write labels to CSV/Parquet: :meth:`LabelTables.export`.")
 
     def backup(self, path: str | Path) -> Path:
-        """Write a consistent, self-contained copy of the label store to ``path`` (SQLite's
-        online backup API; safe while labeling). Share or archive that file; open it with
-        ``Session(X, classes=..., store=path)`` or :meth:`LabelStore.read_events`.
-
-        Returns
-        -------
-        Path
-            The file written.
-
-        Raises
-        ------
-        StoreError
-            If the copy cannot be written.
-        """
+        """Write a consistent copy of the label store to ``path`` (safe while labeling) and
+        return it; see :meth:`LabelStore.backup`. ``StoreError`` if it cannot be written."""
         return self.store.backup(path)
 
     def __enter__(self) -> Session:
@@ -539,156 +310,25 @@ class Session:
     # -- the loop -------------------------------------------------------------------------
     def query(self) -> np.ndarray:
         """The open cards of the current batch as pool indices, shape (k,), int64, most
-        informative first (skipped, unsure and map-labeled cards of the batch excluded)."""
+        informative first (skipped, unsure and map-labeled cards of the batch excluded).
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     s.query().shape, s.query().dtype
+        ((3,), dtype('int64'))
+        """
         return self.batch.open_indices().copy()
 
-    def check_action(self, batch_id: int | None, index: int | None = None) -> None:
-        """Check that an action made on batch ``batch_id`` (and card ``index``) is current.
-
-        Parameters
-        ----------
-        batch_id : int or None
-            :attr:`Batch.id` of the batch the action was made on (None: not checked).
-        index : int, optional
-            Pool index of the card it was made on.
-
-        Raises
-        ------
-        StaleBatchError
-            If ``batch_id`` is not the current batch (it changed since the user saw it).
-        ValueError
-            If ``index`` is not a card of the current batch.
-        SessionClosedError
-            If the session is closed.
-        """
-        self._check_live()
-        b = self.batch
-        if batch_id is not None and int(batch_id) != b.id:
-            raise StaleBatchError(
-                f"this action was made on batch #{int(batch_id)}, which is no longer the "
-                f"current batch (#{b.id}); nothing was recorded. Answer the cards now shown."
-            )
-        if index is not None:
-            idx = self._check_index(index)
-            if b.position(idx) is None:
-                raise ValueError(
-                    f"item {idx} is not a card of the current batch #{b.id}; nothing was recorded"
-                )
-
-    @property
-    def queue(self) -> np.ndarray:
-        """Pool indices waiting to be served as the next batches ("label these next"), in
-        the order they will be asked, int64 of shape (m,)."""
-        with self._lock:
-            return self._queue[self.status[self._queue] == UNLABELED].copy()
-
-    def enqueue(self, indices: Sequence[int]) -> np.ndarray:
-        """Queue pool items to be asked next, batch after batch, before the strategy picks
-        new ones. Already labeled, unsure, excluded, queued or open-card items are left out;
-        the rest are ordered by the current strategy (most informative first).
-
-        Parameters
-        ----------
-        indices : sequence of int
-            Pool indices.
-
-        Returns
-        -------
-        ndarray of shape (m,), int64
-            The items added to the queue, in queue order.
-
-        Raises
-        ------
-        ValueError
-            If an index is out of range.
-        """
-        with self._lock:
-            self._check_live()
-            add = self._enqueue(indices, skip_open=True)
-            self._emit("query")
-            return add
-
-    def _enqueue(self, indices: Sequence[int], *, skip_open: bool) -> np.ndarray:
-        idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
-        idx = idx[np.sort(np.unique(idx, return_index=True)[1])]
-        ok = (self.status[idx] != LABELED) & (self.status[idx] != UNSURE_STATUS)
-        ok &= ~self.excluded[idx] & ~np.isin(idx, self._queue)
-        if skip_open:
-            ok &= ~np.isin(idx, self.batch.open_indices())
-        add = self._strategy_order(idx[ok])
-        self._queue = np.concatenate([self._queue, add])
-        return add
-
-    def clear_queue(self) -> None:
-        """Forget the queued items (the current batch stays)."""
-        with self._lock:
-            self._queue = np.empty(0, dtype=np.int64)
-            self._emit("query")
-
-    def requery(self) -> np.ndarray:
-        """Pick a fresh batch with the current model and strategy (no retrain)."""
-        with self._lock:
-            self._check_live()
-            self.batch = self._select()
-            self._emit("query")
-            return self.query()
-
-    def exclude(self, indices: Sequence[int]) -> None:
-        """Keep pool items out of every batch from now on (e.g. a held-out evaluation set).
-
-        The exclusion is saved in the store, so a resumed session keeps it; labels given to
-        excluded items elsewhere (an evaluation set) are not part of the pool's training set.
-
-        Parameters
-        ----------
-        indices : sequence of int
-            Pool indices to exclude (in addition to those already excluded).
-
-        Raises
-        ------
-        ValueError
-            If an index is out of range.
-        """
-        with self._lock:
-            idx = np.asarray([self._check_index(i) for i in indices], dtype=np.int64)
-            self.excluded[idx] = True
-            self.store.set_meta("excluded", json.dumps(np.flatnonzero(self.excluded).tolist()))
-            if np.isin(self.batch.open_indices(), idx).any():
-                self.batch = self._select()
-            self._emit("query")
-
-    def set_batch(self, indices: Sequence[int]) -> np.ndarray:
-        """Make chosen pool items the next batches ("label these next", e.g. from the map).
-
-        The queue (:attr:`queue`) is replaced by these items in strategy order, and the
-        first :attr:`batch_size` of them become the current batch at once; the rest are
-        served batch after batch before the strategy picks new ones.
-
-        Parameters
-        ----------
-        indices : sequence of int
-            Pool indices; labeled and unsure ones are dropped.
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The new batch (recorded as strategy ``"map selection"``).
-
-        Raises
-        ------
-        ValueError
-            If an index is out of range or none of them can be asked.
-        """
-        with self._lock:
-            self._check_live()
-            old = self._queue
-            self._queue = np.empty(0, dtype=np.int64)
-            if self._enqueue(indices, skip_open=False).size == 0:
-                self._queue = old
-                raise ValueError("none of these items is unlabeled; nothing to put in the batch")
-            self.batch = self._select()
-            self._emit("query")
-            return self.query()
+    check_action = _delegate("batches", Batches.check_action)
+    queue = property(lambda self: self.batches.pending(), doc=Batches.pending.__doc__)
+    enqueue = _delegate("batches", Batches.enqueue)
+    clear_queue = _delegate("batches", Batches.clear_queue)
+    requery = _delegate("batches", Batches.requery)
+    exclude = _delegate("batches", Batches.exclude)
+    set_batch = _delegate("batches", Batches.set_batch)
 
     def submit(
         self,
@@ -700,104 +340,80 @@ class Session:
         batch_id: int | None = None,
         wait: float = 0.3,
     ) -> np.ndarray:
-        """Record answers, retrain, and pick the next batch.
+        """Record answers (in the store, first), retrain, and return the next batch.
 
-        The answers are committed to the store (on disk) before anything else. If the refit
-        fails, the answers are kept, :attr:`last_error` says why, and the next batch comes
-        from the last good model (or the cold-start rule).
+        If the refit fails, the answers are kept, :attr:`last_error` says why, and the next
+        batch comes from the last good model (or the cold-start rule).
 
         Parameters
         ----------
         labels : mapping of int to class name, class code, or UNSURE
-            ``{pool index: answer}``. Indices must be in the current batch when
-            ``source="batch"``; any pool index otherwise. An item that already has an
-            answer gets an update, recorded with the answer it replaces (``previous``).
+            ``{pool index: answer}``; in the current batch when ``source="batch"``. An item
+            that already has an answer gets an update (recorded with ``previous``).
         source : {"batch", "map", "import"}
             Recorded in the provenance.
         retrain : {True, False, "background"}, default=True
-            ``True``: refit now, then pick the next batch with the new model. ``False``:
-            store the answers and pick the next batch with the current (stale) model;
-            :attr:`models_behind` then says by how much. ``"background"``: fit in the
-            :attr:`trainer`'s worker thread and wait up to ``wait`` seconds; if it is done,
-            the next batch comes from the new model, else from the previous one, and the
-            new model is installed when it lands (event ``"model"``): it recolours and
-            picks the *next* batch, it never replaces the current one.
+            Refit now; do not (:attr:`models_behind` says by how much); or fit in the
+            :attr:`trainer` thread and wait up to ``wait`` seconds; a model landing later
+            picks the *next* batch (event ``"model"``), never the current one.
         keep_batch : bool, default=False
-            Keep the current batch, with its strategy, scores and ranks, instead of picking
-            a new one; the cards just answered are marked labeled (``Batch.state``) and
-            stay in place; e.g. after labeling a point from the map while the batch is
-            half labeled. A new batch is picked if no open card is left.
+            Keep the current batch, marking the answered cards labeled (``Batch.state``); a
+            new batch is picked only if no open card is left.
         batch_id : int, optional
-            :attr:`Batch.id` of the batch the answers were given on; a stale one raises
-            :class:`StaleBatchError` and records nothing.
+            :attr:`Batch.id` the answers were given on; a stale one raises.
         wait : float, default=0.3
-            Seconds to wait for a background fit (``retrain="background"``).
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The next batch.
+            Seconds to wait for a background fit.
 
         Raises
         ------
         StaleBatchError
-            If ``batch_id`` is not the current batch. Nothing is recorded.
+            If ``batch_id`` is not the current batch.
         ValueError
-            If ``labels`` is empty, names an unknown class, an index outside the batch
-            (already submitted, e.g. a second click), a card already skipped or answered,
-            or an index outside the pool, or ``source`` or ``retrain`` is unknown. Nothing is
-            recorded then.
+            On empty ``labels``, an unknown class, an index outside the batch (a second
+            click), a card already skipped or answered, or an unknown ``source``/``retrain``.
         StoreLockedError, StoreReadOnlyError
-            If the store cannot be written; nothing is recorded, the answers are in
-            ``error.pending``: submit them again.
+            If the store cannot be written; the answers are in ``error.pending``.
         SessionClosedError
-            If the session is closed.
+            If the session is closed. In every error case nothing is recorded.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(8), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2, random_state=0) as s:
+        ...     i, j = s.query().tolist()
+        ...     nxt = s.submit({i: "a", j: alwidget.UNSURE})
+        ...     s.n_labeled, s.unsure.tolist() == [j], i in nxt
+        (1, True, False)
         """
         _check_retrain(retrain)
         with self._lock:
             self.check_action(batch_id)
             events = self._events_for(labels, source)
-            t0 = time.perf_counter()
-            self.store.append(
-                events, self.annotator, pending=dict(labels), session_id=self.session_id
-            )
-            t1 = time.perf_counter()
-            self._replay()
-            self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
+            self._record(events, dict(labels))
         self._refit(retrain, wait)
         with self._lock:
-            if keep_batch:
-                answered = np.isin(self.batch.indices, [e.idx for e in events])
-                self.batch.state[answered & (self.batch.state == OPEN)] = LABELED
-            if not keep_batch or self.batch.open_indices().size == 0:
-                self.batch = self._select()
+            self.batches.answered([e.idx for e in events], keep_batch)
             self._emit("submit")
             return self.query()
 
     def mark_unsure(self, index: int, *, batch_id: int | None = None) -> np.ndarray:
-        """Answer "unsure" for one item, like :meth:`skip` but recorded as an answer.
+        """Answer "unsure" for one item and return the current batch; the batch is kept.
 
-        An open card of the current batch is recorded with source ``"batch"`` (with its
-        score and rank) and stays in place, marked unsure (``Batch.state``); any other item is
-        recorded with source ``"map"``. No retrain is needed: unsure items are never used for training.
-        They are not asked again (see ``avoid_unsure_neighbours``); a later class answer is
-        recorded as a relabel (``previous="unsure"``). Same as including ``{index: UNSURE}``
-        in a :meth:`submit`, except that the batch is kept.
+        An open card is recorded with source ``"batch"`` and stays in place, marked unsure;
+        any other item with source ``"map"``. Unsure items never train and are not asked
+        again; a later class answer is a relabel. Raises as :meth:`skip`, and
+        ``StoreLockedError``/``StoreReadOnlyError`` (nothing recorded).
 
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The current batch after the answer (a new one if it became empty).
-
-        Raises
-        ------
-        StaleBatchError
-            If ``batch_id`` is given and is not the current batch.
-        ValueError
-            If ``index`` is not a pool index (or, with ``batch_id``, not a card of the
-            batch). Nothing is recorded then.
-        StoreLockedError, StoreReadOnlyError
-            If the store cannot be written; nothing is recorded.
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=3) as s:
+        ...     i = int(s.query()[0])
+        ...     left = s.mark_unsure(i)
+        ...     s.unsure.tolist() == [i], i in left, left.size
+        (True, False, 2)
         """
         with self._lock:
             self.check_action(batch_id, None if batch_id is None else index)
@@ -805,14 +421,9 @@ class Session:
             pos = self.batch.position(idx)
             in_batch = pos is not None and self.batch.state[pos] == OPEN
             events = self._events_for({idx: UNSURE}, "batch" if in_batch else "map")
-            self.store.append(
-                events, self.annotator, pending={idx: UNSURE}, session_id=self.session_id
-            )
-            self._replay()  # a labeled item turned unsure shows up in models_behind
+            self._record(events, {idx: UNSURE})  # a labeled item turned unsure: models_behind
             if in_batch:
-                self.batch.state[pos] = UNSURE_STATUS
-                if self.batch.open_indices().size == 0:
-                    self.batch = self._select()
+                self.batches.mark(idx, UNSURE_STATUS)
             self._emit("unsure")
             return self.query()
 
@@ -822,77 +433,60 @@ class Session:
         Parameters
         ----------
         labels : mapping, pandas Series, or sequence of length n_samples
-            A mapping is ``{pool index: class name or code}``. A Series or sequence of
-            length ``n_samples`` gives one entry per row of X (e.g. a DataFrame column);
-            missing entries (None, NaN, ``""``) are left unlabeled.
+            ``{pool index: class}``, or one entry per row of X (None, NaN, ``""``: none).
         retrain : bool, default=True
             Refit the model after the import.
 
         Returns
         -------
         int
-            How many labels were recorded. Items whose answer in effect is already the
-            same label are left alone, so running the same import twice records nothing
-            the second time.
+            How many labels were recorded (answers already in effect are left alone, so a
+            second identical import records nothing).
 
         Raises
         ------
         ValueError
             On an unknown class, an out-of-range index or a sequence of the wrong length;
             nothing is recorded then.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
+        ...     s.import_labels(["a", "b", None, None, None, None]), s.import_labels({0: "a"})
+        (2, 0)
         """
         with self._lock:
             self._check_live()
-            pairs = self._import_pairs(labels)
-            rnd, version = self.round, self.model_version  # once, not per row
-            events = []
-            seen: set[int] = set()
-            for raw_idx, raw in pairs:
-                idx = self._check_index(raw_idx)
-                kind, code = self._answer_of(raw)
-                if idx in seen:
-                    raise ValueError(f"index {idx} appears twice in the imported labels")
-                seen.add(idx)
-                same = (kind == "label" and self.y[idx] == code) or (
-                    kind == "unsure" and self.status[idx] == UNSURE_STATUS
-                )
-                if not same:
-                    events.append(
-                        LabelEvent(
-                            idx=idx,
-                            label=code,
-                            kind=kind,
-                            round=rnd,
-                            model_version=version,
-                            source="import",
-                        )
-                    )
+            events = self.label_state.import_events(
+                labels,
+                self.round,
+                self.labels_trained_on,  # once, not per row
+            )
             if not events:
                 return 0
-            self.store.append(events, self.annotator, pending=labels, session_id=self.session_id)
-            self._replay()
+            self._record(events, labels)
             if retrain:
                 self.retrain()
-            self.batch = self._select()
+            self.batches.reselect()
             self._emit("import")
             return len(events)
 
     def undo(self, *, retrain: bool | str = True, wait: float = 0.3) -> np.ndarray | None:
-        """Take back this annotator's last submitted answers (recorded as an undo event);
-        their items become the current batch again, with the answers taken back in
-        :attr:`Batch.prefill` (to show them as chosen).
+        """Take back this annotator's last submit (recorded as an undo event).
 
-        Parameters
-        ----------
-        retrain : {True, False, "background"}, default=True
-            As for :meth:`submit`.
-        wait : float, default=0.3
-            Seconds to wait for a background fit.
+        Its items become the current batch again, the answers taken back in
+        :attr:`Batch.prefill`. ``retrain`` and ``wait`` are as for :meth:`submit`. Returns
+        the items taken back (int64), or None if there was nothing to undo.
 
-        Returns
-        -------
-        ndarray of shape (k,), int64, or None
-            The items whose answers were taken back, or None if there was nothing to undo.
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=3) as s:
+        ...     i = int(s.query()[0])
+        ...     _ = s.submit({i: "b"})
+        ...     s.undo().tolist() == [i], s.n_labeled, s.batch.prefill == {i: 1}
+        (True, 0, True)
         """
         _check_retrain(retrain)
         with self._lock:
@@ -901,42 +495,18 @@ class Session:
             if sid is None:
                 return None
             undone = self.store.submit_events(sid)
-            self._replay()
+            self.label_state.replay()
         self._refit(retrain, wait)
         with self._lock:
-            idx = undone["idx"].astype("int64").to_numpy()
-            free = self.status[idx] == UNLABELED
-            prefill = {
-                int(i): int(lab)
-                for i, k, lab, f in zip(idx, undone["kind"], undone["label"], free, strict=True)
-                if f and k == "label"
-            }
-            idx = idx[free]
-            strategy = undone["strategy"].dropna()
-            if idx.size == 0:
-                self.batch = self._select()
-            else:
-                self.batch = self._new_batch(
-                    idx,
-                    undone["score"].astype("float64").to_numpy()[free],
-                    str(strategy.iloc[0]) if len(strategy) else self._strategy.name,
-                    self.cold,
-                    prefill=prefill,
-                )
+            idx = self.batches.restore(undone, self.cold)
             self._emit("undo")
             return idx
 
     def skip(self, index: int, *, batch_id: int | None = None) -> np.ndarray:
-        """Pass on one card of the current batch without answering (recorded as a skip).
+        """Pass on one open card without answering (recorded as a skip); return the batch.
 
-        The card stays in place, marked skipped (``Batch.state``). Skipped items are not
-        queried again in this session unless answered from the map. When no open card is
-        left, a new batch is picked.
-
-        Returns
-        -------
-        ndarray of shape (k,), int64
-            The current batch after the skip.
+        The card stays in place, marked skipped; the item is not asked again in this session
+        unless answered from the map. A new batch is picked when no open card is left.
 
         Raises
         ------
@@ -944,6 +514,15 @@ class Session:
             If ``batch_id`` is given and is not the current batch.
         ValueError
             If ``index`` is not an open card of the current batch.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     i, j = s.query().tolist()
+        ...     s.skip(i).tolist() == [j], s.skipped.tolist() == [i], s.n_labeled
+        (True, True, 0)
         """
         with self._lock:
             self.check_action(batch_id)
@@ -951,180 +530,26 @@ class Session:
             pos = self.batch.position(idx)
             if pos is None or self.batch.state[pos] != OPEN:
                 raise ValueError(f"index {idx} is not in the current batch; cannot skip it")
-            self.store.append(
-                [
-                    LabelEvent(
-                        idx=idx,
-                        label=None,
-                        kind="skip",
-                        round=self.batch.round,
-                        strategy=self.batch.strategy,
-                        score=self.batch.score_of(idx),
-                        rank=self.batch.rank_of(idx),
-                        model_version=self.batch.model_version,
-                    )
-                ],
-                self.annotator,
-                pending={idx: "skip"},
-                session_id=self.session_id,
-            )
-            if self.status[idx] == UNLABELED:
-                self.status[idx] = SKIPPED
-            self.batch.state[pos] = SKIPPED
-            if self.batch.open_indices().size == 0:
-                self.batch = self._select()
+            self._record([self.label_state.skip_event(idx, self.batch)], {idx: "skip"})
+            self.batches.mark(idx, SKIPPED)
             self._emit("skip")
             return self.query()
 
-    def set_strategy(self, strategy: str | Strategy | Callable, *, requery: bool = True) -> None:
-        """Switch the query strategy; with ``requery`` the current batch is re-picked now.
+    set_strategy = _delegate("batches", Batches.set_strategy)
 
-        Raises
-        ------
-        ValueError
-            On an unknown name.
-        ImportError
-            If the strategy needs an optional extra that is not installed (the message says
-            what to install).
-        TypeError
-            If the strategy cannot work with this session's estimator (e.g. an MC-dropout
-            strategy without :class:`alwidget.models.MCDropoutClassifier`).
-        In every case the previous strategy and batch stay.
-        """
-        with self._lock:
-            self._check_live()
-            new, old = get_strategy(strategy), self._strategy
-            self._strategy = new
-            try:
-                batch = self._select() if requery else None
-            except Exception:
-                self._strategy = old
-                raise
-            self.store.set_meta("strategy", new.name)
-            if batch is not None:
-                self.batch = batch
-            self._emit("strategy")
+    # -- models (alwidget.modeling.Models) ------------------------------------------------
+    fit_snapshot = _via("models", "snapshot", "Copy the training labels: :meth:`Models.snapshot`.")
+    fit_model = _via("models", "fit", "Fit a clone on a snapshot (pure): :meth:`Models.fit`.")
+    install_model = _via("models", "install", "Make a model current: :meth:`Models.install`.")
 
-    # -- models ---------------------------------------------------------------------------
-    def fit_snapshot(self) -> FitSnapshot:
-        """Copy the current training labels, to fit on in another thread.
-
-        Returns
-        -------
-        FitSnapshot
-        """
-        with self._lock:
-            idx = np.flatnonzero(self.y >= 0).astype(np.int64)
-            return FitSnapshot(idx, self.y[idx].copy(), self.labels_version)
-
-    def fit_model(self, snapshot: FitSnapshot) -> tuple[Any, np.ndarray | None]:
-        """Fit a clone of the estimator on a snapshot and predict the whole pool.
-
-        Pure (changes no session state but :attr:`timings`), so it may run in another
-        thread; see :func:`alwidget.training.fit_model`.
-
-        Returns
-        -------
-        model : fitted estimator or None
-            None if the snapshot has fewer than two classes (nothing to learn yet).
-        proba : ndarray of shape (n_samples, n_classes), float64, or None
-
-        Raises
-        ------
-        Exception
-            Whatever the estimator's ``fit`` or ``predict_proba`` raises.
-        """
-        return fit_model(
-            self.estimator,
-            self.X_fit,
-            snapshot,
-            len(self.classes),
-            threads=self._threads,
-            timings=self.timings,
-            progress=self._fit_progress,
-        )
-
-    def _fit_progress(self, step: int, total: int, *_: Any) -> None:
-        """Progress of a fit that reports it (e.g. epochs of a network): kept in
-        :attr:`fit_progress` and announced as event ``"fit_progress"``."""
-        self.fit_progress = (int(step), int(total))
-        self._emit("fit_progress")
-
-    def install_model(self, snapshot: FitSnapshot, model: Any, proba: np.ndarray | None) -> bool:
-        """Make a fitted model current, unless a model of newer labels is already in place.
-
-        Reselects nothing: call :meth:`requery` to re-pick the batch with it.
-
-        Parameters
-        ----------
-        snapshot : FitSnapshot
-            What ``model`` was fitted on.
-        model, proba
-            From :meth:`fit_model`.
-
-        Returns
-        -------
-        bool
-            True if installed; False if the installed model is as new or newer (a newer
-            result never loses to an older one).
-        """
-        with self._lock:
-            if snapshot.labels_version <= self.model_labels_version:
-                return False
-            self.model, self.proba = model, proba
-            self.fit_progress = None
-            self.model_version = int(snapshot.indices.size) if model is not None else 0
-            self.model_labels_version = snapshot.labels_version
-            self._model_y = np.full(self.n_samples, -1, dtype=np.int64)
-            self._model_y[snapshot.indices] = snapshot.codes
-            self.last_error = None
-            self._emit("model")
-            return True
-
-    def retrain(self) -> bool:
-        """Refit a clone of the estimator on all labels and rescore the pool (synchronously).
-
-        Returns
-        -------
-        bool
-            True if a model is in place after the call. On a fit error the previous model is
-            kept and :attr:`last_error` holds the message.
-        """
-        with self._lock:
-            snap = self.fit_snapshot()
-            try:
-                model, proba = self.fit_model(snap)
-            except Exception as exc:  # a user's estimator can fail in any way; keep the labels
-                self._fit_failed(exc)
-                return self.model is not None
-            self.install_model(snap, model, proba)
-            self.last_error = None
-            return self.model is not None
-
-    def code_of(self, label: Any) -> int:
-        """Class code of an answer: a class name, a code, or a numeric value equal to a
-        numeric class (``0 == 0.0 == "0"``), see :class:`alwidget.validation.ClassNames`.
-
-        Raises
-        ------
-        ValueError
-            If ``label`` matches no class.
-        """
-        return self._classes.code_of(label)
+    retrain = _delegate("models", Models.retrain)
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:
-        for cb, names in list(self._listeners):
-            if names is None or event in names:
-                cb(event)
+        self.listeners.emit(event)
 
     def _check_live(self) -> None:
-        if self._closed is not None:
-            raise SessionClosedError(
-                f"this session is closed ({self._closed}); nothing was recorded. Every label "
-                f"is saved in {self.store.path!r}: start a new Session (or run the cell again) "
-                "to go on."
-            )
+        self.life.check()
 
     def _refit(self, retrain: bool | str, wait: float) -> None:
         """Refit after a change of labels, as asked (called without holding the lock, so a
@@ -1135,248 +560,27 @@ class Session:
             self.trainer.request()
             self.trainer.wait(max(0.0, float(wait)))
 
-    def _fit_failed(self, exc: BaseException) -> None:
-        with self._lock:
-            self.last_error = f"retrain failed, labels kept: {type(exc).__name__}: {exc}"
-            self.fit_progress = None
-        self._emit("fit_error")
-
-    def _live_key(self) -> tuple[str, str] | None:
-        if not self._own_store or self.store.path == ":memory:":
-            return None
-        return os.path.realpath(self.store.path), self.annotator
-
-    def _register_live(self) -> None:
-        """One live session per store file and annotator in this process: a newer one (the
-        same cell run again) closes the older, whose widget then says it is not live."""
-        key = self._live_key()
-        if key is None:
-            return
-        old_ref = _LIVE.get(key)
-        old = old_ref() if old_ref is not None else None
-        if old is not None and old is not self and not old.closed:
-            old.close("a newer session opened the same store for the same annotator")
-        _LIVE[key] = weakref.ref(self)
-
-    def _strategy_order(self, idx: np.ndarray) -> np.ndarray:
-        ctx = self._context(idx)
-        return strategy_order(self._strategy, ctx, None if self.proba is None else self.uncertainty)
-
-    def _context(self, candidates: np.ndarray) -> QueryContext:
-        return QueryContext(
-            X=self.X,
-            labels=self.y,
-            candidates=candidates,
-            proba=self.proba,
-            model=self.model,
-            estimator=self.estimator,
-            n_classes=len(self.classes),
-            rng=self.rng,
-        )
-
-    def _new_batch(
-        self,
-        idx: np.ndarray,
-        scores: np.ndarray,
-        strategy: str,
-        cold: bool,
-        *,
-        prefill: dict[int, int] | None = None,
-    ) -> Batch:
-        self._batch_counter += 1
-        return Batch(
-            np.asarray(idx, np.int64),
-            np.asarray(scores, np.float64),
-            strategy,
-            self.round,
-            self.model_version,
-            cold,
-            id=self._batch_counter,
-            prefill=dict(prefill or {}),
-            labels_version=self.model_labels_version,
-        )
-
-    def _answer_of(self, raw: Any) -> tuple[str, int | None]:
-        if isinstance(raw, _Unsure) or (raw == UNSURE and UNSURE not in self.classes):
-            return "unsure", None
-        return "label", self.code_of(raw)
+    def _record(self, events: list[LabelEvent], pending: Any) -> None:
+        """Write ``events`` to the store (first: on a store error nothing changed, the
+        answers are in ``error.pending``), then replay them into the labels."""
+        t0 = time.perf_counter()
+        self.store.append(events, self.annotator, pending=pending, session_id=self.session_id)
+        t1 = time.perf_counter()
+        self.label_state.replay()
+        self.timings["store"], self.timings["replay"] = t1 - t0, time.perf_counter() - t1
 
     def _events_for(self, labels: Mapping[int, Any], source: str) -> list[LabelEvent]:
         """Validate a submit completely and build its events (no state change)."""
         self._check_live()
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}; got {source!r}")
-        if not isinstance(labels, Mapping):
-            raise ValueError(
-                f"labels must be a mapping {{pool index: class}}; got {type(labels).__name__}"
-            )
-        if not labels:
-            raise ValueError("no labels to submit: pick a class for at least one item")
-        events, seen = [], set()
-        batch_set = set(self.batch.open_indices().tolist())
-        for raw_idx, raw_label in labels.items():
-            idx = self._check_index(raw_idx)
-            if idx in seen:
-                raise ValueError(f"index {idx} appears twice in one submit")
-            seen.add(idx)
-            if source == "batch" and idx not in batch_set:
-                pos = self.batch.position(idx)
-                if pos is not None:
-                    done = STATUS_NAMES[int(self.batch.state[pos])]
-                    raise ValueError(
-                        f"card #{idx} of this batch is already {done}; to answer it anyway "
-                        "use source='map', which records an update"
-                    )
-                if self.status[idx] in (LABELED, UNSURE_STATUS):
-                    prev = self._describe(idx)
-                    raise ValueError(
-                        f"index {idx} was already submitted ({prev}) and is no longer in the "
-                        "batch (a second click?); to change its answer use source='map', "
-                        "which records an update"
-                    )
-                raise ValueError(
-                    f"index {idx} is not in the current batch {sorted(batch_set)}; "
-                    "use source='map' to label items outside the batch"
-                )
-            kind, code = self._answer_of(raw_label)
-            in_batch = idx in batch_set
-            events.append(
-                LabelEvent(
-                    idx=idx,
-                    label=code,
-                    kind=kind,
-                    round=self.batch.round,
-                    strategy=self.batch.strategy if in_batch else None,
-                    score=self.batch.score_of(idx) if in_batch else None,
-                    rank=self.batch.rank_of(idx) if in_batch else None,
-                    model_version=self.batch.model_version,
-                    source=source,
-                )
-            )
-        return events
-
-    def _describe(self, idx: int) -> str:
-        if self.status[idx] == UNSURE_STATUS:
-            return "answered unsure"
-        return f"labeled {self.classes[int(self.y[idx])]!r}"
-
-    def _import_pairs(self, labels: Any) -> list[tuple[int, Any]]:
-        if isinstance(labels, Mapping):
-            items = list(labels.items())
-        else:
-            if isinstance(labels, (str, bytes)):
-                raise ValueError("labels must be a mapping or one entry per row of X")
-            values = labels.to_numpy() if isinstance(labels, (pd.Series, pd.Index)) else labels
-            values = list(values)
-            if len(values) != self.n_samples:
-                raise ValueError(
-                    f"got {len(values)} labels for a pool of {self.n_samples} items; pass one "
-                    "entry per row of X (None/NaN for unlabeled) or a dict {index: class}"
-                )
-            items = list(enumerate(values))
-        return [(i, v) for i, v in items if not is_missing(v)]
+        return self.label_state.events_for(labels, source, self.batch)
 
     def _check_index(self, raw: Any) -> int:
         return check_index(raw, self.n_samples)
 
-    def _replay(self) -> None:
-        """Rebuild labels and statuses from the store (under the label policy)."""
-        y = np.full(self.n_samples, -1, dtype=np.int64)
-        status = np.zeros(self.n_samples, dtype=np.int8)
-        if self.label_policy == "latest" and self._seq is not None:
-            # incremental: only the items touched since the last replay (by this session or
-            # another writer on the same store); cost independent of the log's length
-            self._seq, touched = self.store.changed_since(self._seq)
-            if touched.size == 0:
-                return
-            idx, kind, lab = self.store.effective_for(touched)
-            y, status = self.y.copy(), self.status.copy()
-            y[idx] = np.where(kind == 0, lab, -1)
-            status[idx] = np.select(
-                [kind == 0, kind == 1, kind == 2], [LABELED, UNSURE_STATUS, SKIPPED], UNLABELED
-            )
-            if not np.array_equal(y[idx], self.y[idx]):
-                self.labels_version += 1
-            self.y, self.status = y, status
-            return
-        if self.label_policy == "latest":  # the first replay: the whole log, no pandas
-            self._seq = self.store.max_seq()
-            idx, kind, lab = self.store.effective_arrays()
-            ans = kind < 2
-            ia, ka, la = idx[ans][::-1], kind[ans][::-1], lab[ans][::-1]
-            _, first = np.unique(ia, return_index=True)  # newest answer per item
-            ia, ka, la = ia[first], ka[first], la[first]
-            skip = idx[~ans]
-            status[skip] = SKIPPED  # a skip never hides an answer: answers written after
-            status[ia] = np.where(ka == 0, LABELED, UNSURE_STATUS)
-            y[ia[ka == 0]] = la[ka == 0]
-            if not np.array_equal(y, self.y):
-                self.labels_version += 1
-            self.y, self.status = y, status
-            return
-        cur = self.store.current(self.label_policy)
-        if not cur.empty:
-            for name, code in (("label", LABELED), ("unsure", UNSURE_STATUS), ("skip", SKIPPED)):
-                rows = cur[cur["kind"] == name]
-                idx = rows["idx"].astype("int64").to_numpy()
-                status[idx] = code
-                if name == "label":
-                    y[idx] = rows["label"].astype("int64").to_numpy()
-        if not np.array_equal(y, self.y):
-            self.labels_version += 1
-        self.y, self.status = y, status
-
     def _candidates(self) -> np.ndarray:
-        mask = (self.status == UNLABELED) & ~self.excluded
-        unsure = self.unsure
-        if self.avoid_unsure_neighbours and self.unsure_neighbours > 0 and unsure.size:
-            far = mask.copy()
-            far[self._near.near(unsure)] = False
-            if far.any():
-                mask = far
-        return np.flatnonzero(mask)
-
-    def _select(self) -> Batch:
-        t0 = time.perf_counter()
-        k = self.batch_size
-        askable = (self.status == UNLABELED) & ~self.excluded
-        queued = self._queue[askable[self._queue]]
-        if queued.size:  # "label these next": served before the strategy picks
-            self._queue = queued[k:]
-            self.timings["select"] = time.perf_counter() - t0
-            return self._new_batch(
-                queued[:k], np.full(min(k, queued.size), np.nan), "map selection", False
-            )
-        self._queue = queued
-        cand = self._candidates()
-        ctx = self._context(cand)
-        k = min(self.batch_size, cand.size)
-        if k == 0:
-            idx, scores, name, cold = np.empty(0, np.int64), np.empty(0), self._strategy.name, False
-        elif self.model is None and self._strategy.needs_model:
-            idx = cold_start_pick(self.cold_start, self.X, cand, k, self.rng)
-            name, cold = f"cold start ({self.cold_start})", True
-            scores = np.zeros(idx.size)
-        else:
-            idx, scores = self._strategy.query(ctx, k)
-            name, cold = self._strategy.name, False
-        self.timings["select"] = time.perf_counter() - t0
-        return self._new_batch(idx, scores, name, cold)
-
-
-#: Live sessions by (store file, annotator), see :meth:`Session._register_live`.
-_LIVE: dict[tuple[str, str], weakref.ref[Session]] = {}
+        return self.batches.candidates()
 
 
 def _check_retrain(retrain: Any) -> None:
     if not any(retrain is m or (isinstance(m, str) and retrain == m) for m in RETRAIN_MODES):
         raise ValueError(f"retrain must be True, False or 'background'; got {retrain!r}")
-
-
-def default_store_path(name: str | None, fp: str) -> str:
-    """``alwidget-<name>.sqlite`` (name reduced to letters, digits, ``-_.``), or
-    ``alwidget-<first 10 hex of the data fingerprint>.sqlite``, in the working directory."""
-    if name:
-        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("._") or fp[:10]
-        return f"alwidget-{safe}.sqlite"
-    return f"alwidget-{fp[:10]}.sqlite"

@@ -49,6 +49,13 @@ class FitSnapshot:
         Their class codes (a copy).
     labels_version : int
         :attr:`Session.labels_version` when the snapshot was taken.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> snap = FitSnapshot(np.array([0, 3]), np.array([1, 0]), labels_version=2)
+    >>> snap.indices.tolist(), snap.codes.tolist()
+    ([0, 3], [1, 0])
     """
 
     indices: np.ndarray
@@ -80,6 +87,12 @@ class ThreadChooser:
     min_explore : int, default=512
         Below this many labels one thread is used without trying more: a multi-threaded
         fit that small never won here, and a try costs up to seconds on a loaded machine.
+
+    Examples
+    --------
+    >>> t = ThreadChooser(max_threads=4)
+    >>> t.choose(100)  # a small fit: one thread, nothing to measure
+    1
     """
 
     def __init__(
@@ -121,6 +134,16 @@ def predict_proba_full(model: Any, X: Any, n_classes: int) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_samples, n_classes), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> m = LogisticRegression().fit(X[:2], [0, 2])  # class 1 not labeled yet
+    >>> p = predict_proba_full(m, X, 3)
+    >>> p.shape, p[:, 1].tolist(), np.allclose(p.sum(axis=1), 1)
+    ((4, 3), [0.0, 0.0, 0.0, 0.0], True)
     """
     if hasattr(model, "predict_proba"):
         p = np.asarray(model.predict_proba(X), dtype=np.float64)
@@ -135,7 +158,13 @@ def predict_proba_full(model: Any, X: Any, n_classes: int) -> np.ndarray:
 
 
 def softmax_decision(d: Any) -> np.ndarray:
-    """Class probabilities from decision values: (n,) binary -> logistic, (n, c) -> softmax."""
+    """Class probabilities from decision values: (n,) binary -> logistic, (n, c) -> softmax.
+
+    Examples
+    --------
+    >>> softmax_decision([0.0, 2.0]).round(2).tolist()
+    [[0.5, 0.5], [0.12, 0.88]]
+    """
     d = np.asarray(d, dtype=np.float64)
     if d.ndim == 1:
         d = np.column_stack([np.zeros_like(d), d])
@@ -184,6 +213,16 @@ def fit_model(
     ------
     Exception
         Whatever the estimator's ``fit`` or ``predict_proba`` raises.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> est = LogisticRegression()
+    >>> model, proba = fit_model(est, X, FitSnapshot(np.array([0, 3]), np.array([0, 1]), 1), 2)
+    >>> proba.shape, hasattr(est, "coef_")  # the estimator itself is not fitted
+    ((4, 2), False)
     """
     if np.unique(snapshot.codes).size < 2:
         return None, None
@@ -331,7 +370,7 @@ class Trainer:
             model, proba = s.fit_model(snap)
         except Exception as exc:  # a user's estimator can fail in any way; labels are kept
             if not self._closed:
-                s._fit_failed(exc)
+                s.models.failed(exc)
             return
         if not self._closed:
             s.install_model(snap, model, proba)

@@ -34,6 +34,13 @@ def as_features(X: Any) -> np.ndarray:
         If X is not numeric, not 2-D, has no feature columns, or holds NaN / infinity.
     TypeError
         If X is a scipy sparse matrix (densify it, or reduce it first, see the message).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.ones((3, 2), dtype=np.float32)
+    >>> as_features(X).dtype, as_features([[1, 2], [3, 4]]).dtype
+    (dtype('float32'), dtype('float64'))
     """
     if is_sparse(X):
         raise TypeError("as_features takes dense features; for a sparse X use dense_embedding(X)")
@@ -151,6 +158,12 @@ class ClassNames:
     ValueError
         If there are fewer than two classes, two with the same name, or two with the same
         numeric value (``1`` and ``"1.0"``), which would make answers ambiguous.
+
+    Examples
+    --------
+    >>> c = ClassNames([0, 1, 2])
+    >>> c.names, c.code_of("2"), c.code_of(1.0)
+    (['0', '1', '2'], 2, 1)
     """
 
     def __init__(self, classes: Any) -> None:
@@ -246,6 +259,16 @@ def check_index(raw: Any, n: int) -> int:
     ------
     ValueError
         If ``raw`` is not a whole number in ``0..n-1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_index(np.int64(3), 10)
+    3
+    >>> check_index(10, 10)
+    Traceback (most recent call last):
+    ...
+    ValueError: ...
     """
     if isinstance(raw, (bool, np.bool_)):
         raise ValueError(f"pool index must be an integer; got {raw!r}")

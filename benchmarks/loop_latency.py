@@ -163,7 +163,7 @@ def time_fit_by_labels(labels: int, repeats: int) -> tuple[float, int]:
     s.import_labels({i: int(y[i]) for i in range(labels)}, retrain=False)
     times = []
     for _ in range(repeats):
-        s.labels_version += 1  # force a refit on the same labels
+        s.label_state.labels_version += 1  # force a refit on the same labels
         s.retrain()
         times.append(s.timings["fit"])
     threads = s._threads.choose(labels)

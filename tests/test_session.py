@@ -1,5 +1,7 @@
 """The headless loop, driven through Session alone."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,6 +10,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import alwidget
+import alwidget.session
 from alwidget import AlwidgetWarning, Session
 
 from alw_helpers import oracle
@@ -33,7 +37,7 @@ def test_full_loop_several_rounds(digits, classes10):
         s.submit(oracle(s, digits.target))
         assert s.n_labeled == 10 * (r + 1)
         assert s.round == r + 1
-        assert not s.cold and s.model_version == s.n_labeled
+        assert not s.cold and s.labels_trained_on == s.n_labeled
         assert s.uncertainty.dtype == np.float32 and s.uncertainty.shape == (1797,)
         assert not np.array_equal(before, s.uncertainty)
     assert s.batch.strategy == "margin" and not s.batch.cold_start
@@ -190,7 +194,7 @@ def test_failing_fit_keeps_labels_and_reports(digits, classes10):
     s.submit(oracle(s, digits.target))
     assert s.n_labeled == 20 and len(s.labels) == 20
     assert "boom" in s.last_error
-    assert s.model_version == 10, "the last good model stays in place"
+    assert s.labels_trained_on == 10, "the last good model stays in place"
     assert len(s.query()) == 10
 
 
@@ -203,3 +207,57 @@ def test_model_clone_used_each_round(blobs):
     s.submit(oracle(s, y))
     assert s.model is not m1 and s.model is not est
     assert type(clone(est)) is type(s.model)
+
+
+def test_skipped_and_unsure_are_sorted_index_arrays(digits, classes10):
+    s = make(digits.data, classes10, batch_size=4)
+    b = s.query()
+    s.skip(int(b[2]))
+    s.skip(int(b[0]))
+    s.mark_unsure(int(b[3]))
+    s.mark_unsure(int(b[1]))
+    for arr, want in ((s.skipped, [b[0], b[2]]), (s.unsure, [b[1], b[3]])):
+        assert arr.dtype == np.int64 and arr.tolist() == sorted(int(i) for i in want)
+    assert np.array_equal(np.flatnonzero(s.status == alwidget.SKIPPED), s.skipped)
+    assert s.n_labeled == 0 and not np.isin(s.query(), b).any()
+
+
+def test_model_version_is_a_deprecated_alias_of_labels_trained_on(blobs, monkeypatch):
+    X, y = blobs
+    s = make(X, ["a", "b", "c"])
+    s.submit(oracle(s, y))
+    # the warning is given once per process: forget an earlier one (e.g. from another test)
+    monkeypatch.setattr(alwidget.session, "_warned_model_version", False)
+    with pytest.warns(FutureWarning, match="labels_trained_on"):
+        assert s.model_version == s.labels_trained_on == 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert s.model_version == 10, "warned once, not on every read"
+
+
+def test_observers_can_be_removed_and_unknown_events_are_refused(blobs):
+    X, _ = blobs
+
+    class Listener:
+        def __init__(self):
+            self.seen = []
+
+        def on(self, event):
+            self.seen.append(event)
+
+    s, ear = make(X, ["a", "b", "c"], batch_size=3), Listener()
+    s.observe(ear.on, ["skip", "unsure"])
+    s.skip(int(s.query()[0]))
+    s.unobserve(ear.on)  # a bound method: a new object on every attribute access
+    s.mark_unsure(int(s.query()[0]))
+    assert ear.seen == ["skip"]
+    with pytest.raises(ValueError, match="unknown event"):
+        s.observe(ear.on, "submitted")
+
+
+def test_unknown_strategy_is_refused_before_the_store_file_is_created(blobs, tmp_path):
+    X, _ = blobs
+    path = tmp_path / "labels.sqlite"
+    with pytest.raises(ValueError, match="unknown strategy"):
+        Session(X, classes=["a", "b", "c"], store=path, strategy="nope")
+    assert not path.exists()

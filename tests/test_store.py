@@ -93,7 +93,7 @@ def test_undo_and_skip_are_events_nothing_is_deleted(data, tmp_path):
     log1 = s.store.events()
     pd.testing.assert_frame_equal(log1.iloc[: len(log0)], log0, check_dtype=False)  # untouched
     assert log1["kind"].tolist()[len(log0) :] == ["undo"]
-    assert s.n_labeled == 5 and s.skipped.sum() == 1
+    assert s.n_labeled == 5 and s.skipped.size == 1
     assert len(log1) == 5 + 1 + 4 + 1
 
 
@@ -113,7 +113,7 @@ def test_resume_continues_labels_round_strategy(data, tmp_path):
     assert r.strategy.name == "margin" and r.round == rnd == 2
     np.testing.assert_array_equal(r.y, y0)
     pd.testing.assert_frame_equal(r.labels, lab)
-    assert r.skipped.sum() == 1 and not r.cold and r.model_version == 10
+    assert r.skipped.size == 1 and not r.cold and r.labels_trained_on == 10
     assert not set(r.query()) & set(lab["index"]), "resumed batch re-asks labeled items"
     r.submit(truth(r, y))
     assert r.round == 3 and r.n_labeled == 15

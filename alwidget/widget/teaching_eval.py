@@ -92,7 +92,7 @@ class EvalSampler(W.VBox):
         ndarray of shape (m,), int64
         """
         s = self.session
-        free = np.flatnonzero((s.y < 0) & ~s.skipped & ~s.excluded)
+        free = np.setdiff1d(np.flatnonzero((s.y < 0) & ~s.excluded), s.skipped)
         pick = eval_sample(free.size, self.size.value, self.random_state)
         self.indices = idx = free[pick]
         self.choices = {}

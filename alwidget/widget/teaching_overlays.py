@@ -151,7 +151,7 @@ class TeachingLayers:
             touched.
         """
         s = self.session
-        cand = np.flatnonzero((s.y < 0) & ~s.skipped & ~s.excluded)
+        cand = np.setdiff1d(np.flatnonzero((s.y < 0) & ~s.excluded), s.skipped)
         k = min(s.batch_size, cand.size)
         out = {}
         for st in self._strategies:
