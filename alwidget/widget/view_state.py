@@ -46,7 +46,7 @@ def status_facts(session: Any) -> dict[str, Any]:
         "n_unsure": len(s.unsure),
         "queued": len(getattr(s, "queue", ())),
         "cold_start": s.cold_start if s.cold else None,
-        "model_labels": s.model_version,
+        "model_labels": s.labels_trained_on,
         "fit_ms": None if fit is None else 1000 * float(fit),
         "retraining": busy,
         "retraining_for": float(trainer.running_for) if busy and trainer is not None else 0.0,
