@@ -28,13 +28,20 @@ from scipy import stats
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
+from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alwidget.semi_supervised import LabelSpreadingClassifier, SelfTraining  # noqa: E402
-from alwidget.strategies import DiverseTopK, QueryContext, get_strategy  # noqa: E402
+from alwidget.strategies import (  # noqa: E402
+    DiverseTopK,
+    QueryContext,
+    ScoreStrategy,
+    entropy,
+    get_strategy,
+)
 from alwidget.strategies.typicality import typiclust_select  # noqa: E402
 
 DATASETS = {"digits": load_digits, "breast_cancer": load_breast_cancer, "wine": load_wine}
@@ -45,6 +52,7 @@ METHODS = {
     "margin": ("margin", "random", "lr"),
     "badge": ("badge", "random", "lr"),
     "information_density": ("information_density", "random", "lr"),
+    "entropy x knn_density (proposed fix)": ("knn_density", "random", "lr"),
     "margin+typiclust": ("margin", "typiclust", "lr"),
     "diverse_top_k(margin)": ("diverse_margin", "random", "lr"),
     "margin+self_training": ("margin", "random", "self_training"),
@@ -53,8 +61,28 @@ METHODS = {
 }
 
 
+def knn_density(X, k=20):
+    """Proposed information-density weight: mean Gaussian kernel over the k nearest neighbours,
+    bandwidth = median kNN distance (median heuristic); O(n k) memory, no n x n matrix."""
+    d, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    d = d[:, 1:]
+    sigma = float(np.median(d)) or 1.0
+    return np.exp(-(d**2) / (2 * sigma**2)).mean(axis=1)
+
+
 def _strategy(name):
-    return DiverseTopK("margin") if name == "diverse_margin" else get_strategy(name)
+    if name == "diverse_margin":
+        return DiverseTopK("margin")
+    if name == "knn_density":
+        cache = {}
+
+        def score(ctx):
+            if "w" not in cache:
+                cache["w"] = knn_density(ctx.X)
+            return entropy(ctx.proba[ctx.candidates]) * cache["w"][ctx.candidates]
+
+        return ScoreStrategy(score, name="entropy_knn_density")
+    return get_strategy(name)
 
 
 def _fit(kind, X, labels):
