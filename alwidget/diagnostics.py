@@ -122,10 +122,9 @@ def outlier_fixation(batch: np.ndarray, knn_dist: np.ndarray, quantile: float = 
 
 
 def _mean_pairwise(Xb: np.ndarray) -> float:
-    sq = np.einsum("ij,ij->i", Xb, Xb)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * Xb @ Xb.T, 0.0)
-    iu = np.triu_indices(Xb.shape[0], 1)
-    return float(np.sqrt(d2[iu]).mean())
+    from scipy.spatial.distance import pdist
+
+    return float(pdist(np.asarray(Xb, dtype=np.float64)).mean())
 
 
 def random_pair_distance(X: np.ndarray, n_pairs: int = 4000, rng: Any = 0) -> float:

@@ -67,34 +67,71 @@ def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     return full
 
 
-def knn_sq_dist(
-    Q: np.ndarray, R: np.ndarray, k: int, block: int = 4096
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest rows of ``R`` for each row of ``Q`` (squared Euclidean), blockwise.
+#: Largest temporary block of a distance computation, in bytes (issue: bounded memory).
+BLOCK_BYTES = 64 * 2**20
 
-    Memory is ``O(block * len(R))``; nothing ``len(Q) x len(R)`` is held at once.
+
+def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``|x_i - c|^2`` for every row, from differences in row blocks (no cancellation).
+
+    The expansion ``|x|^2 - 2 x.c + |c|^2`` loses every digit in float32 when ``x`` is near
+    ``c`` (it missed self-matches); differences do not. Temporaries stay under
+    :data:`BLOCK_BYTES`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), float32 or float64
+    c : ndarray of shape (d,)
+    out : ndarray of shape (n,), optional
+        Written in place (its dtype is kept).
 
     Returns
     -------
-    dist : ndarray of shape (len(Q), k)
-        Squared distances, ascending.
-    index : ndarray of shape (len(Q), k), int64
-        Row positions in ``R``.
+    ndarray of shape (n,), ``X.dtype`` (or ``out``'s)
     """
+    c = np.asarray(c, dtype=X.dtype)
+    if out is None:
+        out = np.empty(X.shape[0], dtype=X.dtype)
+    step = max(1, BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
+    for s in range(0, X.shape[0], step):
+        D = X[s : s + step] - c
+        out[s : s + step] = np.einsum("ij,ij->i", D, D)
+    return out
+
+
+def min_sq_dist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance of each row of ``X`` to its nearest row of ``C``.
+
+    scikit-learn's :func:`~sklearn.metrics.pairwise_distances_argmin_min` (chunked, float32
+    upcast to float64 per chunk), with chunks bounded by :data:`BLOCK_BYTES`.
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    from sklearn import config_context
+    from sklearn.metrics import pairwise_distances_argmin_min
+
+    with config_context(working_memory=BLOCK_BYTES // 2**20):
+        _, d = pairwise_distances_argmin_min(X, C)
+    return np.square(d, dtype=np.float64)
+
+
+def knn(Q: np.ndarray, R: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest rows of ``R`` for each row of ``Q`` (scikit-learn NearestNeighbors).
+
+    ``Q`` and ``R`` are different sets (to leave an item itself out of its own neighbours,
+    query with ``k + 1`` and drop the column equal to its index, never by distance).
+
+    Returns
+    -------
+    dist : ndarray of shape (len(Q), k), Euclidean, ascending
+    index : ndarray of shape (len(Q), k), int64, row positions in ``R``
+    """
+    from sklearn import config_context
+    from sklearn.neighbors import NearestNeighbors
+
     k = min(int(k), R.shape[0])
-    rn = row_sq_norms(R)
-    dist = np.empty((Q.shape[0], k), dtype=np.result_type(Q.dtype, R.dtype))
-    index = np.empty((Q.shape[0], k), dtype=np.int64)
-    for s in range(0, Q.shape[0], block):
-        q = Q[s : s + block]
-        d = row_sq_norms(q)[:, None] - 2.0 * (q @ R.T) + rn[None, :]
-        np.maximum(d, 0.0, out=d)
-        if k < R.shape[0]:
-            part = np.argpartition(d, k - 1, axis=1)[:, :k]
-        else:
-            part = np.broadcast_to(np.arange(k), d.shape).copy()
-        dp = np.take_along_axis(d, part, axis=1)
-        order = np.argsort(dp, axis=1, kind="stable")
-        dist[s : s + block] = np.take_along_axis(dp, order, axis=1)
-        index[s : s + block] = np.take_along_axis(part, order, axis=1)
-    return dist, index
+    with config_context(working_memory=BLOCK_BYTES // 2**20):
+        d, i = NearestNeighbors(n_neighbors=k).fit(R).kneighbors(Q)
+    return d, i.astype(np.int64)

@@ -189,7 +189,7 @@ class ScoreStrategy(Strategy):
         needs_model: bool = True,
     ) -> None:
         self.score = score
-        self.name = name or getattr(score, "__name__", "custom")
+        self.name = str(name or getattr(score, "__name__", "custom"))
         self.measure = measure
         self.needs_model = needs_model
 
@@ -215,6 +215,8 @@ class UncertaintyStrategy(ScoreStrategy):
         fn = getattr(_u, measure)
 
         def score(ctx: QueryContext) -> np.ndarray:
+            if ctx.proba is None:
+                raise ValueError(f"strategy {measure!r} needs a fitted model (ctx.proba is None)")
             return fn(ctx.proba[ctx.candidates])
 
         super().__init__(score, name=measure, measure=measure)

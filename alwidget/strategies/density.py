@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.ensemble import IsolationForest
 
 from . import uncertainty as _u
-from ._utils import check_features, require_proba, row_sq_norms
+from ._utils import BLOCK_BYTES, check_features, require_proba, row_sq_norms
 from .base import QueryContext, ScoreStrategy
 
 __all__ = ["pool_similarity", "information_density", "outlier_scores", "InformationDensity"]
@@ -39,9 +39,10 @@ def pool_similarity(
     * ``"cosine"``: ``(1/U) sum_u cos(x, u) = <x/|x|, mean_u u/|u|>``, exact in ``O((n + U) d)``
       time and ``O(n)`` memory: no pairwise matrix at all. Negative means (possible when
       features take both signs) are clipped to 0.
-    * ``"euclidean"``: ``(1/U) sum_u 1 / (1 + |x - u|)`` (modAL's convention), computed
-      ``block`` rows at a time in float64: ``O(n U d)`` time, ``O(block U)`` memory; set ``n_reference``
-      to average over a random sample of the pool and bound the cost.
+    * ``"euclidean"``: ``(1/U) sum_u 1 / (1 + |x - u|)`` (modAL's convention), from
+      scikit-learn's ``pairwise_distances_chunked`` in float64 chunks of at most 64 MB:
+      ``O(n U d)`` time; set ``n_reference`` to average over a random sample of the pool and
+      bound the cost.
 
     Parameters
     ----------
@@ -54,7 +55,7 @@ def pool_similarity(
     rng : Generator, int or None
         Seed for the reference sample.
     block : int, default=2048
-        Rows per block for ``"euclidean"``.
+        Ignored (kept for compatibility): chunks are sized by memory.
 
     Returns
     -------
@@ -82,17 +83,19 @@ def pool_similarity(
             sim = (Xn @ m) / xs
         return np.clip(np.nan_to_num(sim, nan=0.0), 0.0, 1.0)
     if metric == "euclidean":
-        Xf, Rf = np.asarray(X, dtype=np.float64), np.asarray(R, dtype=np.float64)
-        rn = row_sq_norms(Rf)
-        out = np.empty(Xf.shape[0])
-        for s in range(0, Xf.shape[0], block):
-            q = Xf[s : s + block]
-            d = row_sq_norms(q)[:, None] - 2.0 * (q @ Rf.T) + rn[None, :]
-            np.maximum(d, 0.0, out=d)
-            np.sqrt(d, out=d)
-            d += 1.0
-            out[s : s + block] = (1.0 / d).mean(axis=1)
-        return out
+        from sklearn import config_context
+        from sklearn.metrics import pairwise_distances_chunked
+
+        def mean_inverse(D: np.ndarray, start: int) -> np.ndarray:
+            return (1.0 / (1.0 + D)).mean(axis=1)
+
+        with config_context(working_memory=BLOCK_BYTES // 2**20):
+            chunks = pairwise_distances_chunked(
+                np.asarray(X, dtype=np.float64),
+                np.asarray(R, dtype=np.float64),
+                reduce_func=mean_inverse,
+            )
+            return np.concatenate(list(chunks))
     raise ValueError(f"unknown metric {metric!r}; use 'cosine' or 'euclidean'")
 
 

@@ -141,7 +141,7 @@ def badge_select(
     gn = an * xn
     picks = np.empty(k, dtype=np.int64)
     dists = np.empty(k)
-    mind = None
+    mind = np.full(n, np.inf)  # squared distance to the nearest pick (none yet)
     for j in range(k):
         if j == 0:
             p = int(np.argmax(gn))
@@ -158,7 +158,7 @@ def badge_select(
         ip = (A @ A[p]).astype(np.float64) * ((Xf @ Xf[p]).astype(np.float64) + c0)
         d = gn - 2.0 * ip + gn[p]
         np.maximum(d, 0.0, out=d)
-        mind = d if mind is None else np.minimum(mind, d, out=mind)
+        np.minimum(mind, d, out=mind)
         mind[picks[: j + 1]] = 0.0
     return picks, dists
 

@@ -1,0 +1,242 @@
+"""Query time on a pool held as a Dask array on a LocalCluster, and an 8-worker cost model.
+
+Pools (float32, standard normal, rows in chunks):
+
+- ``2M x 64`` generated and persisted on the workers (it fits: 0.5 GB);
+- ``10M x 384`` generated lazily, chunk by chunk, at every pass (15 GB: it does not fit in this
+  machine's memory, and is never materialised).
+
+For each pool, a logistic regression is fitted on 200 labeled rows (fetched with
+``DaskPool.take``) and timed, as the median of ``--repeats``:
+
+- ``margin_s``: one margin query of 10 (``predict_proba`` + score per chunk, per-chunk top 10,
+  global top 10 on the client);
+- ``coreset_pass_s``: one k-center greedy pick (a pass over every chunk + one round trip),
+  and ``coreset_10_s`` = initial distance pass + 10 picks, measured on the 2M pool and
+  extrapolated from passes on the 10M pool (said so in the table);
+- ``chunk_s``: one chunk's work on one worker (from the margin pass: wall time x workers /
+  chunks), the input of the cost model;
+- ``client_peak_mb``: the client process's peak resident memory (the workers are other
+  processes).
+
+Cost model for W workers: ``passes x ceil(chunks / W) x chunk_s + passes x round_trip_s``.
+It assumes chunks spread evenly and no network limit: an estimate, not a measurement. A second
+table measures one chunk's work on a materialised chunk (what a worker does when the pool is
+persisted in the cluster's memory, as a team would keep a 10M pool on 8 workers: ~2 GB each)
+and gives the same model from it.
+
+Usage::
+
+    python benchmarks/dask_pool.py            # 2M x 64 and 10M x 384 (slow: minutes)
+    python benchmarks/dask_pool.py --quick    # 200k x 16 only (CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from alwidget.dask_pool import DaskPool
+
+
+def _median_s(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss would include a parent's peak
+    across exec, e.g. pytest's when the benchmark runs from a test)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_pool(
+    client, n: int, d: int, chunk_rows: int, persist: bool, repeats: int, full_coreset: bool
+) -> dict:
+    import dask.array as da
+
+    X = da.random.default_rng(0).standard_normal((n, d), dtype=np.float32, chunks=(chunk_rows, d))
+    if persist:
+        X = client.persist(X)
+        from distributed import wait
+
+        wait(X)
+    pool = DaskPool(X, client=client)
+    rng = np.random.default_rng(1)
+    lab = np.sort(rng.choice(n, 200, replace=False))
+    Xl = pool.take(lab)
+    y = (Xl[:, 0] + 0.5 * Xl[:, 1] > 0).astype(int) + (Xl[:, 2] > 1).astype(int)
+    model = LogisticRegression(max_iter=1000).fit(Xl, y)
+    n_workers = len(client.scheduler_info()["workers"])
+    n_chunks = len(X.chunks[0])
+    margin_s = _median_s(
+        lambda: pool.uncertainty_top_k(model, 3, "margin", 10, exclude=lab), repeats
+    )
+    pool.k_center_greedy(1, lab)  # warm-up
+    one_pick = _median_s(lambda: pool.k_center_greedy(1, lab), 1 if n > 5e6 else repeats)
+    three = _median_s(lambda: pool.k_center_greedy(3, lab), 1 if n > 5e6 else repeats)
+    pass_s = max((three - one_pick) / 2, 1e-3)  # one more pick = one more pass over the chunks
+    if full_coreset:
+        coreset_10 = _median_s(lambda: pool.k_center_greedy(10, lab), repeats)
+        how = "measured"
+    else:
+        coreset_10 = one_pick + 9 * pass_s
+        how = "extrapolated from 1 and 3 picks"
+    t0 = time.perf_counter()
+    pool.take([0])
+    round_trip = time.perf_counter() - t0
+    chunk_s = margin_s * n_workers / n_chunks
+    return {
+        "pool": f"{n / 1e6:g}M x {d}",
+        "chunks": n_chunks,
+        "workers": n_workers,
+        "margin_s": margin_s,
+        "coreset_pass_s": pass_s,
+        "coreset_10_s": coreset_10,
+        "coreset_how": how,
+        "chunk_s": chunk_s,
+        "round_trip_s": round_trip,
+        "client_peak_mb": _peak_mb(),
+        "model8_margin_s": math.ceil(n_chunks / 8) * chunk_s + round_trip,
+        "model8_coreset_10_s": 11
+        * (math.ceil(n_chunks / 8) * (pass_s * n_workers / n_chunks) + round_trip),
+    }
+
+
+def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
+    """One chunk's work on one worker, on a materialised chunk (a pool persisted in the
+    cluster's memory), and the cost model for W = 8 workers from it."""
+    from alwidget.dask_pool import (
+        _block_argmax,
+        _block_top_k,
+        _proba_block,
+        _score_block,
+        _update_min,
+    )
+
+    rng = np.random.default_rng(0)
+    Xc = rng.standard_normal((rows, d), dtype=np.float32)
+    lab = rng.standard_normal((200, d), dtype=np.float32)
+    y = (lab[:, 0] > 0).astype(int) + (lab[:, 1] > 1).astype(int)
+    model = LogisticRegression(max_iter=1000).fit(lab, y)
+    excluded = np.arange(0, rows, 1000, dtype=np.int64)
+
+    def margin_chunk() -> None:
+        _block_top_k(_score_block(_proba_block(Xc, model, 3), "margin"), excluded, 10)
+
+    dmin = np.full((rows, 1), np.inf)
+    c = Xc[0].astype(np.float64)
+
+    def pick_chunk() -> None:
+        _block_argmax(_update_min(Xc, dmin, c), excluded)
+
+    m = _median_s(margin_chunk, repeats)
+    p = _median_s(pick_chunk, repeats)
+    chunks = math.ceil(n / rows)
+    per_worker = math.ceil(chunks / 8)
+    rt = 0.05  # a scheduler round trip on a LAN: an assumption, said in the table
+    return {
+        "pool": f"{n / 1e6:g}M x {d}",
+        "chunk_rows": rows,
+        "margin_chunk_s": m,
+        "coreset_pick_chunk_s": p,
+        "model8_margin_s": per_worker * m + rt,
+        "model8_coreset_10_s": 11 * (per_worker * p + rt),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="200k x 16 only (CI)")
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit="6GiB",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        pools = (
+            [(200_000, 16, 50_000, True, True)]
+            if args.quick
+            else [
+                (2_000_000, 64, 250_000, True, True),
+                (10_000_000, 384, 100_000, False, False),
+            ]
+        )
+        print(
+            f"# dask_pool: LocalCluster 2 workers x 1 thread, {os.cpu_count()} cores, "
+            f"load {os.getloadavg()[0]:.1f}; medians of {args.repeats}; model8 = cost model for 8 "
+            "workers from the measured chunk times (an estimate, not a measurement)"
+        )
+        cols = [
+            "pool",
+            "chunks",
+            "workers",
+            "margin_s",
+            "coreset_pass_s",
+            "coreset_10_s",
+            "coreset_how",
+            "chunk_s",
+            "round_trip_s",
+            "client_peak_mb",
+            "model8_margin_s",
+            "model8_coreset_10_s",
+        ]
+        print(" | ".join(cols))
+        for n, d, rows, persist, full in pools:
+            r = run_pool(client, n, d, rows, persist, args.repeats, full)
+            print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
+            if persist:
+                client.cancel(list(client.futures))
+    print()
+    print(
+        "# per chunk on one worker, chunk materialised (a pool persisted in cluster memory); "
+        "model8 = that x ceil(chunks / 8) + 0.05 s round trip per pass (assumed): an estimate"
+    )
+    cols2 = [
+        "pool",
+        "chunk_rows",
+        "margin_chunk_s",
+        "coreset_pick_chunk_s",
+        "model8_margin_s",
+        "model8_coreset_10_s",
+    ]
+    print(" | ".join(cols2))
+    sizes = (
+        [(200_000, 16, 50_000)]
+        if args.quick
+        else [(2_000_000, 64, 250_000), (10_000_000, 384, 100_000)]
+    )
+    for n, d, rows in sizes:
+        r = chunk_costs(n, d, rows, args.repeats)
+        print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols2))
+
+
+if __name__ == "__main__":
+    main()
