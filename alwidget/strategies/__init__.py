@@ -116,3 +116,10 @@ def _deep_factory(name: str):  # noqa: ANN202
 
 for _name in _deep.DEEP_STRATEGIES:
     register(_name, _deep_factory(_name))
+
+# Cold-start strategies for tiny budgets (TypiClust, ProbCover): no model needed.
+from .typicality import ProbCover, TypiClust  # noqa: E402
+
+register("typiclust", TypiClust)
+register("probcover", ProbCover)
+__all__ += ["ProbCover", "TypiClust"]
