@@ -36,6 +36,10 @@ __all__ = [
 DEFAULT_STRATEGY = "margin"
 
 
+#: Cold-start rules of :func:`alwidget.selection.cold_start_pick`.
+COLD_STARTS = ("random", "diverse", "typiclust", "probcover")
+
+
 def default_estimator(sparse: bool = False) -> Any:
     """``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))``: scaling keeps
     features in different units (table rows) from dominating the model. For a sparse pool
@@ -132,8 +136,8 @@ def check_options(
             stacklevel=3,
         )
         batch_size = n
-    if cold_start not in ("random", "diverse"):
-        raise ValueError(f"cold_start must be 'random' or 'diverse'; got {cold_start!r}")
+    if cold_start not in COLD_STARTS:
+        raise ValueError(f"cold_start must be one of {COLD_STARTS}; got {cold_start!r}")
     if label_policy not in POLICIES:
         raise ValueError(f"label_policy must be one of {POLICIES}; got {label_policy!r}")
     if int(unsure_neighbours) < 0:

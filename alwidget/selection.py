@@ -135,8 +135,10 @@ class UnsureNeighbours:
 def cold_start_pick(
     rule: str, X: np.ndarray, candidates: np.ndarray, k: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """The first batches, before two classes are labeled: ``"random"`` (uniform) or
-    ``"diverse"`` (k-center greedy from a random start, Sener & Savarese 2018).
+    """The first batches, before two classes are labeled: ``"random"`` (uniform),
+    ``"diverse"`` (k-center greedy from a random start, Sener & Savarese 2018), ``"typiclust"``
+    (the most typical item of each uncovered k-means cluster, Hacohen et al. 2022) or
+    ``"probcover"`` (greedy coverage of delta-balls, Yehuda et al. 2022).
 
     Returns
     -------
@@ -153,6 +155,10 @@ def cold_start_pick(
     """
     if rule == "random":
         return rng.choice(candidates, size=k, replace=False).astype(np.int64)
+    if rule in ("typiclust", "probcover"):
+        from .strategies.typicality import cold_start_select
+
+        return np.asarray(cold_start_select(rule, X, candidates, k, rng), dtype=np.int64)
     from .strategies.diversity import k_center_greedy
 
     return candidates[k_center_greedy(X[candidates], k, rng=rng)[0]].astype(np.int64)

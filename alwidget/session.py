@@ -119,8 +119,10 @@ class Session:
         ``alwidget-<name or data fingerprint>.sqlite`` in the working directory.
     name : str, optional
         Session name, used for the default store file name.
-    cold_start : {"random", "diverse"}, default="random"
-        How to pick batches until two classes are labeled.
+    cold_start : {"random", "diverse", "typiclust", "probcover"}, default="random"
+        How to pick batches until two classes are labeled (see
+        :func:`alwidget.selection.cold_start_pick`; TypiClust measured best in
+        docs/strategies.md).
     annotator : str, optional
         Recorded with every answer; default the operating-system user.
     label_policy : {"latest", "majority"}, default="latest"

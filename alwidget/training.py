@@ -19,6 +19,7 @@ This module knows nothing about widgets.
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import threading
 import time
@@ -239,11 +240,17 @@ def fit_model(
     t0 = time.perf_counter()
     n = int(snapshot.indices.size)
     k = threads.choose(n) if threads is not None else None
+    extra: dict[str, Any] = {}
+    if "X_unlabeled" in inspect.signature(model.fit).parameters:
+        # a semi-supervised estimator (alwidget.semi_supervised) also sees the unlabeled pool;
+        # its pseudo-labels stay on the model, never in the store
+        rest = np.setdiff1d(np.arange(_n_rows(X_fit)), snapshot.indices)
+        extra["X_unlabeled"] = rows(X_fit, rest)
     if k is None:
-        model.fit(rows(X_fit, snapshot.indices), snapshot.codes)
+        model.fit(rows(X_fit, snapshot.indices), snapshot.codes, **extra)
     else:
         with _blas_controller().limit(limits=k, user_api="blas"):
-            model.fit(rows(X_fit, snapshot.indices), snapshot.codes)
+            model.fit(rows(X_fit, snapshot.indices), snapshot.codes, **extra)
     t1 = time.perf_counter()
     if threads is not None and k is not None:
         threads.record(n, k, t1 - t0)
@@ -251,6 +258,10 @@ def fit_model(
     if timings is not None:
         timings["fit"], timings["predict"] = t1 - t0, time.perf_counter() - t1
     return model, proba
+
+
+def _n_rows(X: Any) -> int:
+    return int(X.shape[0]) if hasattr(X, "shape") else len(X)
 
 
 class Trainer:
