@@ -75,7 +75,7 @@ def measure_interleaved(fns, repeat, warmup=True):
             t = time.perf_counter()
             fn()
             times[i].append(time.perf_counter() - t)
-    return [(statistics.median(ts), peak_mb(fn)) for ts, fn in zip(times, fns)]
+    return [(statistics.median(ts), peak_mb(fn)) for ts, fn in zip(times, fns, strict=True)]
 
 
 def peers(X, labels, clf_sk, members, k):
@@ -233,7 +233,7 @@ def run(n, repeat, names, with_peers=True, quick=False):
         )
         (t, mem), peer_res = res[0], res[1:]
         row = {"n": n, "strategy": name, "ours_s": t, "ours_mb": mem, "peers": []}
-        for (pname, _), (pt, pmem) in zip(others, peer_res):
+        for (pname, _), (pt, pmem) in zip(others, peer_res, strict=True):
             row["peers"].append((pname, pt, pmem))
         rows.append(row)
         print_row(row, flush=True)
@@ -278,7 +278,7 @@ def run_scoring(n, repeat):
         res = measure_interleaved([lambda fn=fn: fn(P)] + [f for _, f in others], repeat)
         (t, mem), peer_res = res[0], res[1:]
         row = {"n": n, "strategy": name, "ours_s": t, "ours_mb": mem, "peers": []}
-        for (pname, _), (pt, pmem) in zip(others, peer_res):
+        for (pname, _), (pt, pmem) in zip(others, peer_res, strict=True):
             row["peers"].append((pname, pt, pmem))
         rows.append(row)
         print_row(row, flush=True)
