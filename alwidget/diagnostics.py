@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 
 from .evaluation import EvalSet, StoppingMonitor, StopStatus, flat_metrics
@@ -122,10 +123,9 @@ def outlier_fixation(batch: np.ndarray, knn_dist: np.ndarray, quantile: float = 
 
 
 def _mean_pairwise(Xb: np.ndarray) -> float:
-    sq = np.einsum("ij,ij->i", Xb, Xb)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * Xb @ Xb.T, 0.0)
+    d = euclidean_distances(np.asarray(Xb, dtype=np.float64))
     iu = np.triu_indices(Xb.shape[0], 1)
-    return float(np.sqrt(d2[iu]).mean())
+    return float(d[iu].mean())
 
 
 def random_pair_distance(X: np.ndarray, n_pairs: int = 4000, rng: Any = 0) -> float:

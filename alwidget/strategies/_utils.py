@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import sklearn
+from sklearn.metrics import pairwise_distances_argmin_min
+from sklearn.neighbors import NearestNeighbors
 
 from .base import QueryContext
 
@@ -67,12 +70,106 @@ def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     return full
 
 
-def knn_sq_dist(
-    Q: np.ndarray, R: np.ndarray, k: int, block: int = 4096
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest rows of ``R`` for each row of ``Q`` (squared Euclidean), blockwise.
+#: Upper bound, in MiB, on any temporary distance block (issue 17: bounded memory at 1M rows).
+WORKING_MEMORY_MB = 256
 
-    Memory is ``O(block * len(R))``; nothing ``len(Q) x len(R)`` is held at once.
+
+def _rows_per_block(n_cols: int, itemsize: int = 8) -> int:
+    """Rows of an ``rows x n_cols`` block that fit in :data:`WORKING_MEMORY_MB`."""
+    return max(1, int(WORKING_MEMORY_MB * 2**20 // max(1, n_cols * itemsize)))
+
+
+def nearest_sq_dist(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest row of ``C`` for each row of ``X`` and its squared Euclidean distance.
+
+    Uses :func:`sklearn.metrics.pairwise_distances_argmin_min` (chunked, float32 upcast to
+    float64 inside each chunk, so no cancellation error far from the origin) with blocks
+    bounded by :data:`WORKING_MEMORY_MB`.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    C : ndarray of shape (m, d), m >= 1
+
+    Returns
+    -------
+    index : ndarray of shape (n,), int64
+        Row of ``C`` nearest to each row of ``X``.
+    sq_dist : ndarray of shape (n,), float64
+        Squared distance to that row.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> i, d2 = nearest_sq_dist(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]]))
+    >>> i.tolist(), d2.tolist()
+    ([0, 0], [0.0, 25.0])
+    """
+    with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
+        idx, dist = pairwise_distances_argmin_min(X, C)
+    d2 = np.asarray(dist, dtype=np.float64)
+    return np.asarray(idx, dtype=np.int64), d2 * d2
+
+
+def sq_dist_to_row(X: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """Squared Euclidean distance of every row of ``X`` to one point ``x``.
+
+    Computed from differences ``sum((X - x)**2)`` in row blocks (bounded by
+    :data:`WORKING_MEMORY_MB`), not by ``|X|^2 - 2 X.x + |x|^2``: no cancellation in
+    float32 even far from the origin, and measured as fast as the expansion (the hot loop of
+    core-set and k-means++ seeding).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+    x : ndarray of shape (d,)
+    out : ndarray of shape (n,), optional
+        Written in place and returned.
+
+    Returns
+    -------
+    ndarray of shape (n,), dtype of ``X``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sq_dist_to_row(np.array([[1.0, 1.0], [4.0, 5.0]]), np.array([1.0, 1.0])).tolist()
+    [0.0, 25.0]
+    """
+    n = X.shape[0]
+    if out is None:
+        out = np.empty(n, dtype=X.dtype)
+    step = _rows_per_block(X.shape[1], X.dtype.itemsize)
+    step = min(step, 16384)
+    for s in range(0, n, step):
+        D = X[s : s + step] - x
+        np.einsum("ij,ij->i", D, D, out=out[s : s + step])
+    return out
+
+
+def knn_sq_dist(
+    Q: np.ndarray,
+    R: np.ndarray,
+    k: int,
+    block: int | None = None,
+    exclude_self: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact k nearest rows of ``R`` for each row of ``Q`` (squared Euclidean).
+
+    Uses :class:`sklearn.neighbors.NearestNeighbors` (brute force, chunked by scikit-learn
+    with blocks bounded by :data:`WORKING_MEMORY_MB`; nothing ``len(Q) x len(R)`` is held).
+
+    Parameters
+    ----------
+    Q : ndarray of shape (n_q, d)
+    R : ndarray of shape (n_r, d)
+    k : int
+        Clipped to the number of rows available.
+    block : int, optional
+        Ignored (kept for callers of the former hand-written kernel).
+    exclude_self : bool, default=False
+        ``Q`` is ``R``: row ``i`` is never its own neighbour. Excluded by index, so an exact
+        duplicate of row ``i`` still counts as a neighbour at distance 0.
 
     Returns
     -------
@@ -80,21 +177,32 @@ def knn_sq_dist(
         Squared distances, ascending.
     index : ndarray of shape (len(Q), k), int64
         Row positions in ``R``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> d, i = knn_sq_dist(np.array([[0.0], [1.0], [3.0]]), np.array([[0.0], [1.0], [3.0]]), 1,
+    ...                    exclude_self=True)
+    >>> i.ravel().tolist(), d.ravel().tolist()
+    ([1, 0, 1], [1.0, 1.0, 4.0])
     """
-    k = min(int(k), R.shape[0])
-    rn = row_sq_norms(R)
-    dist = np.empty((Q.shape[0], k), dtype=np.result_type(Q.dtype, R.dtype))
-    index = np.empty((Q.shape[0], k), dtype=np.int64)
-    for s in range(0, Q.shape[0], block):
-        q = Q[s : s + block]
-        d = row_sq_norms(q)[:, None] - 2.0 * (q @ R.T) + rn[None, :]
-        np.maximum(d, 0.0, out=d)
-        if k < R.shape[0]:
-            part = np.argpartition(d, k - 1, axis=1)[:, :k]
+    avail = R.shape[0] - (1 if exclude_self else 0)
+    k = min(int(k), avail)
+    if k <= 0:
+        return np.empty((Q.shape[0], 0)), np.empty((Q.shape[0], 0), dtype=np.int64)
+    nn = NearestNeighbors(algorithm="brute", metric="euclidean").fit(R)
+    with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
+        if not exclude_self:
+            dist, index = nn.kneighbors(Q, n_neighbors=k)
         else:
-            part = np.broadcast_to(np.arange(k), d.shape).copy()
-        dp = np.take_along_axis(d, part, axis=1)
-        order = np.argsort(dp, axis=1, kind="stable")
-        dist[s : s + block] = np.take_along_axis(dp, order, axis=1)
-        index[s : s + block] = np.take_along_axis(part, order, axis=1)
-    return dist, index
+            dist, index = nn.kneighbors(Q, n_neighbors=k + 1)
+            rows = np.arange(Q.shape[0])[:, None]
+            keep = index != rows
+            # a row whose own index is not among its k+1 neighbours (ties at distance 0):
+            # drop the last column instead
+            drop_last = keep.all(axis=1)
+            keep[drop_last, -1] = False
+            dist = dist[keep].reshape(Q.shape[0], k)
+            index = index[keep].reshape(Q.shape[0], k)
+    dist = np.asarray(dist, dtype=np.float64)
+    return dist * dist, np.asarray(index, dtype=np.int64)

@@ -10,10 +10,12 @@ Liu, F. T., Ting, K. M. & Zhou, Z.-H. (2008). Isolation forest. ICDM.
 from __future__ import annotations
 
 import numpy as np
+import sklearn
 from sklearn.ensemble import IsolationForest
+from sklearn.metrics import pairwise_distances_chunked
 
 from . import uncertainty as _u
-from ._utils import check_features, require_proba, row_sq_norms
+from ._utils import WORKING_MEMORY_MB, check_features, require_proba, row_sq_norms
 from .base import QueryContext, ScoreStrategy
 
 __all__ = ["pool_similarity", "information_density", "outlier_scores", "InformationDensity"]
@@ -40,7 +42,8 @@ def pool_similarity(
       time and ``O(n)`` memory: no pairwise matrix at all. Negative means (possible when
       features take both signs) are clipped to 0.
     * ``"euclidean"``: ``(1/U) sum_u 1 / (1 + |x - u|)`` (modAL's convention), computed
-      ``block`` rows at a time in float64: ``O(n U d)`` time, ``O(block U)`` memory; set ``n_reference``
+      rows at a time in float64 (scikit-learn's ``pairwise_distances_chunked``, blocks of at
+      most 256 MB): ``O(n U d)`` time; set ``n_reference``
       to average over a random sample of the pool and bound the cost.
 
     Parameters
@@ -54,7 +57,7 @@ def pool_similarity(
     rng : Generator, int or None
         Seed for the reference sample.
     block : int, default=2048
-        Rows per block for ``"euclidean"``.
+        Ignored (blocks are sized by scikit-learn's ``working_memory``, at most 256 MB).
 
     Returns
     -------
@@ -83,15 +86,14 @@ def pool_similarity(
         return np.clip(np.nan_to_num(sim, nan=0.0), 0.0, 1.0)
     if metric == "euclidean":
         Xf, Rf = np.asarray(X, dtype=np.float64), np.asarray(R, dtype=np.float64)
-        rn = row_sq_norms(Rf)
         out = np.empty(Xf.shape[0])
-        for s in range(0, Xf.shape[0], block):
-            q = Xf[s : s + block]
-            d = row_sq_norms(q)[:, None] - 2.0 * (q @ Rf.T) + rn[None, :]
-            np.maximum(d, 0.0, out=d)
-            np.sqrt(d, out=d)
-            d += 1.0
-            out[s : s + block] = (1.0 / d).mean(axis=1)
+        s = 0
+        # euclidean_distances (float64 here), rows bounded by WORKING_MEMORY_MB
+        with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
+            for d in pairwise_distances_chunked(Xf, Rf, metric="euclidean"):
+                d += 1.0
+                out[s : s + d.shape[0]] = (1.0 / d).mean(axis=1)
+                s += d.shape[0]
         return out
     raise ValueError(f"unknown metric {metric!r}; use 'cosine' or 'euclidean'")
 

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from . import uncertainty as _u
-from ._utils import check_features, f32, require_proba, row_sq_norms
+from ._utils import check_features, f32, nearest_sq_dist, require_proba, sq_dist_to_row
 from .base import QueryContext, Strategy
 
 __all__ = ["k_center_greedy", "covering_radius", "cluster_batch", "Coreset", "ClusterBatch"]
@@ -35,8 +35,10 @@ def k_center_greedy(
 
     Repeatedly picks the point farthest from every center chosen so far (and from
     ``centers``), updating each point's distance to its nearest center incrementally:
-    ``O((k + n_centers) * n * d)`` time, ``O(n)`` extra memory, no ``n x n`` matrix. Distances
-    are computed in float32 (``|x|^2 - 2 x.c + |c|^2``), the centers ``block`` at a time.
+    ``O((k + n_centers) * n * d)`` time, ``O(n)`` extra memory, no ``n x n`` matrix. The
+    distances to ``centers`` come from :func:`sklearn.metrics.pairwise_distances_argmin_min`
+    (float64 accuracy, blocks of at most 256 MB); each pick's update is ``sum((X - x_p)**2)``
+    in float32 row blocks (no ``|x|^2 - 2 x.c + |c|^2`` cancellation far from the origin).
 
     Parameters
     ----------
@@ -49,7 +51,8 @@ def k_center_greedy(
     rng : numpy.random.Generator, optional
         Seeded generator for the first pick when there are no centers.
     block : int, default=512
-        Centers per block when computing the initial distances (memory ``n * block``).
+        Ignored (distance blocks are sized by scikit-learn's ``working_memory``, at most
+        256 MB).
 
     Returns
     -------
@@ -63,29 +66,18 @@ def k_center_greedy(
     n = Xf.shape[0]
     k = min(int(k), n)
     rng = np.random.default_rng(rng)
-    sq = row_sq_norms(Xf)
     mind = np.full(n, np.inf, dtype=np.float32)
     if centers is not None and len(centers):
-        C = f32(centers)
-        for start in range(0, C.shape[0], block):
-            blk = C[start : start + block]
-            d = Xf @ blk.T
-            d *= -2.0
-            d += sq[:, None]
-            d += row_sq_norms(blk)[None, :]
-            np.minimum(mind, d.min(axis=1), out=mind)
-        np.maximum(mind, 0.0, out=mind)
+        # sklearn's chunked argmin-min: float64 accuracy, blocks <= WORKING_MEMORY_MB
+        mind[:] = nearest_sq_dist(Xf, f32(centers))[1]
     picks = np.empty(k, dtype=np.int64)
     dists = np.empty(k)
+    d = np.empty(n, dtype=np.float32)
     for j in range(k):
         p = int(rng.integers(n)) if np.isinf(mind).all() else int(np.argmax(mind))
         picks[j] = p
         dists[j] = np.sqrt(float(mind[p])) if np.isfinite(mind[p]) else np.inf
-        d = Xf @ Xf[p]
-        d *= -2.0
-        d += sq
-        d += sq[p]
-        np.maximum(d, 0.0, out=d)
+        sq_dist_to_row(Xf, Xf[p].copy(), out=d)
         np.minimum(mind, d, out=mind)
         mind[p] = -1.0  # never pick twice
     return picks, dists
@@ -104,15 +96,7 @@ def covering_radius(X: np.ndarray, centers: np.ndarray, block: int = 4096) -> fl
     radius : float
         Lower is better covered. Computed blockwise in float64.
     """
-    X = np.asarray(X, dtype=np.float64)
-    C = np.asarray(centers, dtype=np.float64)
-    cn = row_sq_norms(C)
-    worst = 0.0
-    for s in range(0, X.shape[0], block):
-        q = X[s : s + block]
-        d = row_sq_norms(q)[:, None] - 2.0 * (q @ C.T) + cn[None, :]
-        worst = max(worst, float(np.maximum(d, 0.0).min(axis=1).max()))
-    return float(np.sqrt(worst))
+    return float(np.sqrt(nearest_sq_dist(check_features(X), check_features(centers))[1].max()))
 
 
 class Coreset(Strategy):
@@ -131,13 +115,8 @@ class Coreset(Strategy):
         return ctx.candidates[pos], d
 
 
-def _assign(X: np.ndarray, C: np.ndarray, block: int = 8192) -> np.ndarray:
-    cn = row_sq_norms(C)
-    out = np.empty(X.shape[0], dtype=np.int64)
-    for s in range(0, X.shape[0], block):
-        q = X[s : s + block]
-        out[s : s + block] = np.argmin(cn[None, :] - 2.0 * (q @ C.T), axis=1)
-    return out
+def _assign(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    return nearest_sq_dist(X, C)[0]
 
 
 def cluster_batch(
