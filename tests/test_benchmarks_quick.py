@@ -35,3 +35,20 @@ def test_benchmark_quick_runs(script, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     table_marker = {"loop_latency.py": "total", "browser_update.py": "first_map_s"}
     assert table_marker.get(script, "| ") in r.stdout
+
+
+def test_distance_kernels_quick_table_parses():
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    args = [sys.executable, str(ROOT / "benchmarks" / "distance_kernels.py"), "--quick"]
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in r.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| kernel")
+    ]
+    kernels = {row[0] for row in rows}
+    assert {"core-set", "k-center radius", "BADGE", "information density", "contrastive"} <= kernels
+    for row in rows:
+        sec, mb = float(row[3]), float(row[4])
+        assert math.isfinite(sec) and sec > 0 and math.isfinite(mb) and mb >= 0, row

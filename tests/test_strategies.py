@@ -521,15 +521,15 @@ def test_core_set_picks_equal_float64_brute_force(normal_f32):
     centers, pool = X[:40], X[40:]
     pos, dist = k_center_greedy(pool, 25, centers)
     mind = _brute_sq(pool, centers).min(1)
-    ref = []
+    ref, ref_d = [], []
     for _ in range(25):
         p = int(np.argmax(mind))
         ref.append(p)
+        ref_d.append(np.sqrt(mind[p]))
         mind = np.minimum(mind, _brute_sq(pool, pool[p : p + 1])[:, 0])
         mind[p] = -1.0
     assert pos.tolist() == ref
-    ref_d = np.sqrt(_brute_sq(pool[pos[:1]], centers).min())
-    np.testing.assert_allclose(dist[0], ref_d, rtol=1e-5)
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-5)
 
 
 def test_knn_distances_equal_float64_brute_force(normal_f32):
