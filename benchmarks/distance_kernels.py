@@ -109,7 +109,7 @@ def main() -> None:
             y[lab] = 0
             cs = CoreSet(missing_label=-1, random_state=0)
             res[("core-set", "scikit-activeml")] = _measure(
-                lambda: cs.query(X, y, batch_size=batch)
+                lambda cs=cs, y=y: cs.query(X, y, batch_size=batch)
             )
         for (kname, vname), (sec, mb) in res.items():
             print(f"| {kname} | {n_lab} | {vname} | {sec:.4f} | {mb:.1f} |")

@@ -89,10 +89,13 @@ def pool_similarity(
         out = np.empty(Xf.shape[0])
         s = 0
         # euclidean_distances (float64 here), rows bounded by WORKING_MEMORY_MB
-        with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
+        # a quarter of the budget per chunk: euclidean_distances holds ~2 chunk-sized
+        # temporaries while it builds one
+        with sklearn.config_context(working_memory=WORKING_MEMORY_MB // 4):
             for d in pairwise_distances_chunked(Xf, Rf, metric="euclidean"):
                 d += 1.0
-                out[s : s + d.shape[0]] = (1.0 / d).mean(axis=1)
+                np.reciprocal(d, out=d)
+                out[s : s + d.shape[0]] = d.mean(axis=1)
                 s += d.shape[0]
         return out
     raise ValueError(f"unknown metric {metric!r}; use 'cosine' or 'euclidean'")

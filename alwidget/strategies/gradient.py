@@ -175,7 +175,7 @@ def badge_select(
     gn = an * xn
     picks = np.empty(k, dtype=np.int64)
     dists = np.empty(k)
-    mind = None
+    mind = np.full(n, np.inf)
     for j in range(k):
         if j == 0:
             p = int(np.argmax(gn))
@@ -190,7 +190,7 @@ def badge_select(
             d_at = mind[p]
         picks[j], dists[j] = p, np.sqrt(max(float(d_at), 0.0))
         d = _badge_sq_dist_to(A, Xf, an, p, float(xn[p]))
-        mind = d if mind is None else np.minimum(mind, d, out=mind)
+        np.minimum(mind, d, out=mind)
         mind[picks[: j + 1]] = 0.0
     return picks, dists
 
