@@ -116,6 +116,21 @@ def label(
     -------
     LabelingWidget
         Display it (last expression of a cell); ``widget.session`` is the session.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> import alwidget
+    >>> d = load_digits()
+    >>> w = alwidget.label(d.data, items=d.images, classes=[str(c) for c in range(10)],
+    ...                    store=":memory:", projection="pca", background=False)
+    >>> for i in w.batch.tolist():  # what clicks on the cards do
+    ...     w.choose(i, str(d.target[i]))
+    >>> w.submit()
+    True
+    >>> w.status_facts["n_labeled"], w.status_facts["round"]
+    (10, 1)
+    >>> w.close()
     """
     from .widget import LabelingWidget
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .strategies._utils import min_sq_dist, sq_dist_to_point
 from .strategies.uncertainty import entropy, least_confidence, margin
 
 __all__ = ["DaskPool", "UNCERTAINTY_MEASURES"]
@@ -91,30 +92,15 @@ def _block_top_k(s: np.ndarray, excluded: np.ndarray, k: int, block_info: Any = 
 
 
 def _min_sq_dist_block(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Squared distance of each row to its nearest centre, float64 (n, 1), in row blocks."""
-    out = np.full((X.shape[0], 1), np.inf)
+    """Squared distance of each row to its nearest centre, float64, shape (n, 1)."""
     if C.shape[0] == 0:
-        return out
-    C = np.asarray(C, dtype=np.float64)
-    cn = np.einsum("ij,ij->i", C, C)
-    step = max(1, int(2**25 // max(C.shape[0], 1)))  # <= 256 MB of float64 per block
-    for s in range(0, X.shape[0], step):
-        Xb = np.asarray(X[s : s + step], dtype=np.float64)
-        d = np.einsum("ij,ij->i", Xb, Xb)[:, None] - 2.0 * (Xb @ C.T) + cn[None, :]
-        out[s : s + step, 0] = np.maximum(d.min(axis=1), 0.0)
-    return out
+        return np.full((X.shape[0], 1), np.inf)
+    return min_sq_dist(X, C)[:, None]
 
 
 def _update_min(X: np.ndarray, dmin: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """``min(dmin, |x - c|^2)`` per row: differences, not the |x|^2 - 2x.c + |c|^2 expansion
-    (no cancellation in float32), in row blocks of <= 64 MB."""
-    out = dmin.copy()
-    c = np.asarray(c, dtype=X.dtype)
-    step = max(1, int(2**24 // max(X.shape[1], 1)))
-    for s in range(0, X.shape[0], step):
-        D = X[s : s + step] - c
-        np.minimum(out[s : s + step, 0], np.einsum("ij,ij->i", D, D), out=out[s : s + step, 0])
-    return out
+    """``min(dmin, |x - c|^2)`` per row (differences in float32 row blocks, no cancellation)."""
+    return np.minimum(dmin, sq_dist_to_point(X, c)[:, None])
 
 
 def _block_argmax(dmin: np.ndarray, excluded: np.ndarray, block_info: Any = None) -> np.ndarray:

@@ -35,7 +35,7 @@ class LabelTables:
     Examples
     --------
     >>> import numpy as np, alwidget
-    >>> s = alwidget.Session(np.eye(4), classes=["a", "b"], store=":memory:", random_state=0)
+    >>> s = alwidget.Session(np.eye(4), classes=["a", "b"], store=":memory:", batch_size=2)
     >>> _ = s.submit({0: "a", 1: "b"}, source="map")
     >>> s.tables.labels_table()[["index", "label", "source"]].to_dict("list")
     {'index': [0, 1], 'label': ['a', 'b'], 'source': ['map', 'map']}

@@ -57,6 +57,15 @@ def _median_s(fn: Callable[[], object], repeats: int) -> float:
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process (VmHWM; ru_maxrss would include a parent's peak
+    across exec, e.g. pytest's when the benchmark runs from a test)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

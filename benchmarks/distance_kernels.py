@@ -2,8 +2,9 @@
 
 Times core-set (k-center greedy with the labeled items as centres), the k-center covering
 radius, BADGE seeding, euclidean information density and contrastive (CAL) scores, each with
-20 / 200 / 2000 labels, for the code on git ``main`` ("before", extracted to a temporary
-package with ``git show``) and for this checkout ("after"), plus scikit-activeml's ``CoreSet``
+20 / 200 / 2000 labels, for the code at git ``--before`` (default ``dd29a9a^``: the
+hand-written kernels before issue 12's scikit-learn ones; extracted to a temporary package
+with ``git show``) and for this checkout ("after"), plus scikit-activeml's ``CoreSet``
 and the ratio of core-set to it. Peak memory is the ``tracemalloc`` peak of the call (numpy
 allocations are traced). The machine may be shared: figures include other processes' load.
 
@@ -28,15 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 MODULES = ["base", "_utils", "uncertainty", "diversity", "density", "gradient", "contrastive"]
 
 
-def _main_strategies():
-    """main's strategy modules as package ``alw_main`` (None if git main is unavailable)."""
+def _main_strategies(ref: str):
+    """The strategy modules at git ``ref`` as package ``alw_main`` (None if unavailable)."""
     tmp = Path(tempfile.mkdtemp(prefix="alw-main-"))
     pkg = tmp / "alw_main"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     for m in MODULES:
         r = subprocess.run(
-            ["git", "show", f"main:alwidget/strategies/{m}.py"],
+            ["git", "show", f"{ref}:alwidget/strategies/{m}.py"],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -79,6 +80,7 @@ def _kernels(mods, X, lab, cand, P, batch):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="5,000 x 50 (for tests)")
+    ap.add_argument("--before", default="dd29a9a^", help="git revision timed as 'before'")
     args = ap.parse_args()
     n, d, batch = (5_000, 50, 10) if args.quick else (100_000, 50, 10)
     label_counts = [20, 200] if args.quick else [20, 200, 2000]
@@ -86,7 +88,7 @@ def main() -> None:
     X = rng.standard_normal((n, d)).astype(np.float32)
     P = rng.dirichlet(np.ones(5), n)
     variants = {"after": _after()}
-    before = _main_strategies()
+    before = _main_strategies(args.before)
     if before is not None:
         variants = {"before": before, **variants}
     try:

@@ -1,14 +1,25 @@
-"""Median seconds per query: alwidget's strategies beside scikit-activeml's and modAL's.
+"""Median time per query: alwidget's strategies beside scikit-activeml's and modAL's, like for like.
 
 Pool: n items x 50 features, 5 classes, a LogisticRegression fitted on 100 labeled items,
-batch 10. Peers run in the same process on the same fitted model; the ratio is
-peer / ours (> 1: ours is faster). Peak memory is the tracemalloc peak of one query (numpy
-allocations are traced). Run: ``python benchmarks/query_speed.py [--quick]``.
+batch 10. Peers run in the same process on the same fitted model, calls interleaved; the ratio
+is peer / ours (> 1: ours is faster). Two tables:
+
+1. **Full query** (what a user waits for): ours includes ``predict_proba`` of the pool for every
+   strategy that needs a model, as the peers predict inside their query. Committee strategies:
+   the peers refit their committee inside the query (fit_ensemble=True), ours fits its committee
+   inside the query too (bootstrap members), so both include fitting.
+2. **Scoring only** (least confidence, margin, entropy): both sides get the same probabilities;
+   ours = the score function, scikit-activeml = ``skactiveml.pool.uncertainty_scores``
+   (modAL has no public function that scores given probabilities).
+
+Peak memory is the tracemalloc peak of one call (numpy allocations are traced). The machine's
+load is printed with the tables. Run: ``python benchmarks/query_speed.py [--quick]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -172,11 +183,44 @@ def run(n, repeat, names, with_peers=True, quick=False):
             if name == "eer"
             else get_strategy(name)
         )
-        t, mem = measure(lambda strat=strat: strat.query(ctx(), k), repeat if name != "eer" else 1)
+
+        def full(strat=strat):
+            P = model.predict_proba(X) if strat.needs_model else None
+            c = ctx()
+            c.proba = P
+            return strat.query(c, k)
+
+        t, mem = measure(full, repeat if name != "eer" else 1)
         row = {"n": n, "strategy": name, "ours_s": t, "ours_mb": mem, "peers": []}
         for pname, fn in peer.get(name, []):
             pt, pmem = measure(fn, max(1, repeat // 2))
             row["peers"].append((pname, pt, pmem))
+        rows.append(row)
+        print_row(row, flush=True)
+    return rows
+
+
+def run_scoring(n, repeat):
+    """Scoring only: the same probabilities to both sides."""
+    from alwidget.strategies import uncertainty as u
+
+    P = np.random.default_rng(0).dirichlet(np.ones(5), n)
+    try:
+        from skactiveml.pool import uncertainty_scores
+    except ImportError:
+        uncertainty_scores = None
+    rows = []
+    for name, method in [
+        ("least_confidence", "least_confident"),
+        ("margin", "margin_sampling"),
+        ("entropy", "entropy"),
+    ]:
+        fn = getattr(u, name)
+        t, mem = measure(lambda fn=fn: fn(P), repeat)
+        row = {"n": n, "strategy": name, "ours_s": t, "ours_mb": mem, "peers": []}
+        if uncertainty_scores is not None:
+            pt, pmem = measure(lambda m=method: uncertainty_scores(P, method=m), repeat)
+            row["peers"].append(("scikit-activeml", pt, pmem))
         rows.append(row)
         print_row(row, flush=True)
     return rows
@@ -223,10 +267,21 @@ def main(argv=None):
     ap.add_argument("--strategies", nargs="*", default=ALL)
     a = ap.parse_args(argv)
     sizes, repeat = ([2000], 1) if a.quick else (a.sizes, a.repeat)
-    print("| n | strategy | ours ms (median) | ours peak MB | peers: ms (peer/ours), peak MB |")
+    print(
+        f"# query_speed: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}; medians of "
+        f"{repeat}; ratio = peer / ours (> 1: ours is faster)"
+    )
+    header = "| n | strategy | ours ms (median) | ours peak MB | peers: ms (peer/ours), peak MB |"
+    print("\n## full query (predict + score + select on both sides)\n")
+    print(header)
     print("|---:|---|---:|---:|---|")
     for n in sizes:
         run(n, repeat, a.strategies, with_peers=True, quick=a.quick)
+    print("\n## scoring only (the same probabilities to both sides)\n")
+    print(header)
+    print("|---:|---|---:|---:|---|")
+    for n in sizes:
+        run_scoring(n, max(repeat, 3))
     return 0
 
 

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # "pip install torch": that downloads gigabytes of CUDA)
 python -m pip install -q -e ".[test,deep]"
 python -m ruff check .
+python -m ruff format --check .
+python -m mypy
 set +e
 python -m pytest -ra "$@"
 code=$?

@@ -35,6 +35,28 @@ def test_benchmark_quick_runs(script, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     table_marker = {"loop_latency.py": "total", "browser_update.py": "first_map_s"}
     assert table_marker.get(script, "| ") in r.stdout
+    if script == "query_speed.py":
+        _check_query_speed_tables(r.stdout)
+
+
+def _check_query_speed_tables(out):
+    """Both tables are there; every time and every peer ratio parses and is sane."""
+    import re
+
+    assert "## full query" in out and "## scoring only" in out
+    full, scoring = out.split("## scoring only")
+    for part, expected in (
+        (full, {"margin", "entropy", "coreset", "badge"}),
+        (scoring, {"margin"}),
+    ):
+        rows = [ln for ln in part.splitlines() if re.match(r"^\|\s+\d+ \|", ln)]
+        names = {ln.split("|")[2].strip() for ln in rows}
+        assert expected <= names, names
+        for ln in rows:
+            ours_ms = float(ln.split("|")[3])
+            assert 0 <= ours_ms < 60_000
+            for ratio in re.findall(r"\(([0-9.]+)x,", ln):
+                assert 0 < float(ratio) < 10_000
 
 
 def test_distance_kernels_quick_table_parses():

@@ -12,6 +12,8 @@ from alwidget.strategies.base import top_k
 from alwidget.strategies.diversity import k_center_greedy
 from alwidget.strategies.uncertainty import entropy, least_confidence, margin
 
+from alw_helpers import run_benchmark, table_rows
+
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 
@@ -135,24 +137,7 @@ def test_a_worker_killed_mid_scoring_is_retried_and_the_picks_are_unchanged(data
 
 
 def test_dask_benchmark_quick_prints_a_sane_table():
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    r = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "dask_pool.py"), "--quick", "--repeats", "1"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert r.returncode == 0, r.stderr[-2000:]
-    lines = [ln for ln in r.stdout.splitlines() if " | " in ln and not ln.startswith("#")]
-    header = [c.strip() for c in lines[0].split(" | ")]
-    row = dict(zip(header, [c.strip() for c in lines[1].split(" | ")], strict=True))
+    row = table_rows(run_benchmark("dask_pool.py", "--quick", "--repeats", "1"))[0]
     assert row["pool"] == "0.2M x 16" and int(row["workers"]) == 2
     for col in ("margin_s", "coreset_10_s", "chunk_s", "model8_margin_s"):
         assert 0 < float(row[col]) < 300, (col, row[col])

@@ -9,6 +9,8 @@ from sklearn.neighbors import KNeighborsClassifier
 from alwidget.label_issues import LABEL_ISSUE_COLUMNS, find_label_issues, out_of_fold_proba
 from alwidget.session import default_estimator
 
+from alw_helpers import run_benchmark, table_rows
+
 pytest.importorskip("cleanlab")
 
 
@@ -70,29 +72,12 @@ def test_clear_errors_for_too_few_labels_and_bad_shapes():
 
 
 def test_label_noise_benchmark_prints_a_sane_review_curve():
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    r = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "label_noise.py"), "--quick", "--repeats", "1"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert r.returncode == 0, r.stderr[-2000:]
-    lines = [ln for ln in r.stdout.splitlines() if " | " in ln and not ln.startswith("#")]
-    header = [c.strip() for c in lines[0].split("|")]
-    rows = {ln.split("|")[0].strip(): [c.strip() for c in ln.split("|")] for ln in lines[1:]}
+    out = run_benchmark("label_noise.py", "--quick", "--repeats", "1")
+    rows = {r["dataset"]: r for r in table_rows(out)}
     assert {"digits", "wine"} <= rows.keys()
     for name in ("digits", "wine"):
-        fig = dict(zip(header, rows[name], strict=True))
+        fig = rows[name]
         assert 0.7 <= float(fig["recall@1x"]) <= 1 and 0.5 <= float(fig["precision@1x"]) <= 1
         assert float(fig["recall@0.5x"]) <= float(fig["recall@2x"])
-    cost = float(rows["cost_at_2000_labels_ms"][1])
+    cost = float(out.split("cost_at_2000_labels_ms |")[1].split()[0])
     assert 0 < cost < 60_000

@@ -160,3 +160,18 @@ def test_user_strings_reach_plotly_escaped():
         fields = set(t.split("%{")[1:]) if "%{" in t else set()
         assert {f.split("}")[0] for f in fields} <= {"customdata", "text"}, t
     assert fig["data"][picks.trace]["name"].startswith("&lt;b&gt;cat")
+
+
+def test_removed_listeners_are_no_longer_called(big):
+    m = big
+    clicked, selected = [], []
+    m.on_point(clicked.append)
+    m.on_select(selected.append)
+    m.on_point(clicked.append)  # registering twice calls it once
+    m.handle_event("click", [0], [3])
+    m.on_point(clicked.append, remove=True)
+    m.on_select(selected.append, remove=True)
+    m.handle_event("click", [0], [4])
+    m.handle_event("selected", [0], [5])
+    m.handle_event("deselect", [], [])
+    assert clicked == [int(m.shown[3])] and selected == []

@@ -532,27 +532,6 @@ def test_core_set_picks_equal_float64_brute_force(normal_f32):
     np.testing.assert_allclose(dist, ref_d, rtol=1e-5)
 
 
-def test_knn_distances_equal_float64_brute_force(normal_f32):
-    from alwidget.strategies._utils import knn_sq_dist
-
-    X = normal_f32[:800]
-    d, i = knn_sq_dist(X, X, 5, exclude_self=True)
-    D = _brute_sq(X, X)
-    np.fill_diagonal(D, np.inf)
-    ref_i = np.argsort(D, axis=1, kind="stable")[:, :5]
-    np.testing.assert_allclose(d, np.take_along_axis(D, ref_i, 1), rtol=1e-5)
-    assert (i != np.arange(800)[:, None]).all()  # self excluded by index
-
-
-def test_knn_self_excluded_by_index_not_by_distance():
-    from alwidget.strategies._utils import knn_sq_dist
-
-    X = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 0.0]], dtype=np.float32)
-    d, i = knn_sq_dist(X, X, 1, exclude_self=True)
-    assert i[:, 0].tolist() == [1, 0, 0]  # an exact duplicate is a neighbour at distance 0
-    assert d[:, 0].tolist() == [0.0, 0.0, 25.0]
-
-
 def test_euclidean_density_equals_float64_brute_force(normal_f32):
     from alwidget.strategies import pool_similarity
 

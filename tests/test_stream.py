@@ -1,16 +1,13 @@
 """Selective sampling on a stream: the budget holds, uncertain items are asked, runs reproduce."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
 from alwidget.session import default_estimator
 from alwidget.stream import VariableUncertainty, simulate_stream
+
+from alw_helpers import run_benchmark, table_rows
 
 
 @pytest.mark.parametrize("budget", [0.05, 0.1, 0.3])
@@ -70,20 +67,7 @@ def test_bad_parameters_say_what_is_expected():
 
 
 def test_stream_benchmark_prints_parseable_sane_figures():
-    root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    r = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "stream.py"), "--quick"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert r.returncode == 0, r.stderr[-2000:]
-    lines = [ln for ln in r.stdout.splitlines() if " | " in ln and not ln.startswith("#")]
-    header = [c.strip() for c in lines[0].split("|")]
-    row = dict(zip(header, [c.strip() for c in lines[1].split("|")], strict=True))
+    (row,) = table_rows(run_benchmark("stream.py", "--quick"))
     assert 0.05 <= float(row["stream_labels"]) / 1347 <= 0.15  # budget 0.1 of the stream
     assert 0.8 < float(row["stream_acc"]) <= 1 and 0.8 < float(row["margin_acc_same_labels"]) <= 1
     assert float(row["margin_labels_to_stream_acc"]) > 0

@@ -45,8 +45,15 @@ def test_oracle_button_labels_retrains_and_draws_curve_and_diagnostics(lab):
     p.oracle_button.click()
     assert list(p.curve.data[0].x) == [5.0, 10.0]
     assert np.isfinite(p.curve.data[0].y[-1])
-    assert "outlier fixation" in p.diag_html.value and "<td>2</td>" in p.diag_html.value
-    assert "Stopping criteria" in p.stop_html.value and "budget: 10 of 40" in p.stop_html.value
+    newest, first = p.diagnostics  # the table shows both rounds, newest first
+    assert (newest["round"], newest["labels"], first["labels"]) == ("2", "10", "5")
+    assert newest["picked by"] == s.strategy.name
+    assert float(newest["accuracy"]) == pytest.approx(
+        p.history.rounds[-1].metrics["accuracy"], abs=5e-4
+    )
+    assert newest["outlier fixation"].endswith(" %")
+    budget = {st.name: st for st in p.stopping_status}["budget"]
+    assert not budget.fired and budget.message == "10 of 40 labels used"
     # the decision regions follow the model (2-D data: the map is the data)
     z = p.widget.map.fig.data[p.boundary_trace].z
     assert z is not None and len(z) == 80
@@ -67,7 +74,7 @@ def test_auto_play_is_driven_by_play_value_and_pauses_at_budget(lab):
     assert all("stopping criterion fired" in m for m in paused)
     assert s.n_labeled == 40, "auto-play stops at the budget"
     assert p.play.playing is False
-    assert "Stop suggested" in p.stop_html.value and "budget" in p.stop_html.value
+    assert {st.name: st.fired for st in p.stopping_status}["budget"] is True
 
 
 def test_replay_slider_shows_past_picks_and_uncertainty(lab):
@@ -139,13 +146,16 @@ def test_real_labeling_offers_a_random_evaluation_set(toy):
     w = alwidget.label(X, classes=["a", "b", "c"], random_state=0, store=":memory:", batch_size=5)
     p = TeachingPanel(w)
     assert p.oracle_button.disabled and "no evaluation set" in p.curve.layout.title.text
-    p.eval_size.value = 12
+    box = p.eval_box
+    box.use_button.click()  # nothing labeled yet: no evaluation set, a message says why
+    assert p.eval_set is None and "Label at least one" in box.message.value
+    box.size.value = 12
     idx = p.draw_eval_sample()
-    assert idx.size == 12 and len(p.eval_cards) == 12
+    assert idx.size == 12 and len(box.cards) == 12
     assert not np.isin(w.session.query(), idx).any()
-    for card, i in zip(p.eval_cards, idx.tolist(), strict=True):
+    for card, i in zip(box.cards, idx.tolist(), strict=True):
         card.children[-1].value = ["a", "b", "c"][y[i]]
-    p.eval_use.click()
+    box.use_button.click()
     assert len(p.eval_set) == 12
     for _ in range(2):
         for i in w.session.query().tolist():
@@ -234,6 +244,19 @@ def test_the_panel_never_touches_the_figure_directly():
     import inspect
 
     import alwidget.widget.teaching as t
+    import alwidget.widget.teaching_eval as e
+    import alwidget.widget.teaching_overlays as o
 
-    src = inspect.getsource(t)
-    assert "map.fig" not in src and ".add_trace(" not in src
+    for module in (t, e, o):
+        src = inspect.getsource(module)
+        assert "map.fig" not in src and ".add_trace(" not in src, module.__name__
+
+
+def test_a_closed_panel_stops_listening(lab):
+    p, w = lab.panel, lab.widget
+    p.oracle_step()
+    drawn = list(p.diagnostics)
+    p.close()
+    w.choose(int(w.batch[0]), w.session.classes[0])
+    w.submit()
+    assert p.diagnostics == drawn, "the closed panel no longer redraws"

@@ -3,6 +3,7 @@
 import ipywidgets as W
 import numpy as np
 import pytest
+import traitlets
 
 import alwidget
 from alwidget.widget.renderers import TEXT_CAP, VALUE_CAP, card_content, render_item
@@ -67,7 +68,7 @@ def test_click_labels_and_submit_retrains_and_recolours(widget, digits):
     n_overlay = sum(len(w.map.fig.data[1 + c].x) for c in range(10))
     assert n_overlay == 10
     assert len(w.map.fig.data[-1].x) == 10
-    assert "10</b> labeled" in w.status.value and "round 1" in w.status.value
+    assert (w.status_facts["n_labeled"], w.status_facts["round"]) == (10, 1)
 
 
 def test_partial_submit_and_empty_submit(widget):
@@ -95,7 +96,7 @@ def test_keyboard_labels_cards_in_order_and_enter_submits(widget):
     press(w, "Enter")
     lab = w.session.labels.set_index("index")["label"]
     assert lab.to_dict() == {int(batch[0]): "4", int(batch[1]): "2"}
-    assert "round 1" in w.status.value
+    assert w.status_facts["round"] == 1
     press(w, "u")  # undo puts the labels back on the cards, chosen
     assert w.session.n_labeled == 0
     assert dict(zip(shown(w), [m.get("choice") for m in w.view.marks], strict=True)) == {
@@ -134,7 +135,7 @@ def test_skip_and_unsure_leave_cards_in_place(widget, digits):
 
 
 def round_of(w):
-    return int(w.status.value.split("round ")[1].split(" ")[0])
+    return w.status_facts["round"]
 
 
 def test_status_counts_rounds_as_submits(widget, digits):
@@ -194,7 +195,8 @@ def test_strategy_selector_changes_strategy(widget, digits):
 
 
 def test_cold_start_is_said(widget):
-    assert "cold start" in widget.status.value
+    assert widget.status_facts["cold_start"] == widget.session.cold_start
+    assert widget.status_facts["n_labeled"] == 0
 
 
 def test_items_length_mismatch(digits, classes10):
@@ -261,14 +263,14 @@ def test_map_lasso_bulk_label_only_unlabeled_by_default(widget, digits):
     w.refresh()
     _select(w, pick)
     assert w.selection.tolist() == sorted(pick.tolist())
-    info = w.selection_info.value
-    assert "25</b> selected" in info and "20</b> unlabeled, 5 labeled" in info
-    assert w.bulk_button.description == "Label 20 selected"
-    w.bulk_class.value = "8"
-    w.bulk_button.click()
+    bar = w.map_labeling
+    assert bar.counts == (25, 20, 5)  # selected, unlabeled, labeled
+    assert bar.bulk_button.description == "Label 20 selected"
+    bar.bulk_class.value = "8"
+    bar.bulk_button.click()
     assert len(s.labels) == 5, "nothing happens before the confirmation"
-    assert "the 5 labeled ones keep their labels" in w.confirm_box.children[0].value
-    yes = w.confirm_box.children[1].children[0]
+    assert "the 5 labeled ones keep their labels" in bar.confirm_box.children[0].value
+    yes = bar.confirm_box.children[1].children[0]
     assert yes.description == "Yes, label 20"
     yes.click()
     lab = s.labels.set_index("index")["label"]
@@ -276,19 +278,52 @@ def test_map_lasso_bulk_label_only_unlabeled_by_default(widget, digits):
     assert len(w.selection) == 0
     # with the box ticked, the labeled ones are relabeled too (recorded as updates)
     _select(w, pick[:10])
-    w.include_labeled.value = True
-    assert w.bulk_button.description == "Label 10 selected"
+    bar.include_labeled.value = True
+    assert bar.bulk_button.description == "Label 10 selected"
     assert w.label_selection("3") == 10
     assert (s.labels.set_index("index").loc[pick[:10], "label"] == "3").all()
+
+
+def test_selection_is_an_observable_trait(widget, digits):
+    w = widget
+    seen = []
+    w.observe(lambda change: seen.append(change["new"].tolist()), names="selection")
+    pick = np.flatnonzero(digits.target == 2)[:6]
+    _select(w, pick[::-1])  # a lasso in the browser
+    assert seen == [sorted(pick.tolist())]
+    with pytest.raises(ValueError):
+        w.selection[0] = 5  # read-only: the selection changes by assignment only
+    w.selection = [int(pick[0]), int(pick[0]), 7]  # a script selects, as a lasso would
+    assert seen[-1] == sorted({int(pick[0]), 7})
+    assert w.map_labeling.counts == (2, 2, 0)
+    assert w.map_labeling.next_button.description == "Label these 2 next"
+    with pytest.raises(traitlets.TraitError, match="pool indices in 0..1796"):
+        w.selection = [1797]
+    assert w.selection.tolist() == sorted({int(pick[0]), 7}), "a bad value changes nothing"
+    _points_event(w, "deselect", [], [])
+    assert seen[-1] == [] and w.map_labeling.counts == (0, 0, 0)
+
+
+def test_a_removed_refresh_listener_is_no_longer_called(widget, digits):
+    w, calls = widget, []
+
+    def hook():
+        calls.append(w.session.round)
+
+    w.on_refresh(hook)
+    w.refresh()
+    w.on_refresh(hook, remove=True)
+    w.refresh()
+    assert calls == [0]
 
 
 def test_label_these_next_queues_all_and_serves_them_batch_after_batch(widget, digits):
     w, s = widget, widget.session
     pick = np.flatnonzero(digits.target == 5)[:30]
     _select(w, pick)
-    assert w.next_button.description == "Label these 30 next"
-    w.next_button.click()
-    assert "20 queued" in w.status.value and "30 items queued" in w.view.notice
+    assert w.map_labeling.next_button.description == "Label these 30 next"
+    w.map_labeling.next_button.click()
+    assert w.status_facts["queued"] == 20 and "30 items queued" in w.view.notice
     served = []
     for _ in range(3):
         b = shown(w)
@@ -299,7 +334,7 @@ def test_label_these_next_queues_all_and_serves_them_batch_after_batch(widget, d
         act(w, "submit")
     assert sorted(served) == sorted(pick.tolist()), "all 30 served over 3 batches"
     assert set(s.labels["index"]) == set(pick.tolist())
-    assert "queued" not in w.status.value and not set(shown(w)) & set(served)
+    assert w.status_facts["queued"] == 0 and not set(shown(w)) & set(served)
 
 
 def test_map_click_shows_card_beside_the_map_and_labels_with_source_map(widget, digits):
@@ -345,7 +380,7 @@ def test_unsure_button_and_key_record_unsure_and_show_on_map(widget):
     assert w.session.n_labeled == 0, "unsure is not a label"
     unsure_trace = w.map.fig.data[1 + len(w.session.classes)]
     assert unsure_trace.name == "unsure" and len(unsure_trace.x) == 2
-    assert "2 unsure" in w.status.value
+    assert w.status_facts["n_unsure"] == 2
 
 
 def test_map_label_keeps_a_half_labeled_batch_with_its_provenance(widget, digits):

@@ -81,7 +81,7 @@ def test_cards_stay_when_a_slow_model_lands(slow, digits):
     w.wait_for_model(10)
     _label_batch(w, digits.target)
     assert s.trainer.busy, "the fit (0.6 s) outlasts sync_wait (0.3 s)"
-    assert "retraining…" in w.status.value and "alw-fit-timer" in w.status.value
+    assert w.status_facts["retraining"] and w.status_facts["labels_behind"] == 10
     assert w.view.busy_since > 0
     cards, bid = shown(w), w.view.batch_id
     act(w, "choose", index=cards[4], code=7)
@@ -89,7 +89,7 @@ def test_cards_stay_when_a_slow_model_lands(slow, digits):
     assert shown(w) == cards and w.view.batch_id == bid, "the cards did not change"
     assert s.batch.id == bid and s.query().tolist() == cards
     assert "newer model (20 labels) is ready" in w.view.notice
-    assert "retraining" not in w.status.value and w.view.busy_since == 0
+    assert not w.status_facts["retraining"] and w.view.busy_since == 0
     # a choice on any card of that batch is stored for exactly that item
     act(w, "choose", index=cards[9], code=2)
     act(w, "submit")

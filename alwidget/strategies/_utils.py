@@ -5,9 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import sklearn
-from sklearn.metrics import pairwise_distances_argmin_min
-from sklearn.neighbors import NearestNeighbors
 
 from .base import QueryContext
 
@@ -70,139 +67,71 @@ def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     return full
 
 
-#: Upper bound, in MiB, on any temporary distance block (issue 17: bounded memory at 1M rows).
-WORKING_MEMORY_MB = 256
+#: Largest temporary block of a distance computation, in bytes (issue: bounded memory).
+BLOCK_BYTES = 64 * 2**20
 
 
-def _rows_per_block(n_cols: int, itemsize: int = 8) -> int:
-    """Rows of an ``rows x n_cols`` block that fit in :data:`WORKING_MEMORY_MB`."""
-    return max(1, int(WORKING_MEMORY_MB * 2**20 // max(1, n_cols * itemsize)))
+def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """``|x_i - c|^2`` for every row, from differences in row blocks (no cancellation).
 
-
-def nearest_sq_dist(X: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest row of ``C`` for each row of ``X`` and its squared Euclidean distance.
-
-    Uses :func:`sklearn.metrics.pairwise_distances_argmin_min` (chunked, float32 upcast to
-    float64 inside each chunk, so no cancellation error far from the origin) with blocks
-    bounded by :data:`WORKING_MEMORY_MB`.
+    The expansion ``|x|^2 - 2 x.c + |c|^2`` loses every digit in float32 when ``x`` is near
+    ``c`` (it missed self-matches); differences do not. Temporaries stay under
+    :data:`BLOCK_BYTES`.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d)
-    C : ndarray of shape (m, d), m >= 1
-
-    Returns
-    -------
-    index : ndarray of shape (n,), int64
-        Row of ``C`` nearest to each row of ``X``.
-    sq_dist : ndarray of shape (n,), float64
-        Squared distance to that row.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> i, d2 = nearest_sq_dist(np.array([[0.0, 0.0], [3.0, 4.0]]), np.array([[0.0, 0.0]]))
-    >>> i.tolist(), d2.tolist()
-    ([0, 0], [0.0, 25.0])
-    """
-    with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
-        idx, dist = pairwise_distances_argmin_min(X, C)
-    d2 = np.asarray(dist, dtype=np.float64)
-    return np.asarray(idx, dtype=np.int64), d2 * d2
-
-
-def sq_dist_to_row(X: np.ndarray, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-    """Squared Euclidean distance of every row of ``X`` to one point ``x``.
-
-    Computed from differences ``sum((X - x)**2)`` in row blocks (bounded by
-    :data:`WORKING_MEMORY_MB`), not by ``|X|^2 - 2 X.x + |x|^2``: no cancellation in
-    float32 even far from the origin, and measured as fast as the expansion (the hot loop of
-    core-set and k-means++ seeding).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n, d)
-    x : ndarray of shape (d,)
+    X : ndarray of shape (n, d), float32 or float64
+    c : ndarray of shape (d,)
     out : ndarray of shape (n,), optional
-        Written in place and returned.
+        Written in place (its dtype is kept).
 
     Returns
     -------
-    ndarray of shape (n,), dtype of ``X``
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> sq_dist_to_row(np.array([[1.0, 1.0], [4.0, 5.0]]), np.array([1.0, 1.0])).tolist()
-    [0.0, 25.0]
+    ndarray of shape (n,), ``X.dtype`` (or ``out``'s)
     """
-    n = X.shape[0]
+    c = np.asarray(c, dtype=X.dtype)
     if out is None:
-        out = np.empty(n, dtype=X.dtype)
-    step = _rows_per_block(X.shape[1], X.dtype.itemsize)
-    step = min(step, 16384)
-    for s in range(0, n, step):
-        D = X[s : s + step] - x
-        np.einsum("ij,ij->i", D, D, out=out[s : s + step])
+        out = np.empty(X.shape[0], dtype=X.dtype)
+    step = max(1, BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
+    for s in range(0, X.shape[0], step):
+        D = X[s : s + step] - c
+        out[s : s + step] = np.einsum("ij,ij->i", D, D)
     return out
 
 
-def knn_sq_dist(
-    Q: np.ndarray,
-    R: np.ndarray,
-    k: int,
-    block: int | None = None,
-    exclude_self: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact k nearest rows of ``R`` for each row of ``Q`` (squared Euclidean).
+def min_sq_dist(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Squared Euclidean distance of each row of ``X`` to its nearest row of ``C``.
 
-    Uses :class:`sklearn.neighbors.NearestNeighbors` (brute force, chunked by scikit-learn
-    with blocks bounded by :data:`WORKING_MEMORY_MB`; nothing ``len(Q) x len(R)`` is held).
-
-    Parameters
-    ----------
-    Q : ndarray of shape (n_q, d)
-    R : ndarray of shape (n_r, d)
-    k : int
-        Clipped to the number of rows available.
-    block : int, optional
-        Ignored (kept for callers of the former hand-written kernel).
-    exclude_self : bool, default=False
-        ``Q`` is ``R``: row ``i`` is never its own neighbour. Excluded by index, so an exact
-        duplicate of row ``i`` still counts as a neighbour at distance 0.
+    scikit-learn's :func:`~sklearn.metrics.pairwise_distances_argmin_min` (chunked, float32
+    upcast to float64 per chunk), with chunks bounded by :data:`BLOCK_BYTES`.
 
     Returns
     -------
-    dist : ndarray of shape (len(Q), k)
-        Squared distances, ascending.
-    index : ndarray of shape (len(Q), k), int64
-        Row positions in ``R``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> d, i = knn_sq_dist(np.array([[0.0], [1.0], [3.0]]), np.array([[0.0], [1.0], [3.0]]), 1,
-    ...                    exclude_self=True)
-    >>> i.ravel().tolist(), d.ravel().tolist()
-    ([1, 0, 1], [1.0, 1.0, 4.0])
+    ndarray of shape (n,), float64
     """
-    avail = R.shape[0] - (1 if exclude_self else 0)
-    k = min(int(k), avail)
-    if k <= 0:
-        return np.empty((Q.shape[0], 0)), np.empty((Q.shape[0], 0), dtype=np.int64)
-    nn = NearestNeighbors(algorithm="brute", metric="euclidean").fit(R)
-    with sklearn.config_context(working_memory=WORKING_MEMORY_MB):
-        if not exclude_self:
-            dist, index = nn.kneighbors(Q, n_neighbors=k)
-        else:
-            dist, index = nn.kneighbors(Q, n_neighbors=k + 1)
-            rows = np.arange(Q.shape[0])[:, None]
-            keep = index != rows
-            # a row whose own index is not among its k+1 neighbours (ties at distance 0):
-            # drop the last column instead
-            drop_last = keep.all(axis=1)
-            keep[drop_last, -1] = False
-            dist = dist[keep].reshape(Q.shape[0], k)
-            index = index[keep].reshape(Q.shape[0], k)
-    dist = np.asarray(dist, dtype=np.float64)
-    return dist * dist, np.asarray(index, dtype=np.int64)
+    from sklearn import config_context
+    from sklearn.metrics import pairwise_distances_argmin_min
+
+    with config_context(working_memory=BLOCK_BYTES // 2**20):
+        _, d = pairwise_distances_argmin_min(X, C)
+    return np.square(d, dtype=np.float64)
+
+
+def knn(Q: np.ndarray, R: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact ``k`` nearest rows of ``R`` for each row of ``Q`` (scikit-learn NearestNeighbors).
+
+    ``Q`` and ``R`` are different sets (to leave an item itself out of its own neighbours,
+    query with ``k + 1`` and drop the column equal to its index, never by distance).
+
+    Returns
+    -------
+    dist : ndarray of shape (len(Q), k), Euclidean, ascending
+    index : ndarray of shape (len(Q), k), int64, row positions in ``R``
+    """
+    from sklearn import config_context
+    from sklearn.neighbors import NearestNeighbors
+
+    k = min(int(k), R.shape[0])
+    with config_context(working_memory=BLOCK_BYTES // 2**20):
+        d, i = NearestNeighbors(n_neighbors=k).fit(R).kneighbors(Q)
+    return d, i.astype(np.int64)

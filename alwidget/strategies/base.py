@@ -189,7 +189,7 @@ class ScoreStrategy(Strategy):
         needs_model: bool = True,
     ) -> None:
         self.score = score
-        self.name = name or str(getattr(score, "__name__", "custom"))
+        self.name = str(name or getattr(score, "__name__", "custom"))
         self.measure = measure
         self.needs_model = needs_model
 
@@ -216,10 +216,7 @@ class UncertaintyStrategy(ScoreStrategy):
 
         def score(ctx: QueryContext) -> np.ndarray:
             if ctx.proba is None:
-                raise ValueError(
-                    f"{measure} needs predicted probabilities (ctx.proba is None): label "
-                    "items of at least two classes so a model can be fitted first"
-                )
+                raise ValueError(f"strategy {measure!r} needs a fitted model (ctx.proba is None)")
             return fn(ctx.proba[ctx.candidates])
 
         super().__init__(score, name=measure, measure=measure)

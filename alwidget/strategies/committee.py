@@ -104,10 +104,10 @@ def vote_entropy(votes: np.ndarray, n_classes: int) -> np.ndarray:
         raise ValueError(f"votes must have shape (n_samples, n_members); got {votes.shape}")
     if votes.size and (votes.min() < 0 or votes.max() >= n_classes):
         raise ValueError(f"votes must be class codes in 0..{n_classes - 1}")
-    m = votes.shape[1]
-    counts = np.empty((votes.shape[0], n_classes))
-    for c in range(n_classes):
-        counts[:, c] = (votes == c).sum(axis=1)
+    n, m = votes.shape
+    # one bincount over (row, class) pairs instead of a pass per class
+    keys = (np.arange(n, dtype=np.int64)[:, None] * n_classes + votes).ravel()
+    counts = np.bincount(keys, minlength=n * n_classes).reshape(n, n_classes)
     return -_xlogx_sum(counts / m)
 
 
@@ -246,7 +246,7 @@ def _fit_member(
         members.append(est.fit(X, y))
         return
     n = y.shape[0]
-    idx = rng.integers(0, n, size=n)
+    idx = np.asarray(rng.integers(0, n, size=n), dtype=np.int64)
     missing = np.setdiff1d(classes, y[idx])
     if missing.size:
         extra = [rng.choice(np.flatnonzero(y == c)) for c in missing]

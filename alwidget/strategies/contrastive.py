@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._utils import check_features, check_proba, f32, knn_sq_dist, require_proba
+from ._utils import check_features, check_proba, f32, knn, require_proba
 from .base import QueryContext, ScoreStrategy
 
 __all__ = ["cal_scores", "CAL"]
@@ -28,7 +28,8 @@ def cal_scores(
     """CAL score: mean KL from the labeled nearest neighbours' predictions (Margatina et al.).
 
     ``s(x) = (1/k) sum_{l in kNN_L(x)} KL(p(y|x_l) || p(y|x))``, with the neighbours found
-    among the labeled items by Euclidean distance in feature space (exact, blockwise) and
+    among the labeled items by Euclidean distance in feature space (exact: scikit-learn's
+    ``NearestNeighbors``, memory bounded) and
     ``p(y|x_l)`` the model's prediction for the neighbour, as in the paper. Probabilities are
     clipped to ``eps`` inside the logarithms.
 
@@ -46,7 +47,7 @@ def cal_scores(
         ``k``; clipped to ``n_labeled``.
     eps : float, default=1e-12
     block : int, default=4096
-        Candidates per block (memory ``block * n_labeled``).
+        Ignored (kept for compatibility): scikit-learn sizes its chunks by memory.
 
     Returns
     -------
@@ -66,7 +67,7 @@ def cal_scores(
         raise ValueError("CAL needs at least one labeled item")
     logPL = np.log(np.clip(PL, eps, None))
     plogpl = np.einsum("ij,ij->i", PL, logPL)  # sum_c p_l log p_l
-    _, nn = knn_sq_dist(f32(X), f32(XL), n_neighbors, block)
+    _, nn = knn(f32(X), f32(XL), n_neighbors)
     logP = np.log(np.clip(P, eps, None))
     # KL(p_l || p) = sum p_l log p_l - sum p_l log p, averaged over the neighbours
     cross = np.einsum("ikc,ic->i", PL[nn], logP) / nn.shape[1]

@@ -10,12 +10,10 @@ Liu, F. T., Ting, K. M. & Zhou, Z.-H. (2008). Isolation forest. ICDM.
 from __future__ import annotations
 
 import numpy as np
-import sklearn
 from sklearn.ensemble import IsolationForest
-from sklearn.metrics import pairwise_distances_chunked
 
 from . import uncertainty as _u
-from ._utils import WORKING_MEMORY_MB, check_features, require_proba, row_sq_norms
+from ._utils import BLOCK_BYTES, check_features, require_proba, row_sq_norms
 from .base import QueryContext, ScoreStrategy
 
 __all__ = ["pool_similarity", "information_density", "outlier_scores", "InformationDensity"]
@@ -41,10 +39,10 @@ def pool_similarity(
     * ``"cosine"``: ``(1/U) sum_u cos(x, u) = <x/|x|, mean_u u/|u|>``, exact in ``O((n + U) d)``
       time and ``O(n)`` memory: no pairwise matrix at all. Negative means (possible when
       features take both signs) are clipped to 0.
-    * ``"euclidean"``: ``(1/U) sum_u 1 / (1 + |x - u|)`` (modAL's convention), computed
-      rows at a time in float64 (scikit-learn's ``pairwise_distances_chunked``, blocks of at
-      most 256 MB): ``O(n U d)`` time; set ``n_reference``
-      to average over a random sample of the pool and bound the cost.
+    * ``"euclidean"``: ``(1/U) sum_u 1 / (1 + |x - u|)`` (modAL's convention), from
+      scikit-learn's ``pairwise_distances_chunked`` in float64 chunks of at most 64 MB:
+      ``O(n U d)`` time; set ``n_reference`` to average over a random sample of the pool and
+      bound the cost.
 
     Parameters
     ----------
@@ -57,7 +55,7 @@ def pool_similarity(
     rng : Generator, int or None
         Seed for the reference sample.
     block : int, default=2048
-        Ignored (blocks are sized by scikit-learn's ``working_memory``, at most 256 MB).
+        Ignored (kept for compatibility): chunks are sized by memory.
 
     Returns
     -------
@@ -85,19 +83,19 @@ def pool_similarity(
             sim = (Xn @ m) / xs
         return np.clip(np.nan_to_num(sim, nan=0.0), 0.0, 1.0)
     if metric == "euclidean":
-        Xf, Rf = np.asarray(X, dtype=np.float64), np.asarray(R, dtype=np.float64)
-        out = np.empty(Xf.shape[0])
-        s = 0
-        # euclidean_distances (float64 here), rows bounded by WORKING_MEMORY_MB
-        # a quarter of the budget per chunk: euclidean_distances holds ~2 chunk-sized
-        # temporaries while it builds one
-        with sklearn.config_context(working_memory=WORKING_MEMORY_MB // 4):
-            for d in pairwise_distances_chunked(Xf, Rf, metric="euclidean"):
-                d += 1.0
-                np.reciprocal(d, out=d)
-                out[s : s + d.shape[0]] = d.mean(axis=1)
-                s += d.shape[0]
-        return out
+        from sklearn import config_context
+        from sklearn.metrics import pairwise_distances_chunked
+
+        def mean_inverse(D: np.ndarray, start: int) -> np.ndarray:
+            return (1.0 / (1.0 + D)).mean(axis=1)
+
+        with config_context(working_memory=BLOCK_BYTES // 2**20):
+            chunks = pairwise_distances_chunked(
+                np.asarray(X, dtype=np.float64),
+                np.asarray(R, dtype=np.float64),
+                reduce_func=mean_inverse,
+            )
+            return np.concatenate(list(chunks))
     raise ValueError(f"unknown metric {metric!r}; use 'cosine' or 'euclidean'")
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from . import uncertainty as _u
-from ._utils import check_features, f32, nearest_sq_dist, require_proba, sq_dist_to_row
+from ._utils import check_features, f32, min_sq_dist, require_proba, sq_dist_to_point
 from .base import QueryContext, Strategy
 
 __all__ = ["k_center_greedy", "covering_radius", "cluster_batch", "Coreset", "ClusterBatch"]
@@ -36,9 +36,10 @@ def k_center_greedy(
     Repeatedly picks the point farthest from every center chosen so far (and from
     ``centers``), updating each point's distance to its nearest center incrementally:
     ``O((k + n_centers) * n * d)`` time, ``O(n)`` extra memory, no ``n x n`` matrix. The
-    distances to ``centers`` come from :func:`sklearn.metrics.pairwise_distances_argmin_min`
-    (float64 accuracy, blocks of at most 256 MB); each pick's update is ``sum((X - x_p)**2)``
-    in float32 row blocks (no ``|x|^2 - 2 x.c + |c|^2`` cancellation far from the origin).
+    distances to ``centers`` come from scikit-learn's chunked
+    :func:`~sklearn.metrics.pairwise_distances_argmin_min` (float64 per chunk); each new
+    center's distances from differences ``x - c`` in float32 row blocks (no cancellation).
+    Temporaries stay under 64 MB.
 
     Parameters
     ----------
@@ -51,8 +52,7 @@ def k_center_greedy(
     rng : numpy.random.Generator, optional
         Seeded generator for the first pick when there are no centers.
     block : int, default=512
-        Ignored (distance blocks are sized by scikit-learn's ``working_memory``, at most
-        256 MB).
+        Ignored (kept for compatibility): blocks are sized by memory, at most 64 MB.
 
     Returns
     -------
@@ -66,24 +66,23 @@ def k_center_greedy(
     n = Xf.shape[0]
     k = min(int(k), n)
     rng = np.random.default_rng(rng)
-    mind = np.full(n, np.inf, dtype=np.float32)
     if centers is not None and len(centers):
-        # sklearn's chunked argmin-min: float64 accuracy, blocks <= WORKING_MEMORY_MB
-        mind[:] = nearest_sq_dist(Xf, f32(centers))[1]
+        mind = min_sq_dist(Xf, f32(centers)).astype(np.float32)
+    else:
+        mind = np.full(n, np.inf, dtype=np.float32)
+    d = np.empty(n, dtype=np.float32)
     picks = np.empty(k, dtype=np.int64)
     dists = np.empty(k)
-    d = np.empty(n, dtype=np.float32)
     for j in range(k):
         p = int(rng.integers(n)) if np.isinf(mind).all() else int(np.argmax(mind))
         picks[j] = p
         dists[j] = np.sqrt(float(mind[p])) if np.isfinite(mind[p]) else np.inf
-        sq_dist_to_row(Xf, Xf[p].copy(), out=d)
-        np.minimum(mind, d, out=mind)
+        np.minimum(mind, sq_dist_to_point(Xf, Xf[p], out=d), out=mind)
         mind[p] = -1.0  # never pick twice
     return picks, dists
 
 
-def covering_radius(X: np.ndarray, centers: np.ndarray, block: int = 4096) -> float:
+def covering_radius(X: np.ndarray, centers: np.ndarray, block: int | None = None) -> float:
     """Largest distance from a point of ``X`` to its nearest center (the k-center objective).
 
     Parameters
@@ -94,9 +93,10 @@ def covering_radius(X: np.ndarray, centers: np.ndarray, block: int = 4096) -> fl
     Returns
     -------
     radius : float
-        Lower is better covered. Computed blockwise in float64.
+        Lower is better covered. Computed in float64 chunks by scikit-learn (``block`` is
+        ignored, kept for compatibility).
     """
-    return float(np.sqrt(nearest_sq_dist(check_features(X), check_features(centers))[1].max()))
+    return float(np.sqrt(min_sq_dist(check_features(X), check_features(centers)).max()))
 
 
 class Coreset(Strategy):
@@ -116,7 +116,10 @@ class Coreset(Strategy):
 
 
 def _assign(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    return nearest_sq_dist(X, C)[0]
+    """Nearest centroid of each row (scikit-learn, chunked)."""
+    from sklearn.metrics import pairwise_distances_argmin
+
+    return pairwise_distances_argmin(X, C).astype(np.int64)
 
 
 def cluster_batch(

@@ -29,6 +29,31 @@ def _check_proba(proba: np.ndarray) -> np.ndarray:
     return proba
 
 
+_COLUMN_LOOP_MAX = 32  # up to this many classes, a pass per column beats a row-wise reduction
+
+
+def _top2(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and second-largest probability of each row, in the input's dtype.
+
+    For a few classes, running maxima over the columns (in place, two (n,) arrays) are ~10x
+    faster than ``max(axis=1)`` / ``np.partition`` over short rows; many classes use
+    ``np.partition``.
+    """
+    n, C = proba.shape
+    if C > _COLUMN_LOOP_MAX:
+        t = np.partition(proba, C - 2, axis=1)
+        return t[:, -1], t[:, -2]
+    first = proba[:, 0].copy()
+    second = np.full(n, -np.inf, dtype=proba.dtype)
+    tmp = np.empty_like(first)
+    for c in range(1, C):
+        x = proba[:, c]
+        np.minimum(first, x, out=tmp)
+        np.maximum(second, tmp, out=second)
+        np.maximum(first, x, out=first)
+    return first, second
+
+
 def least_confidence(proba: np.ndarray) -> np.ndarray:
     """Least confidence: ``1 - max_c p(c | x)`` (Lewis & Gale, 1994).
 
@@ -48,7 +73,7 @@ def least_confidence(proba: np.ndarray) -> np.ndarray:
         If ``proba`` is not two-dimensional.
     """
     proba = _check_proba(proba)
-    return 1.0 - proba.max(axis=1).astype(np.float64)
+    return 1.0 - _top2(proba)[0].astype(np.float64)
 
 
 def margin(proba: np.ndarray) -> np.ndarray:
@@ -76,8 +101,8 @@ def margin(proba: np.ndarray) -> np.ndarray:
     proba = _check_proba(proba)
     if proba.shape[1] == 1:
         return np.zeros(proba.shape[0])
-    top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
-    return 1.0 - (top2[:, 1] - top2[:, 0]).astype(np.float64)
+    first, second = _top2(proba)
+    return 1.0 - (first - second).astype(np.float64)
 
 
 def entropy(proba: np.ndarray) -> np.ndarray:
@@ -98,11 +123,13 @@ def entropy(proba: np.ndarray) -> np.ndarray:
     ValueError
         If ``proba`` is not two-dimensional.
     """
-    proba = _check_proba(proba).astype(np.float64, copy=False)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.log(proba)
-    logp[~np.isfinite(logp)] = 0.0
-    return -np.einsum("ij,ij->i", proba, logp)
+    proba = _check_proba(proba)
+    if proba.dtype not in (np.float32, np.float64):
+        proba = proba.astype(np.float64)
+    # in the input's precision (float32 stays float32: no n x C float64 temporary), 0 log 0 = 0
+    logp = np.zeros_like(proba)
+    np.log(proba, out=logp, where=proba > 0)
+    return -np.einsum("ij,ij->i", proba, logp).astype(np.float64)
 
 
 _MAX = {

@@ -3,13 +3,14 @@
 A thin view: it turns session state into one synced state of :class:`BatchCards` (and the map)
 and forwards the user's actions, each checked by the session against the batch it was made on.
 The batch on screen changes only by the user's own action; a model that lands late recolours
-the map and updates the status, never the cards. Actions live in :mod:`.actions` and
-:mod:`.selection`; this module builds the layout and renders.
+the map and updates the status, never the cards. Card actions live in :mod:`.actions`, labeling
+from the map in the :class:`~alwidget.widget.selection.MapLabeling` component, and what the cards
+and status line show is computed in :mod:`.view_state`; this module builds the layout and
+renders.
 """
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from collections.abc import Callable
@@ -17,15 +18,15 @@ from typing import Any
 
 import ipywidgets as W
 import numpy as np
+import traitlets
 
 from ..projection import Projection
-from ..session import LABELED, SKIPPED, UNSURE_STATUS, Session
+from ..session import Session
 from .actions import ActionsMixin
 from .cards import BatchCards
-from .events import BrowserEvents
+from .events import BrowserEvents, Listeners
 from .map import DEFAULT_MAX_POINTS, MapView
-from .renderers import card_content
-from .selection import SelectionMixin
+from .selection import MapLabeling, as_selection
 from .support import (
     _as_items,
     _close_projection,
@@ -35,13 +36,12 @@ from .support import (
     _strategy_options,
     _SubmitButton,
 )
+from .view_state import card_dict, card_marks, enabled_actions, status_facts, status_html
 
 __all__ = ["LabelingWidget"]
 
-_STATE_NAMES = {SKIPPED: "skipped", UNSURE_STATUS: "unsure", LABELED: "labeled"}
 
-
-class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
+class LabelingWidget(ActionsMixin, W.VBox):
     """The interactive active-learning widget for one :class:`~alwidget.Session`.
 
     Parameters
@@ -80,6 +80,12 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         The card of the point clicked on the map (beside the map).
     map : MapView
         The embedding map.
+    map_labeling : MapLabeling
+        The selection bar under the map (bulk labeling, "label these next").
+    selection : ndarray of shape (m,), int64
+        Pool indices selected on the map (box or lasso), sorted, unique, read-only. An
+        observable trait: ``widget.observe(callback, names="selection")``; assigning pool
+        indices selects them (as a lasso would).
 
     Raises
     ------
@@ -95,6 +101,8 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
     >>> w = alwidget.LabelingWidget(s, d.images)  # doctest: +SKIP
     >>> w.choose(int(w.batch[0]), "3"); w.submit()  # doctest: +SKIP
     """
+
+    selection = traitlets.Any(help="pool indices selected on the map (int64, sorted, unique)")
 
     def __init__(
         self,
@@ -118,7 +126,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self.owns_session = False
         self._lock = threading.RLock()
         self._owner = threading.get_ident()
-        self._refresh_hooks: list[Callable[[], None]] = []
+        self._refresh_hooks: Listeners[[]] = Listeners()
         self._choices: dict[int, int] = {}
         self._shown_id: int | None = None
         self._cursor = 0
@@ -127,7 +135,6 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         self._late_threads: list[threading.Thread] = []
         self._drawn_model = -2  # labels version of the model the map shows
         self._last = np.empty(0, dtype=np.int64)
-        self._selection = np.empty(0, dtype=np.int64)
 
         self.view = BatchCards(self._on_action, columns=int(columns), classes=session.classes)
         self.point_view = BatchCards(self._on_point_action, mode="point", classes=session.classes)
@@ -147,9 +154,10 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             max_points=max_points,
         )
         self.map.on_point(self.show_point)
-        self.map.on_select(self._set_selection)
+        self.map.on_select(self._on_map_select)
         self.map_events = BrowserEvents()
         self.map_events.on_map_event(self.map.handle_event)
+        self.map_labeling = MapLabeling(self)
         # the clicked point's card floats over the map's top right corner, next to the point
         # (not below the selection bar); the map keeps the full width plotly measures
         self.point_view.add_class("alw-point-pop")
@@ -169,13 +177,60 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             head,
             self.view,
             map_row,
-            self._build_selection_bar(),
+            self.map_labeling,
             self.map_events,
         ]
         self.add_class("alw-root")
         session.observe(self._on_session)
         self.refresh()
         self.projection.start(on_ready=self._on_projection)
+
+    # -- the map selection (observable) ------------------------------------------------------
+    @traitlets.default("selection")
+    def _no_selection(self) -> np.ndarray:
+        empty = np.empty(0, dtype=np.int64)
+        empty.setflags(write=False)
+        return empty
+
+    @traitlets.validate("selection")
+    def _valid_selection(self, proposal: Any) -> np.ndarray:
+        return as_selection(proposal["value"], self.session.n_samples)
+
+    @traitlets.observe("selection")
+    def _selection_changed(self, _change: Any) -> None:
+        if hasattr(self, "map_labeling"):
+            self.map_labeling.show_selection()
+
+    def _on_map_select(self, indices: np.ndarray) -> None:
+        self.selection = indices
+
+    # -- labeling from the map (see MapLabeling) ----------------------------------------------
+    def show_point(self, index: int) -> None:
+        """Show one pool item as a card beside the map, with class buttons (a map click)."""
+        self.map_labeling.show_point(index)
+
+    def close_point(self) -> None:
+        """Close the card of the clicked point."""
+        self.map_labeling.close_point()
+
+    def _on_point_action(self, msg: dict[str, Any]) -> bool:
+        return self.map_labeling._on_point_action(msg)
+
+    def label_from_map(self, index: int, label: Any) -> bool:
+        """Label one item picked on the map (recorded with source "map")."""
+        return self.map_labeling.label_from_map(index, label)
+
+    def label_many(self, indices: Any, label: Any) -> bool:
+        """Label several pool items alike (source "map"); see :meth:`MapLabeling.label_many`."""
+        return self.map_labeling.label_many(indices, label)
+
+    def label_selection(self, label: Any, include_labeled: bool | None = None) -> int:
+        """Label the selection; see :meth:`MapLabeling.label_selection`."""
+        return self.map_labeling.label_selection(label, include_labeled)
+
+    def label_selection_next(self) -> int:
+        """Queue the selection; see :meth:`MapLabeling.label_selection_next`."""
+        return self.map_labeling.label_selection_next()
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -228,12 +283,12 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             self._render_cards()
             self._update_status()
             self._update_map()
-            for cb in list(self._refresh_hooks):
-                cb()
+            self._refresh_hooks()
 
-    def on_refresh(self, callback: Callable[[], None]) -> None:
-        """Call ``callback()`` after every redraw (panels that draw on the same map)."""
-        self._refresh_hooks.append(callback)
+    def on_refresh(self, callback: Callable[[], None], remove: bool = False) -> None:
+        """Call ``callback()`` after every redraw (panels that draw on the same map);
+        ``remove=True`` stops calling it (as ipywidgets' ``on_click``)."""
+        self._refresh_hooks.register(callback, remove=remove)
 
     def _render_cards(self) -> None:
         s, v = self.session, self.view
@@ -258,35 +313,10 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
                 v.cursor = self._cursor
 
     def _card(self, rank: int, idx: int) -> dict[str, Any]:
-        s = self.session
-        cap = f"#{idx} · rank {rank + 1}"
-        score = float(s.batch.scores[rank])
-        if not s.batch.cold_start and np.isfinite(score):
-            cap += f" · score {score:.3f}"
-        card = {"index": idx, "rank": rank + 1, "caption": cap}
-        card.update(card_content(self.items[idx], self.renderer))
-        return card
+        return card_dict(self.session, rank, idx, self.items[idx], self.renderer)
 
     def _marks(self) -> list[dict[str, Any]]:
-        s = self.session
-        out: list[dict[str, Any]] = []
-        for idx, st in zip(
-            s.batch.indices.tolist(), np.asarray(s.batch.state).tolist(), strict=True
-        ):
-            if st == 0:
-                c = self._choices.get(idx)
-                out.append(
-                    {"state": "open", "choice": None}
-                    if c is None
-                    else {"state": "chosen", "choice": c}
-                )
-            else:
-                name = _STATE_NAMES.get(int(st), "skipped")
-                note = name
-                if st == LABELED and s.y[idx] >= 0:
-                    note = f"labeled {s.classes[int(s.y[idx])]} (map)"
-                out.append({"state": name, "choice": None, "note": note})
-        return out
+        return card_marks(self.session, self._choices)
 
     def _update_map(self) -> None:
         s = self.session
@@ -300,68 +330,24 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
             unsure=s.unsure,
         )
 
+    @property
+    def status_facts(self) -> dict[str, Any]:
+        """What the status line says, as data (see :func:`.view_state.status_facts`):
+        ``n_labeled``, ``round``, ``n_unsure``, ``queued``, ``cold_start``, ``retraining`` ...
+        """
+        return status_facts(self.session)
+
     def _update_status(self) -> None:
         s, v = self.session, self.view
-        parts = [
-            f"<b>{s.n_labeled}</b> labeled of {s.n_samples}",
-            f"round {s.round}",
-            f"strategy <b>{html.escape(s.strategy.name)}</b>",
-        ]
-        if len(s.unsure):
-            parts.append(f"{len(s.unsure)} unsure")
-        queued = len(getattr(s, "queue", ()))
-        if queued:
-            parts.append(f"<b>{queued} queued</b> (served before the strategy picks)")
-        if s.cold:
-            parts.append(
-                f"model: cold start (batch picked {s.cold_start}ly until two classes are labeled)"
-                if s.cold_start == "random"
-                else "model: cold start (diverse batch until two classes are labeled)"
-            )
-        else:
-            fit = s.timings.get("fit")
-            took = f", fit {fit * 1000:.0f} ms" if fit is not None else ""
-            parts.append(f"model: trained on {s.model_version} labels{took}")
-        trainer = getattr(s, "trainer", None)
-        busy = bool(trainer is not None and trainer.busy)
-        if busy:
-            since = float(trainer.running_for)
-            behind = s.models_behind
-            step = s.fit_progress
-            parts.append(
-                f'<b>retraining… (<span class="alw-fit-timer">{since:.0f} s</span>)</b>'
-                + (f" epoch {step[0]} of {step[1]}" if step else "")
-                + (f": the model is {behind} labels behind" if behind else "")
-            )
-        elif s.models_behind and not s.cold:
-            parts.append(f"the model is {s.models_behind} labels behind")
-        parts.append(f"map: {html.escape(self.projection.status)}")
-        if len(s.batch.indices) == 0:
-            parts.append(
-                "<b>nothing left to label</b>: every item is labeled, skipped or unsure. "
-                "Export with <code>session.export('labels.csv')</code> (or .parquet); "
-                f"your labels are saved in <code>{html.escape(str(s.store.path))}</code>"
-            )
-        notice = ""
-        if getattr(s, "newer_model", False):
-            notice = (
-                f"A newer model ({s.model_version} labels) is ready: it picks the next "
-                "batch (on your next submit). The cards on screen stay."
-            )
-        has_open = bool(len(s.batch.open_indices())) if len(s.batch.indices) else False
+        facts = status_facts(s)
+        status, notice = status_html(facts, self.projection.status)
         live = self.live
         with v.hold_sync():
-            v.status = " · ".join(parts)
+            v.status = status
             v.notice = notice
-            v.busy_since = time.time() - float(trainer.running_for) if busy else 0.0
+            v.busy_since = time.time() - facts["retraining_for"] if facts["retraining"] else 0.0
             v.live = live
-            v.enabled = {
-                "choose": live and has_open,
-                "skip": live and has_open,
-                "unsure": live and has_open,
-                "submit": live and len(s.batch.indices) > 0,
-                "undo": live,
-            }
+            v.enabled = enabled_actions(s, live)
             if s.last_error:
                 v.error = s.last_error
 
@@ -411,8 +397,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
                 if self._drawn_model == self.session.model_labels_version:
                     return  # already drawn (it landed within sync_wait)
                 self._update_map()
-                for cb in list(self._refresh_hooks):
-                    cb()
+                self._refresh_hooks()
                 return
             self.refresh()  # a change made outside the widget (script, teaching panel)
 
@@ -458,8 +443,7 @@ class LabelingWidget(ActionsMixin, SelectionMixin, W.VBox):
         ]
         if hasattr(self, "map"):
             parts.append(self.map.fig)
-        if hasattr(self, "bulk_button"):
-            parts += self._selection_widgets()
+        parts.append(getattr(self, "map_labeling", None))
         for w in parts:
             if w is not None:
                 w.close()

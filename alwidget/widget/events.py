@@ -8,17 +8,113 @@ Clicks and selections are forwarded from plotly's own ``plotly_click`` / ``plotl
 trait updates: ipywidgets coalesces trait updates while a message is in flight, so a selection
 made while the pointer hovers could be lost), and passed to the callbacks of
 :meth:`BrowserEvents.on_map_event` (the widget passes them to
-:meth:`alwidget.widget.map.MapView.handle_event`).
+:meth:`alwidget.widget.map.MapView.handle_event`, which :func:`dispatch_map_event` turns into
+pool indices for the map's listeners).
+
+Why custom messages
+-------------------
+Clicks and box / lasso selections reach Python through ONE documented channel,
+:meth:`~alwidget.widget.map.MapView.handle_event` (``kind``, plotly ``curveNumber`` s, ``pointNumber`` s), fed today
+by :class:`~alwidget.widget.events.BrowserEvents` as custom messages. Plotly's own
+FigureWidget callbacks (``trace.on_click`` / ``on_selection``) are not used: its front end
+sends hover, unhover, click and selection events through one synced trait
+(``_js2py_pointsCallback``) on every pointer move, whether or not Python listens, and
+ipywidgets keeps only the newest value of a trait while an earlier update of the widget is
+still waiting for the kernel. So a lasso followed by the pointer moving on over points (what a
+user's hand does) can be overwritten by the hovers before it reaches Python. Measured in
+JupyterLab 4.6 + Chromium (``tests/browser/test_map_events_lab.py``, plotly 7.1, ipywidgets
+8.1, ipykernel 7.4): plotly's callbacks missed the lasso in 3 of 6 runs with an idle kernel
+and one of 4 clicks in 1 of 4 runs during a busy cell; the custom-message channel delivered
+every click and lasso, in order, in all runs (after the busy cell ended). Custom messages are
+queued one by one and never merged.
 """
 
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, ParamSpec
 
 import anywidget
+import numpy as np
 
-__all__ = ["BrowserEvents"]
+__all__ = ["BrowserEvents", "Listeners", "dispatch_map_event"]
+
+P = ParamSpec("P")
+
+
+class Listeners(Generic[P]):
+    """A removable list of callbacks, called in the order they were registered.
+
+    ``register(cb)`` adds ``cb`` (once: registering it again does nothing),
+    ``register(cb, remove=True)`` removes it, as ipywidgets' ``on_click(cb, remove=True)``.
+    Unlike :class:`ipywidgets.CallbackDispatcher`, an exception in a callback propagates (a
+    broken listener is an error the caller sees, not a log line).
+
+    Examples
+    --------
+    >>> seen = []
+    >>> on_pick = Listeners()
+    >>> on_pick.register(seen.append)
+    >>> on_pick(3)
+    >>> on_pick.register(seen.append, remove=True)
+    >>> on_pick(4)
+    >>> seen, len(on_pick)
+    ([3], 0)
+    """
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[P, Any]] = []
+
+    def register(self, callback: Callable[P, Any], remove: bool = False) -> None:
+        """Add ``callback`` (or with ``remove=True`` remove it; removing an unknown one does
+        nothing)."""
+        if remove:
+            self._callbacks = [cb for cb in self._callbacks if cb != callback]
+        elif callback not in self._callbacks:
+            self._callbacks.append(callback)
+
+    def __len__(self) -> int:
+        return len(self._callbacks)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        for cb in list(self._callbacks):
+            cb(*args, **kwargs)
+
+
+def dispatch_map_event(
+    pool_indices: Callable[[int, Sequence[int]], np.ndarray],
+    on_point: Callable[[int], None],
+    on_select: Callable[[np.ndarray], None],
+    event: str,
+    trace_indexes: Sequence[int],
+    point_indexes: Sequence[int],
+) -> None:
+    """Turn one map event into pool indices: ``on_point(pool_index)`` for the first clicked
+    point that is a pool item, ``on_select(pool_indices)`` (int64, sorted, unique) for a
+    selection, ``on_select(empty)`` when it is cleared.
+
+    ``pool_indices(trace, point_numbers)`` maps a trace's points to pool indices (empty for a
+    layer without pool items); see :meth:`alwidget.widget.map.MapView.pool_indices`.
+    """
+    traces = list(trace_indexes)
+    points = list(point_indexes)
+    if event == "click":
+        for t, p in zip(traces, points, strict=False):
+            hit = pool_indices(int(t), [p])
+            if hit.size:
+                on_point(int(hit[0]))
+                return
+    elif event == "selected":
+        ts = np.asarray(traces, dtype=np.int64)
+        got = [
+            pool_indices(int(t), [p for p, tt in zip(points, traces, strict=False) if tt == t])
+            for t in np.unique(ts)
+        ]
+        sel = np.unique(np.concatenate(got)) if got else np.empty(0, np.int64)
+        on_select(sel.astype(np.int64))
+    elif event == "deselect":
+        on_select(np.empty(0, np.int64))
 
 
 class BrowserEvents(anywidget.AnyWidget):
@@ -28,14 +124,16 @@ class BrowserEvents(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        self._map_callbacks: list[Callable[[str, list[int], list[int]], None]] = []
+        self._map_callbacks: Listeners[[str, list[int], list[int]]] = Listeners()
         self.on_msg(self._on_msg)
 
-    def on_map_event(self, callback: Callable[[str, list[int], list[int]], None]) -> None:
+    def on_map_event(
+        self, callback: Callable[[str, list[int], list[int]], None], remove: bool = False
+    ) -> None:
         """Call ``callback(kind, trace_indexes, point_indexes)`` for a map click
         (``kind="click"``), a box / lasso selection (``"selected"``) or its clearing
-        (``"deselect"``)."""
-        self._map_callbacks.append(callback)
+        (``"deselect"``); ``remove=True`` stops calling it."""
+        self._map_callbacks.register(callback, remove=remove)
 
     def send_map_event(self, kind: str, traces: list[int], points: list[int]) -> None:
         """Act as the browser would for a map event (scripts and tests)."""
@@ -48,5 +146,4 @@ class BrowserEvents(anywidget.AnyWidget):
         if kind in ("click", "selected", "deselect"):
             traces = [int(t) for t in content.get("traces") or []]
             points = [int(p) for p in content.get("points") or []]
-            for cb in list(self._map_callbacks):
-                cb(kind, traces, points)
+            self._map_callbacks(kind, traces, points)

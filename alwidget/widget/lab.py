@@ -74,6 +74,18 @@ def teach(
     ------
     ValueError
         If ``y`` holds codes outside ``0..len(classes)-1`` or its length differs from X.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> import alwidget
+    >>> X, y = make_blobs(300, centers=3, random_state=0)
+    >>> lab = alwidget.teach(X, y, classes=["a", "b", "c"], batch_size=5, budget=40)
+    >>> lab.panel.oracle_step()  # the oracle labels the batch with the truth and submits
+    True
+    >>> lab.panel.diagnostics[0]["labels"], lab.panel.diagnostics[0]["picked by"]
+    ('5', 'cold start (random)')
+    >>> lab.widget.close()
     """
     from .app import LabelingWidget
     from .teaching import TeachingPanel

@@ -11,140 +11,42 @@ overlay API: :meth:`MapView.add_overlay` / :meth:`MapView.set_overlay` (points g
 indices), :meth:`MapView.add_regions` / :meth:`MapView.set_regions` (a class-coloured grid)
 and :meth:`MapView.recolour` (one value per pool item; the map picks the displayed sample).
 
-Every user string that reaches plotly (hover text, class names in the legend and hover
-templates, titles) goes through :func:`escape_plotly`, so an item's ``<a href=...>`` or
-``%{...}`` shows as typed instead of becoming a link, styled text or a template field.
-
-Map events
-----------
-Clicks and box / lasso selections reach Python through ONE documented channel,
-:meth:`MapView.handle_event` (``kind``, plotly ``curveNumber`` s, ``pointNumber`` s), fed today
-by :class:`~alwidget.widget.events.BrowserEvents` as custom messages. Plotly's own
-FigureWidget callbacks (``trace.on_click`` / ``on_selection``) are not used: its front end
-sends hover, unhover, click and selection events through one synced trait
-(``_js2py_pointsCallback``) on every pointer move, whether or not Python listens, and
-ipywidgets keeps only the newest value of a trait while an earlier update of the widget is
-still waiting for the kernel. So a lasso followed by the pointer moving on over points (what a
-user's hand does) can be overwritten by the hovers before it reaches Python. Measured in
-JupyterLab 4.6 + Chromium (``tests/browser/test_map_events_lab.py``, plotly 7.1, ipywidgets
-8.1, ipykernel 7.4): plotly's callbacks missed the lasso in 3 of 6 runs with an idle kernel
-and one of 4 clicks in 1 of 4 runs during a busy cell; the custom-message channel delivered
-every click and lasso, in order, in all runs (after the busy cell ended). Custom messages are
-queued one by one and never merged.
+Clicks and box / lasso selections reach Python through ONE channel, :meth:`MapView.handle_event`
+(why: see :mod:`alwidget.widget.events`).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 
-__all__ = ["MapView", "Overlay", "SyncedFigureWidget", "DEFAULT_MAX_POINTS", "escape_plotly"]
+from .events import Listeners, dispatch_map_event
+from .figure import (
+    CLASS_COLOURS,
+    Overlay,
+    SyncedFigureWidget,
+    build_map_figure,
+    clear_selection,
+    escape_plotly,
+    f32,
+    overlay_trace,
+    regions_trace,
+)
 
-CLASS_COLOURS = [
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
+__all__ = [
+    "CLASS_COLOURS",
+    "DEFAULT_MAX_POINTS",
+    "MapView",
+    "Overlay",
+    "SyncedFigureWidget",
+    "escape_plotly",
 ]
-CLASS_SYMBOLS = ["circle", "square", "diamond", "cross", "triangle-up", "x", "star", "hexagon"]
+
 DEFAULT_MAX_POINTS = 50_000
 
 _EMPTY = np.empty(0, dtype=np.int64)
-
-
-def escape_plotly(text: Any) -> str:
-    """Make a user string safe to show in a plotly hover label, legend entry or title.
-
-    Plotly renders a subset of HTML in every text it draws (``<a href>``, ``<span style>``,
-    ``<b>``, ``<br>`` ...), substitutes ``%{...}`` in hover templates, and hands ``$...$`` to
-    MathJax when the page has it. This escapes ``& < >`` as HTML entities and ``%``, ``$`` as
-    numeric entities, which plotly.js turns back into the plain characters when drawing.
-
-    Parameters
-    ----------
-    text : object
-        Converted with ``str``.
-
-    Returns
-    -------
-    str
-        Shows exactly ``str(text)`` on the map.
-
-    Examples
-    --------
-    >>> escape_plotly('<a href="https://x.test">login</a> 100%{x}')
-    '&lt;a href="https://x.test"&gt;login&lt;/a&gt; 100&#37;{x}'
-    """
-    s = html.escape(str(text), quote=False)
-    return s.replace("%", "&#37;").replace("$", "&#36;")
-
-
-def _f32(a: Any) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(a, dtype=np.float32))
-
-
-@dataclass(frozen=True)
-class Overlay:
-    """Handle of one layer of the map, returned by :meth:`MapView.add_overlay` and
-    :meth:`MapView.add_regions`.
-
-    Attributes
-    ----------
-    name : str
-        Legend entry (as given, unescaped).
-    trace : int
-        Index of its trace in ``MapView.fig.data`` (plotly's ``curveNumber``).
-    kind : {"points", "regions"}
-    """
-
-    name: str
-    trace: int
-    kind: str = "points"
-
-
-class SyncedFigureWidget(go.FigureWidget):  # type: ignore[misc]
-    """A plotly FigureWidget whose synced state is always the figure's current data.
-
-    Plotly sends its data to the browser once (the ``_widget_data`` / ``_widget_layout``
-    traits, filled at construction and again on each display), then only as restyle /
-    relayout messages, which reach the front ends connected at that moment. A front end that
-    connects later (a page reload, Voila rendering after the notebook ran, a second view)
-    asks the kernel for the widget's state, which ipywidgets builds with
-    :meth:`ipywidgets.Widget.get_state` (``request_state`` / ``request_states``). Overriding
-    that public method to read the figure's current traces and layout (``to_plotly_json()``
-    of each, public plotly API) gives late front ends the current map, sends nothing
-    on updates and writes none of plotly's private attributes.
-    """
-
-    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict:
-        state = super().get_state(key=key, drop_defaults=drop_defaults)
-        keys = None if key is None else {key} if isinstance(key, str) else set(key)
-        # only a full state request (a new front end) or an explicit one copies the figure;
-        # the restyle / relayout messages of every update stay as small as plotly makes them
-        for name, current in (
-            ("_widget_data", lambda: [tr.to_plotly_json() for tr in self.data]),
-            ("_widget_layout", lambda: self.layout.to_plotly_json()),
-        ):
-            if keys is not None and name not in keys:
-                continue
-            try:
-                value = current()
-            except AttributeError:  # called by ipywidgets before the figure is built
-                continue
-            to_json = self.trait_metadata(name, "to_json") or self._trait_to_json
-            state[name] = to_json(value, self)
-        return state
 
 
 class MapView:
@@ -213,80 +115,11 @@ class MapView:
             self.shown = np.arange(n, dtype=np.int64)
         self._points: dict[int, np.ndarray] = {}  # trace -> pool indices drawn by it
         self._overlays: dict[int, Overlay] = {}
-        self._point_cbs: list[Callable[[int], None]] = []
-        self._select_cbs: list[Callable[[np.ndarray], None]] = []
+        self._point_cbs: Listeners[[int]] = Listeners()
+        self._select_cbs: Listeners[[np.ndarray]] = Listeners()
 
-        hover = "#%{customdata}<extra></extra>"
-        if hover_text is not None:
-            hover = "#%{customdata}: %{text}<extra></extra>"
-        traces = [
-            go.Scattergl(
-                mode="markers",
-                name="pool items",
-                marker=dict(
-                    colorscale="Viridis",
-                    cmin=0.0,
-                    cmax=1.0,
-                    size=5,
-                    opacity=0.75,
-                    colorbar=dict(title=dict(text="uncertainty", side="right"), thickness=14),
-                ),
-                hovertemplate=hover,
-                # a selection enlarges the selected points instead of fading the others, so a
-                # selection left behind in the browser never leaves the map faded
-                selected=dict(marker=dict(size=9, opacity=1.0)),
-                unselected=dict(marker=dict(opacity=0.75)),
-            )
-        ]
-        builtin: list[tuple[str, str, dict]] = []
-        for c, name in enumerate(self.classes):
-            builtin.append(
-                (
-                    f"labeled: {name}",
-                    f"labeled {name}",
-                    dict(
-                        color=CLASS_COLOURS[c % len(CLASS_COLOURS)],
-                        symbol=CLASS_SYMBOLS[(c // len(CLASS_COLOURS)) % len(CLASS_SYMBOLS)],
-                        size=9,
-                        line=dict(color="black", width=1),
-                    ),
-                )
-            )
-        builtin += [
-            (
-                "unsure",
-                "unsure",
-                dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2)),
-            ),
-            (
-                "last labeled",
-                "just labeled",
-                dict(symbol="star-open", size=15, color="#111", line=dict(width=2)),
-            ),
-            (
-                "current batch",
-                "in the batch",
-                dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3)),
-            ),
-        ]
-        handles = []
-        for name, what, marker in builtin:
-            handles.append(Overlay(name, len(traces)))
-            traces.append(self._overlay_trace(name, what, marker))
-        fig = SyncedFigureWidget(data=traces)
-        fig.update_layout(
-            title=dict(text=self._title("uncertainty"), x=0.01, y=0.98, font=dict(size=15)),
-            xaxis=dict(title=dict(text=escape_plotly(f"{projection} 1")), zeroline=False),
-            yaxis=dict(title=dict(text=escape_plotly(f"{projection} 2")), zeroline=False),
-            legend=dict(
-                orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11), entrywidth=105
-            ),
-            height=560,
-            margin=dict(l=55, r=20, t=40, b=120),
-            dragmode="lasso",
-            uirevision=projection,  # keep the user's zoom and pan across updates
-            template="plotly_white",
-            hovermode="closest",
+        fig, handles = build_map_figure(
+            self.classes, projection, self._title("uncertainty"), hover_text=hover_text is not None
         )
         self.fig = fig
         for h in handles:
@@ -303,18 +136,6 @@ class MapView:
             fig.plotly_restyle({"text": [text]}, [0])
 
     # -- building --------------------------------------------------------------------------
-    @staticmethod
-    def _overlay_trace(name: str, hover: str, marker: dict) -> go.Scatter:
-        return go.Scatter(
-            x=[],
-            y=[],
-            mode="markers",
-            name=escape_plotly(name),
-            marker=marker,
-            hovertemplate=f"#%{{customdata}} {escape_plotly(hover)}<extra></extra>",
-            unselected=dict(marker=dict(opacity=1.0)),
-        )
-
     def _register(self, overlay: Overlay) -> Overlay:
         self._overlays[overlay.trace] = overlay
         if overlay.kind == "points":
@@ -353,7 +174,7 @@ class MapView:
             pool indices through :meth:`on_point` / :meth:`on_select`.
         """
         trace = len(self.fig.data)
-        self.fig.add_trace(self._overlay_trace(name, name if hover is None else hover, marker))
+        self.fig.add_trace(overlay_trace(name, name if hover is None else hover, marker))
         return self._register(Overlay(str(name), trace))
 
     def add_regions(self, name: str, colours: Sequence[str], *, opacity: float = 0.22) -> Overlay:
@@ -373,27 +194,8 @@ class MapView:
         Overlay
             ``kind="regions"``; events on it give no pool indices.
         """
-        k = len(colours)
-        scale: list[list] = []
-        for c, col in enumerate(colours):
-            scale += [[c / k, col], [(c + 1) / k, col]]
         trace = len(self.fig.data)
-        self.fig.add_trace(
-            go.Contour(
-                name=escape_plotly(name),
-                showlegend=True,
-                showscale=False,
-                colorscale=scale,
-                zmin=-0.5,
-                zmax=k - 0.5,
-                opacity=opacity,
-                hoverinfo="skip",
-                contours=dict(
-                    coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1, showlines=True
-                ),
-                line=dict(color="#222", width=1.5),
-            )
-        )
+        self.fig.add_trace(regions_trace(name, colours, opacity))
         return self._register(Overlay(str(name), trace, "regions"))
 
     def set_heading(self, text: str) -> None:
@@ -471,7 +273,7 @@ class MapView:
             self.fig.plotly_restyle({"x": [[]], "y": [[]], "z": [[]]}, [overlay.trace])
             return
         zz = np.asarray(z, dtype=np.int8).tolist()
-        self.fig.plotly_restyle({"x": [_f32(x)], "y": [_f32(y)], "z": [zz]}, [overlay.trace])
+        self.fig.plotly_restyle({"x": [f32(x)], "y": [f32(y)], "z": [zz]}, [overlay.trace])
 
     def _colour(self, values: np.ndarray) -> np.ndarray:
         colour = np.asarray(values, dtype=np.float32).reshape(-1)
@@ -570,31 +372,21 @@ class MapView:
         self.set_overlays(drawn)
 
     def clear_selection(self) -> None:
-        """Drop the box / lasso selection shown on the map.
-
-        The browser keeps the selection in its own state, which the Python figure does not
-        mirror (selections arrive as custom messages), so a plain ``selectedpoints=None``
-        would be no change to plotly.py and never sent. Send "every point selected" (which
-        looks like no selection) and then ``None``.
-        """
-        fig = self.fig
-        every = [
-            np.arange(len(tr.x) if getattr(tr, "x", None) is not None else 0, dtype=np.int32)
-            for tr in fig.data
-        ]
-        fig.plotly_restyle({"selectedpoints": every})
-        fig.plotly_restyle({"selectedpoints": [None] * len(fig.data)})
-        fig.plotly_relayout({"selections": []})
+        """Drop the box / lasso selection shown on the map (see
+        :func:`alwidget.widget.figure.clear_selection`)."""
+        clear_selection(self.fig)
 
     # -- events ----------------------------------------------------------------------------
-    def on_point(self, callback: Callable[[int], None]) -> None:
-        """Call ``callback(pool_index)`` when the user clicks a point of any point layer."""
-        self._point_cbs.append(callback)
+    def on_point(self, callback: Callable[[int], None], remove: bool = False) -> None:
+        """Call ``callback(pool_index)`` when the user clicks a point of any point layer
+        (``remove=True``: stop calling it, as ipywidgets' ``on_click``)."""
+        self._point_cbs.register(callback, remove=remove)
 
-    def on_select(self, callback: Callable[[np.ndarray], None]) -> None:
+    def on_select(self, callback: Callable[[np.ndarray], None], remove: bool = False) -> None:
         """Call ``callback(pool_indices)`` (int64, sorted, unique) after a box / lasso
-        selection, and with an empty array when the selection is cleared."""
-        self._select_cbs.append(callback)
+        selection, and with an empty array when the selection is cleared (``remove=True``:
+        stop calling it)."""
+        self._select_cbs.register(callback, remove=remove)
 
     def pool_indices(self, trace_index: int, point_inds: Sequence[int] | np.ndarray) -> np.ndarray:
         """Map a trace's point indices back to pool indices.
@@ -626,8 +418,8 @@ class MapView:
     ) -> None:
         """Dispatch a map event from the browser to :meth:`on_point` / :meth:`on_select`.
 
-        This is the map's one event channel (see the module docstring for why plotly's own
-        FigureWidget callbacks are not used).
+        This is the map's one event channel (see :mod:`alwidget.widget.events` for why
+        plotly's own FigureWidget callbacks are not used).
 
         Parameters
         ----------
@@ -636,26 +428,11 @@ class MapView:
             Plotly's ``curveNumber`` and ``pointNumber`` of each point of the event. Points on
             layers without pool items are ignored; a click only on such points does nothing.
         """
-        traces = list(trace_indexes)
-        points = list(point_indexes)
-        if event == "click":
-            for t, p in zip(traces, points, strict=False):
-                hit = self.pool_indices(int(t), [p])
-                if hit.size:
-                    for cb in list(self._point_cbs):
-                        cb(int(hit[0]))
-                    return
-        elif event == "selected":
-            ts = np.asarray(traces, dtype=np.int64)
-            got = [
-                self.pool_indices(
-                    int(t), [p for p, tt in zip(points, traces, strict=False) if tt == t]
-                )
-                for t in np.unique(ts)
-            ]
-            sel = np.unique(np.concatenate(got)) if got else _EMPTY.copy()
-            for cb in list(self._select_cbs):
-                cb(sel.astype(np.int64))
-        elif event == "deselect":
-            for cb in list(self._select_cbs):
-                cb(_EMPTY.copy())
+        dispatch_map_event(
+            self.pool_indices,
+            self._point_cbs,
+            self._select_cbs,
+            event,
+            trace_indexes,
+            point_indexes,
+        )

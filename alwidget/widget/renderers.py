@@ -179,7 +179,7 @@ def card_content(item: Any, kind: str | Callable[[Any], Any] | None = None) -> d
         return card_content(out, None)
     if kind is None:
         r = guess_renderer(item)
-        kind = {_image: "image", _row: "row", _text: "text"}[r]
+        kind = "image" if r is _image else "row" if r is _row else "text"
     if kind == "image":
         a = np.asarray(item)
         return _png_payload(image_png(a), a.shape[:2])

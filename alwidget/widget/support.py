@@ -3,8 +3,7 @@ projection, and the small script-facing views of the status / error lines and Su
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -90,7 +89,15 @@ def _strategy_options(session: Session) -> list[str]:
     return names
 
 
-def _as_items(items: Any, session: Session) -> Sequence[Any]:
+class Items(Protocol):
+    """What a widget shows, one per pool item: ``len(items)`` and ``items[i]``."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, i: int, /) -> Any: ...
+
+
+def _as_items(items: Any, session: Session) -> Items:
     if items is None:
         return _RowItems(session)
     try:

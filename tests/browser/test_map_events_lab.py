@@ -1,6 +1,6 @@
 """Map clicks and lassos reach Python while the kernel is busy (JupyterLab + Chromium).
 
-Also the experiment behind the map's event channel (see ``alwidget.widget.map``): the same
+Also the experiment behind the map's event channel (see ``alwidget.widget.events``): the same
 clicks and lassos are watched by plotly's own FigureWidget callbacks (``trace.on_click`` /
 ``on_selection``), and what they received is printed beside what the map received.
 """

@@ -1,0 +1,226 @@
+"""The teaching panel's layers on the labeling widget's map, drawn only through
+:class:`~alwidget.widget.map.MapView`'s overlay API: the picks of a replayed round, what other
+strategies would pick now, the model's decision regions (2-D data) and map colours from
+learning dynamics."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..simulation import STRATEGY_COLOURS
+from ..strategies import QueryContext, Strategy, get_strategy
+from .figure import CLASS_COLOURS, Overlay
+from .teaching_views import decision_grid
+
+__all__ = ["COMPARE_SYMBOLS", "MAP_COLOURS", "TeachingLayers"]
+
+COMPARE_SYMBOLS = ["x", "triangle-up", "star", "square", "hexagon", "cross"]
+MAP_COLOURS = {
+    "uncertainty": "uncertainty (live)",
+    "dispersion": "label dispersion (Bengar et al. 2021)",
+    "forgetting": "forgetting events (Toneva et al. 2019)",
+}
+_NONE = np.empty(0, np.int64)
+
+
+class TeachingLayers:
+    """Adds its layers to ``map`` once, empty, and fills them with pool indices and grids.
+
+    Parameters
+    ----------
+    session : Session
+    map : MapView
+    compare : sequence of str
+        Strategies whose picks can be shown; names that are not registered are listed in
+        ``unavailable``.
+    boundary : bool
+        Add a decision-regions layer (only meaningful when the map is the 2-D data itself).
+    grid_size : int
+        Resolution of the decision-region grid.
+    random_state : int
+        Seed of the compared strategies' picks (with the round number).
+
+    Attributes
+    ----------
+    compare_names, unavailable : list of str
+    replay_overlay : Overlay
+    compare_overlays : list of Overlay
+    regions : Overlay or None
+    grids : list
+        Decision grid of the model trained after each round (index 0: before any label).
+    """
+
+    def __init__(
+        self,
+        session: Any,
+        map: Any,
+        *,
+        compare: Sequence[str],
+        boundary: bool,
+        grid_size: int,
+        random_state: int,
+    ) -> None:
+        self.session, self.map = session, map
+        self.random_state = int(random_state)
+        self.compare_names: list[str] = []
+        self.unavailable: list[str] = []
+        self._strategies: list[Strategy] = []
+        for name in compare:
+            try:
+                st = get_strategy(name)
+            except ValueError:
+                self.unavailable.append(str(name))
+                continue
+            self.compare_names.append(st.name)
+            self._strategies.append(st)
+        self.grid_size = int(grid_size)
+        self.grids: list[list | None] = []
+        self.regions: Overlay | None = None
+        if boundary:
+            k = len(session.classes)
+            colours = [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)]
+            self.regions = map.add_regions("decision regions", colours)
+        self.replay_overlay = map.add_overlay(
+            "picked (replay)",
+            hover="picked in this round",
+            symbol="diamond-open",
+            size=15,
+            color="#000",
+            line=dict(width=2.5),
+        )
+        self.compare_overlays = [
+            map.add_overlay(
+                f"{name}'s pick",
+                hover=f"{name} would pick",
+                symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)],
+                size=11,
+                color=STRATEGY_COLOURS.get(name, "#8c564b"),
+                line=dict(width=1.5, color="#333"),
+            )
+            for i, name in enumerate(self.compare_names)
+        ]
+
+    # -- replay ------------------------------------------------------------------------------
+    def show_live(self, colour: str, history: Any) -> None:
+        """Back to the live state: no replay picks, the newest regions, colour by ``colour``
+        (a key of :data:`MAP_COLOURS`)."""
+        self.map.set_overlay(self.replay_overlay, _NONE)
+        self.draw_regions(len(self.grids) - 1)
+        self.recolour(colour, history)
+
+    def show_round(self, r: int, rnd: Any) -> None:
+        """Show round ``r`` (1-based) as it was: its picks, its uncertainty and the regions of
+        the model that picked it (the one trained after round ``r - 1``)."""
+        heading = (
+            f"Replay of round {r}: {rnd.strategy} picked {rnd.picked.size} items (◇); "
+            "colour = uncertainty then"
+        )
+        if rnd.uncertainty is not None:
+            self.map.recolour(rnd.uncertainty, "uncertainty", heading=heading)
+        else:
+            self.map.set_heading(heading)
+        self.map.set_overlay(self.replay_overlay, np.asarray(rnd.picked, dtype=np.int64))
+        self.draw_regions(r - 1)
+
+    def recolour(self, colour: str, history: Any) -> None:
+        """Colour the map by live uncertainty, label dispersion or forgetting events."""
+        s, m = self.session, self.map
+        if colour == "uncertainty":
+            m.recolour(s.uncertainty, s.strategy.measure.replace("_", " "))
+        elif colour == "dispersion":
+            m.recolour(history.dispersion.dispersion, "label dispersion")
+        elif colour == "forgetting" and history.forgetting is not None:
+            cnt = history.forgetting.counts.astype(np.float32)
+            m.recolour(cnt / max(1.0, float(cnt.max())), "forgetting events (share of max)")
+        else:
+            raise ValueError(f"unknown map colour {colour!r}; use one of {list(MAP_COLOURS)}")
+
+    # -- what other strategies would pick ----------------------------------------------------
+    def compare_picks(self) -> dict[str, np.ndarray]:
+        """What each compared strategy would pick now from the same pool and model.
+
+        Returns
+        -------
+        dict of str to ndarray of shape (k,), int64
+            Strategy name -> pool indices (empty at cold start for strategies needing a
+            model). Uses a seeded generator per round; the session's own generator is not
+            touched.
+        """
+        s = self.session
+        cand = np.flatnonzero((s.y < 0) & ~s.skipped & ~s.excluded)
+        k = min(s.batch_size, cand.size)
+        out = {}
+        for st in self._strategies:
+            if k == 0 or (st.needs_model and s.model is None):
+                out[st.name] = _NONE.copy()
+                continue
+            ctx = QueryContext(
+                X=s.X,
+                labels=s.y,
+                candidates=cand,
+                proba=s.proba,
+                model=s.model,
+                estimator=s.estimator,
+                n_classes=len(s.classes),
+                rng=np.random.default_rng([self.random_state, s.round]),
+            )
+            out[st.name] = np.asarray(st.query(ctx, k)[0], dtype=np.int64)
+        return out
+
+    def show_compare(self, on: bool) -> str:
+        """Draw (``on``) or clear the "would pick now" layers; returns the note (HTML) that
+        says how many items each picks and how many it shares with the current batch."""
+        if not self.compare_overlays:
+            if self.unavailable:
+                return f"<i>not available: {', '.join(map(html.escape, self.unavailable))}</i>"
+            return ""
+        picks = self.compare_picks() if on else {}
+        cur = self.session.strategy.name
+        groups, notes = {}, []
+        for name, overlay in zip(self.compare_names, self.compare_overlays, strict=True):
+            idx = picks.get(name, _NONE) if name != cur else _NONE
+            groups[overlay] = idx
+            if on and name != cur:
+                shared = np.intersect1d(idx, self.session.batch.indices).size
+                notes.append(
+                    f"{html.escape(name)}: {idx.size} items, {shared} shared with the current batch"
+                    if idx.size
+                    else f"{html.escape(name)}: needs a model"
+                )
+        self.map.set_overlays(groups)
+        txt = ("Would pick now (same pool, same model): " + "; ".join(notes)) if on else ""
+        if self.unavailable:
+            txt += f" <i>(not available: {', '.join(map(html.escape, self.unavailable))})</i>"
+        return txt
+
+    # -- decision regions --------------------------------------------------------------------
+    def store_grid(self) -> None:
+        """Record the decision grid of the session's current model (one per round)."""
+        if self.regions is None:
+            return
+        want = self.session.round + 1
+        self.grids = self.grids[:want]
+        while len(self.grids) < want - 1:
+            self.grids.append(None)
+        if len(self.grids) == want - 1:
+            self.grids.append(decision_grid(self.session, self.grid_size))
+        elif self.grids and self.session.model is not None:
+            self.grids[-1] = decision_grid(self.session, self.grid_size)
+
+    def forget_after(self, round: int) -> None:
+        """Drop the grids of rounds after ``round`` (an undo)."""
+        self.grids = self.grids[: round + 1]
+
+    def draw_regions(self, i: int) -> None:
+        """Draw the grid of the model trained after round ``i`` (clear if there is none)."""
+        if self.regions is None:
+            return
+        grid = self.grids[i] if 0 <= i < len(self.grids) else None
+        if grid is None:
+            self.map.set_regions(self.regions, None)
+        else:
+            self.map.set_regions(self.regions, *grid)
