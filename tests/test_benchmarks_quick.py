@@ -78,3 +78,22 @@ def _check_query_speed_tables(out):
     for _, _, ratio, target, verdict in targets:
         assert math.isfinite(float(ratio)) and float(ratio) > 0
         assert (verdict == "met") == (float(ratio) >= float(target))
+
+
+def test_distance_kernels_quick_table_parses():
+    import math
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    args = [sys.executable, str(ROOT / "benchmarks" / "distance_kernels.py"), "--quick"]
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in r.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| kernel")
+    ]
+    kernels = {row[0] for row in rows}
+    assert {"core-set", "k-center radius", "BADGE", "information density", "contrastive"} <= kernels
+    for row in rows:
+        sec, mb = float(row[3]), float(row[4])
+        assert math.isfinite(sec) and sec > 0 and math.isfinite(mb) and mb > 0, row
