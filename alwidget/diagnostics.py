@@ -14,6 +14,10 @@ Toneva, M. et al. (2019). An Empirical Study of Example Forgetting during Deep N
 Learning. ICLR. (forgetting events)
 Bengar, J. Z., Raducanu, B., van de Weijer, J. et al. (2021). When Deep Learners Change Their
 Mind: Learning Dynamics for Active Learning. CAIP. (label dispersion)
+
+The maths is split by topic: :mod:`alwidget.diagnostics_geometry` (coverage, outlier
+fixation, redundancy, balance, :class:`PoolGeometry`) and :mod:`alwidget.diagnostics_dynamics`
+(forgetting, label dispersion); every public name is importable from here.
 """
 
 from __future__ import annotations
@@ -24,15 +28,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
+from .diagnostics_dynamics import ForgettingTracker, LabelDispersion
+from .diagnostics_geometry import (
+    PoolGeometry,
+    batch_redundancy,
+    class_balance,
+    coverage,
+    knn_distance,
+    outlier_fixation,
+    random_pair_distance,
+)
 from .evaluation import EvalSet, StoppingMonitor, StopStatus, flat_metrics
-from .strategies import QueryContext, ScoreStrategy
 
 __all__ = [
     "coverage",
     "knn_distance",
     "outlier_fixation",
+    "random_pair_distance",
     "batch_redundancy",
     "class_balance",
     "ForgettingTracker",
@@ -41,309 +54,6 @@ __all__ = [
     "Round",
     "RoundHistory",
 ]
-
-
-def coverage(X: np.ndarray, labeled: np.ndarray) -> tuple[float, float]:
-    """Core-set coverage: distance from unlabeled items to their nearest labeled item.
-
-    The maximum is the covering radius that core-set selection minimises (Sener & Savarese,
-    2018); the mean says how well the labeled set covers the pool on average.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Pool features.
-    labeled : ndarray of shape (n_samples,), bool
-        True where an item is labeled.
-
-    Returns
-    -------
-    mean, max : float
-        Euclidean distances in feature units; ``(nan, nan)`` when nothing is labeled, ``(0, 0)``
-        when everything is.
-    """
-    labeled = np.asarray(labeled, dtype=bool)
-    if not labeled.any():
-        return float("nan"), float("nan")
-    if labeled.all():
-        return 0.0, 0.0
-    nn = NearestNeighbors(n_neighbors=1).fit(X[labeled])
-    d = nn.kneighbors(X[~labeled], return_distance=True)[0][:, 0]
-    return float(d.mean()), float(d.max())
-
-
-def knn_distance(X: np.ndarray, k: int = 10) -> np.ndarray:
-    """Mean distance of each item to its ``k`` nearest other items (inverse density).
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    k : int, default=10
-        Clipped to ``n_samples - 1``.
-
-    Returns
-    -------
-    ndarray of shape (n_samples,), float64
-        Larger = sparser neighbourhood. Cost: one kNN query over the pool
-        (``O(n log n)`` with a tree in low dimension, ``O(n^2 d)`` brute force otherwise).
-    """
-    n = X.shape[0]
-    k = max(1, min(int(k), n - 1))
-    d, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
-    return d[:, 1:].mean(axis=1)
-
-
-def outlier_fixation(batch: np.ndarray, knn_dist: np.ndarray, quantile: float = 0.9) -> float:
-    """Share of a batch in the pool's lowest-density decile.
-
-    Uncertainty sampling tends to pick outliers: items the model cannot fit that sit far from
-    everything else (Karamcheti et al., 2021). A random batch has about 0.1 here.
-
-    Parameters
-    ----------
-    batch : ndarray of shape (k,), int
-        Pool indices of the batch.
-    knn_dist : ndarray of shape (n_samples,)
-        :func:`knn_distance` of the pool.
-    quantile : float, default=0.9
-        Items with kNN distance at or above this quantile are the low-density part (0.9 =
-        lowest-density decile).
-
-    Returns
-    -------
-    float
-        In [0, 1]; NaN for an empty batch.
-    """
-    batch = np.asarray(batch, dtype=np.int64)
-    if batch.size == 0:
-        return float("nan")
-    cut = np.quantile(knn_dist, quantile)
-    return float(np.mean(knn_dist[batch] >= cut))
-
-
-def _mean_pairwise(Xb: np.ndarray) -> float:
-    from scipy.spatial.distance import pdist
-
-    return float(pdist(np.asarray(Xb, dtype=np.float64)).mean())
-
-
-def random_pair_distance(X: np.ndarray, n_pairs: int = 4000, rng: Any = 0) -> float:
-    """Expected distance between two distinct random pool items (Monte Carlo estimate).
-
-    This is the expected mean pairwise distance of a uniformly random batch.
-
-    Returns
-    -------
-    float
-        In feature units.
-    """
-    rng = np.random.default_rng(rng)
-    n = X.shape[0]
-    a = rng.integers(0, n, n_pairs)
-    b = (a + rng.integers(1, n, n_pairs)) % n
-    return float(np.linalg.norm(X[a] - X[b], axis=1).mean())
-
-
-def batch_redundancy(X: np.ndarray, batch: np.ndarray, reference: float | None = None) -> float:
-    """Mean pairwise distance within a batch relative to a random batch.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    batch : ndarray of shape (k,), int
-    reference : float, optional
-        Expected pairwise distance of a random batch (:func:`random_pair_distance`);
-        computed if omitted.
-
-    Returns
-    -------
-    float
-        About 1 for a random batch; **below 1 = redundant** (items closer to each other than
-        chance, e.g. top-k uncertainty picking near-duplicates), above 1 = spread out (core-set).
-        NaN for batches of fewer than two items.
-    """
-    batch = np.asarray(batch, dtype=np.int64)
-    if batch.size < 2:
-        return float("nan")
-    ref = random_pair_distance(X) if reference is None else reference
-    return _mean_pairwise(np.asarray(X[batch], dtype=np.float64)) / ref if ref > 0 else float("nan")
-
-
-def class_balance(labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, float]:
-    """Class counts of the labeled set and their normalised entropy.
-
-    Parameters
-    ----------
-    labels : ndarray of shape (n_samples,), int
-        Label codes, -1 for unlabeled.
-    n_classes : int
-
-    Returns
-    -------
-    counts : ndarray of shape (n_classes,), int64
-    balance : float
-        Entropy of the class shares divided by ``log(n_classes)``: 1 = perfectly balanced,
-        0 = one class only; NaN with no labels.
-    """
-    labels = np.asarray(labels)
-    counts = np.bincount(labels[labels >= 0], minlength=n_classes).astype(np.int64)
-    tot = counts.sum()
-    if tot == 0:
-        return counts, float("nan")
-    p = counts[counts > 0] / tot
-    return counts, float(-(p * np.log(p)).sum() / np.log(n_classes))
-
-
-class ForgettingTracker:
-    """Forgetting events across retrains (Toneva et al., 2019), when truth is known.
-
-    An item is *forgotten* when the model's prediction for it goes from correct (at one
-    retrain) to wrong (at the next). Items forgotten often lie on a moving decision boundary.
-
-    Parameters
-    ----------
-    y_true : ndarray of shape (n_samples,), int
-        True class codes of the pool.
-
-    Attributes
-    ----------
-    counts : ndarray of shape (n_samples,), int32
-        Forgetting events per item so far.
-    last_events : int
-        Events at the last :meth:`update`.
-    """
-
-    def __init__(self, y_true: Any) -> None:
-        self.y_true = np.asarray(y_true, dtype=np.int64)
-        self.counts = np.zeros(self.y_true.shape[0], dtype=np.int32)
-        self._prev_correct: np.ndarray | None = None
-        self.last_events = 0
-
-    def update(self, pred: np.ndarray | None) -> int:
-        """Feed the predictions (shape (n_samples,), int codes) after a retrain.
-
-        Returns
-        -------
-        int
-            Number of forgetting events in this step.
-        """
-        if pred is None:
-            self._prev_correct, self.last_events = None, 0
-            return 0
-        correct = np.asarray(pred) == self.y_true
-        ev = (self._prev_correct & ~correct) if self._prev_correct is not None else None
-        self._prev_correct = correct
-        self.last_events = int(ev.sum()) if ev is not None else 0
-        if ev is not None:
-            self.counts += ev
-        return self.last_events
-
-    def score(self, ctx: QueryContext) -> np.ndarray:
-        """Acquisition signal: forgetting count of each candidate, shape (n_candidates,)."""
-        return self.counts[ctx.candidates].astype(np.float64)
-
-    def as_strategy(self) -> ScoreStrategy:
-        """A strategy that queries the most-forgotten items (simulation only: needs truth)."""
-        return ScoreStrategy(self.score, name="forgetting", measure="entropy")
-
-
-class LabelDispersion:
-    """Label dispersion of predictions across rounds (Bengar et al., 2021).
-
-    For each item, over the ``T`` retrains seen so far, dispersion is
-    ``1 - f_mode / T`` where ``f_mode`` is how often its most frequent predicted label came
-    up: 0 = the model always predicted the same label, near 1 = it keeps changing its mind.
-    :attr:`flips` counts how often the predicted label changed between successive retrains.
-
-    Parameters
-    ----------
-    n_samples : int
-    n_classes : int
-
-    Attributes
-    ----------
-    votes : ndarray of shape (n_samples, n_classes), int32
-    flips : ndarray of shape (n_samples,), int32
-    n_rounds : int
-    """
-
-    def __init__(self, n_samples: int, n_classes: int) -> None:
-        self.votes = np.zeros((n_samples, n_classes), dtype=np.int32)
-        self.flips = np.zeros(n_samples, dtype=np.int32)
-        self.n_rounds = 0
-        self._prev: np.ndarray | None = None
-
-    def update(self, pred: np.ndarray | None) -> None:
-        """Feed the predictions (shape (n_samples,), int codes) after a retrain."""
-        if pred is None:
-            return
-        pred = np.asarray(pred, dtype=np.int64)
-        self.votes[np.arange(pred.size), pred] += 1
-        if self._prev is not None:
-            self.flips += pred != self._prev
-        self._prev = pred
-        self.n_rounds += 1
-
-    @property
-    def dispersion(self) -> np.ndarray:
-        """ndarray of shape (n_samples,), float32 in [0, 1); zeros before any round."""
-        if self.n_rounds == 0:
-            return np.zeros(self.votes.shape[0], dtype=np.float32)
-        return (1.0 - self.votes.max(axis=1) / self.n_rounds).astype(np.float32)
-
-    def score(self, ctx: QueryContext) -> np.ndarray:
-        """Acquisition signal: dispersion of each candidate, shape (n_candidates,)."""
-        return self.dispersion[ctx.candidates].astype(np.float64)
-
-    def as_strategy(self) -> ScoreStrategy:
-        """A strategy that queries the items whose predicted label changed most."""
-        return ScoreStrategy(self.score, name="label_dispersion", measure="entropy")
-
-
-class PoolGeometry:
-    """Per-pool quantities computed once: kNN density and the random-pair distance.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    k : int, default=10
-        Neighbours for the density estimate.
-    random_state : int, default=0
-    """
-
-    def __init__(self, X: np.ndarray, k: int = 10, random_state: int = 0) -> None:
-        self.X = np.asarray(X, dtype=np.float64)
-        self.knn_dist = knn_distance(self.X, k)
-        self.pair_distance = random_pair_distance(self.X, rng=random_state)
-
-    def diagnostics(
-        self, batch: np.ndarray, labels: np.ndarray, n_classes: int
-    ) -> dict[str, float]:
-        """Coverage, outlier fixation, batch redundancy and class balance for one round.
-
-        Parameters
-        ----------
-        batch : ndarray of shape (k,), int
-            Items picked (and labeled) this round.
-        labels : ndarray of shape (n_samples,), int
-            Label codes after the round.
-
-        Returns
-        -------
-        dict
-            ``coverage_mean``, ``coverage_max`` (feature units), ``outlier_fixation`` (share),
-            ``batch_redundancy`` (ratio to a random batch), ``class_balance`` (normalised
-            entropy).
-        """
-        cmean, cmax = coverage(self.X, labels >= 0)
-        _, bal = class_balance(labels, n_classes)
-        return {
-            "coverage_mean": cmean,
-            "coverage_max": cmax,
-            "outlier_fixation": outlier_fixation(batch, self.knn_dist),
-            "batch_redundancy": batch_redundancy(self.X, batch, self.pair_distance),
-            "class_balance": bal,
-        }
 
 
 @dataclass

@@ -6,11 +6,18 @@ is peer / ours (> 1: ours is faster). Two tables:
 
 1. **Full query** (what a user waits for): ours includes ``predict_proba`` of the pool for every
    strategy that needs a model, as the peers predict inside their query. Committee strategies:
-   the peers refit their committee inside the query (fit_ensemble=True), ours fits its committee
-   inside the query too (bootstrap members), so both include fitting.
+   scikit-activeml refits its committee inside the query (fit_ensemble=True), modAL's committee
+   is built (its ActiveLearners fit on construction) inside the timed call, and ours fits its
+   committee inside the query (bootstrap members), so all sides include fitting 5 members.
 2. **Scoring only** (least confidence, margin, entropy): both sides get the same probabilities;
-   ours = the score function, scikit-activeml = ``skactiveml.pool.uncertainty_scores``
-   (modAL has no public function that scores given probabilities).
+   ours = the score function, scikit-activeml = ``skactiveml.pool.uncertainty_scores``, modAL =
+   its private ``_proba_*`` helpers (modAL has no public function that scores given
+   probabilities).
+
+Then the Spearman rank correlation of our cosine information density with modAL's (they are
+different formulas, see :func:`density_agreement`) and one line per strategy and peer with the
+ratio against issue 17's targets (full query >= 1.0x, scoring >= 2.0x), "NOT MET" when missed.
+Calls are interleaved round by round after one warm-up round.
 
 Peak memory is the tracemalloc peak of one call (numpy allocations are traced). The machine's
 load is printed with the tables. Run: ``python benchmarks/query_speed.py [--quick]``.
@@ -35,17 +42,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from alwidget.strategies import EER, QueryContext, get_strategy  # noqa: E402
 
 
+def peak_mb(fn):
+    """tracemalloc peak of one call, MB (numpy allocations are traced)."""
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
 def measure(fn, repeat):
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return statistics.median(times), peak / 2**20
+    return statistics.median(times), peak_mb(fn)
+
+
+def measure_interleaved(fns, repeat, warmup=True):
+    """Median seconds and peak MB of each callable, calls interleaved round by round.
+
+    One warm-up round first (imports, caches), then ``repeat`` rounds calling every function
+    once in turn, so a load change on the shared machine hits all sides alike.
+    """
+    if warmup:
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            t = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t)
+    return [(statistics.median(ts), peak_mb(fn)) for ts, fn in zip(times, fns, strict=True)]
 
 
 def peers(X, labels, clf_sk, members, k):
@@ -123,19 +153,25 @@ def peers(X, labels, clf_sk, members, k):
             )
         from modAL.disagreement import max_disagreement_sampling, vote_entropy_sampling
 
-        com = Committee(
-            [
-                ActiveLearner(
-                    LogisticRegression(max_iter=300), X_training=X[lab], y_training=labels[lab]
-                )
-                for _ in members
-            ]
-        )
+        def committee():
+            # built inside the timed call: ActiveLearner fits its member on construction, so
+            # modAL fits its committee in the query as ours and scikit-activeml's do
+            return Committee(
+                [
+                    ActiveLearner(
+                        LogisticRegression(max_iter=300),
+                        X_training=X[lab],
+                        y_training=labels[lab],
+                    )
+                    for _ in members
+                ]
+            )
+
         out.setdefault("vote_entropy", []).append(
-            ("modAL", lambda: vote_entropy_sampling(com, X[unl], n_instances=k))
+            ("modAL", lambda: vote_entropy_sampling(committee(), X[unl], n_instances=k))
         )
         out.setdefault("kl_divergence", []).append(
-            ("modAL", lambda: max_disagreement_sampling(com, X[unl], n_instances=k))
+            ("modAL", lambda: max_disagreement_sampling(committee(), X[unl], n_instances=k))
         )
     except ImportError:
         pass
@@ -190,10 +226,14 @@ def run(n, repeat, names, with_peers=True, quick=False):
             c.proba = P
             return strat.query(c, k)
 
-        t, mem = measure(full, repeat if name != "eer" else 1)
+        others = peer.get(name, [])
+        slow = name in SLOW
+        res = measure_interleaved(
+            [full] + [fn for _, fn in others], 1 if slow else repeat, warmup=not slow
+        )
+        (t, mem), peer_res = res[0], res[1:]
         row = {"n": n, "strategy": name, "ours_s": t, "ours_mb": mem, "peers": []}
-        for pname, fn in peer.get(name, []):
-            pt, pmem = measure(fn, max(1, repeat // 2))
+        for (pname, _), (pt, pmem) in zip(others, peer_res, strict=True):
             row["peers"].append((pname, pt, pmem))
         rows.append(row)
         print_row(row, flush=True)
@@ -201,29 +241,88 @@ def run(n, repeat, names, with_peers=True, quick=False):
 
 
 def run_scoring(n, repeat):
-    """Scoring only: the same probabilities to both sides."""
+    """Scoring only: the same probabilities to both sides.
+
+    scikit-activeml: ``skactiveml.pool.uncertainty_scores`` (public). modAL: its module-level
+    ``_proba_uncertainty`` / ``_proba_margin`` / ``_proba_entropy`` (private helpers that its
+    public samplers call on ``predict_proba``'s output; there is no public equivalent).
+    """
     from alwidget.strategies import uncertainty as u
 
     P = np.random.default_rng(0).dirichlet(np.ones(5), n)
+    sides: dict[str, list] = {"least_confidence": [], "margin": [], "entropy": []}
     try:
         from skactiveml.pool import uncertainty_scores
+
+        for name, method in [
+            ("least_confidence", "least_confident"),
+            ("margin", "margin_sampling"),
+            ("entropy", "entropy"),
+        ]:
+            sides[name].append(
+                ("scikit-activeml", lambda m=method: uncertainty_scores(P, method=m))
+            )
     except ImportError:
-        uncertainty_scores = None
+        pass
+    try:
+        from modAL import uncertainty as mu
+
+        sides["least_confidence"].append(("modAL", lambda: mu._proba_uncertainty(P)))
+        sides["margin"].append(("modAL", lambda: mu._proba_margin(P)))
+        sides["entropy"].append(("modAL", lambda: mu._proba_entropy(P)))
+    except ImportError:
+        pass
     rows = []
-    for name, method in [
-        ("least_confidence", "least_confident"),
-        ("margin", "margin_sampling"),
-        ("entropy", "entropy"),
-    ]:
+    for name, others in sides.items():
         fn = getattr(u, name)
-        t, mem = measure(lambda fn=fn: fn(P), repeat)
+        res = measure_interleaved([lambda fn=fn: fn(P)] + [f for _, f in others], repeat)
+        (t, mem), peer_res = res[0], res[1:]
         row = {"n": n, "strategy": name, "ours_s": t, "ours_mb": mem, "peers": []}
-        if uncertainty_scores is not None:
-            pt, pmem = measure(lambda m=method: uncertainty_scores(P, method=m), repeat)
-            row["peers"].append(("scikit-activeml", pt, pmem))
+        for (pname, _), (pt, pmem) in zip(others, peer_res, strict=True):
+            row["peers"].append((pname, pt, pmem))
         rows.append(row)
         print_row(row, flush=True)
     return rows
+
+
+def density_agreement(n_sample=2000):
+    """Spearman rank correlation of our cosine density with modAL's, on one sample.
+
+    Ours (Settles & Craven, 2008): the mean cosine *similarity* of x to the pool,
+    ``<x/|x|, mean_u u/|u|>`` (clipped at 0). modAL's ``information_density(X, "cosine")``:
+    the mean of ``1 / (1 + cosine distance)``, a different (monotone per pair, not per mean)
+    transform. Returns (rho of the densities, rho of the information-density scores with
+    entropy as the base measure), or None when modAL or scipy is missing.
+    """
+    try:
+        from modAL.density import information_density as modal_density
+        from scipy.stats import spearmanr
+    except ImportError:
+        return None
+    from alwidget.strategies.density import pool_similarity
+    from alwidget.strategies.uncertainty import entropy
+
+    X, y = make_classification(n_sample, 50, n_informative=20, n_classes=5, random_state=0)
+    ours = pool_similarity(X, metric="cosine")
+    theirs = modal_density(X, metric="cosine")
+    rng = np.random.default_rng(0)
+    lab = rng.choice(n_sample, 100, replace=False)
+    H = entropy(LogisticRegression(max_iter=1000).fit(X[lab], y[lab]).predict_proba(X))
+    return float(spearmanr(ours, theirs)[0]), float(spearmanr(H * ours, H * theirs)[0])
+
+
+def print_targets(full_rows, scoring_rows):
+    """One line per (strategy, peer): the ratio and whether it meets issue 17's target."""
+    print("\n## targets (full query >= 1.0x every peer, scoring >= 2.0x)\n")
+    for title, rows, target in (("full", full_rows, 1.0), ("scoring", scoring_rows, 2.0)):
+        for r in rows:
+            for p, t, _ in r["peers"]:
+                ratio = round(t / r["ours_s"], 2)  # the verdict agrees with the printed figure
+                verdict = "met" if ratio >= target else "NOT MET"
+                print(
+                    f"- {title} {r['strategy']} n={r['n']} vs {p}: {ratio:.2f}x "
+                    f"(target {target:.1f}x) {verdict}"
+                )
 
 
 def print_row(r, flush=False):
@@ -239,6 +338,9 @@ def print_row(r, flush=False):
         flush=flush,
     )
 
+
+# one call each, no warm-up (seconds per call, and the peers' versions are slower still)
+SLOW = {"eer", "cluster_batch"}
 
 ALL = [
     "random",
@@ -275,13 +377,23 @@ def main(argv=None):
     print("\n## full query (predict + score + select on both sides)\n")
     print(header)
     print("|---:|---|---:|---:|---|")
+    full_rows, scoring_rows = [], []
     for n in sizes:
-        run(n, repeat, a.strategies, with_peers=True, quick=a.quick)
+        full_rows += run(n, repeat, a.strategies, with_peers=True, quick=a.quick)
     print("\n## scoring only (the same probabilities to both sides)\n")
     print(header)
     print("|---:|---|---:|---:|---|")
     for n in sizes:
-        run_scoring(n, max(repeat, 3))
+        scoring_rows += run_scoring(n, max(3 * repeat, 3))  # cheap: more rounds, less noise
+    rho = density_agreement(500 if a.quick else 2000)
+    if rho is not None:
+        print(
+            "\n## information density: ours (mean cosine similarity) vs modAL "
+            "(mean 1 / (1 + cosine distance))\n"
+        )
+        print(f"spearman density {rho[0]:.3f}; spearman entropy x density {rho[1]:.3f}")
+    print_targets(full_rows, scoring_rows)
+    print(f"\n# load at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

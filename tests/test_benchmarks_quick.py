@@ -40,20 +40,60 @@ def test_benchmark_quick_runs(script, tmp_path):
 
 
 def _check_query_speed_tables(out):
-    """Both tables are there; every time and every peer ratio parses and is sane."""
+    """Both tables, the density agreement and the targets parse; every figure is sane."""
+    import math
     import re
 
-    assert "## full query" in out and "## scoring only" in out
-    full, scoring = out.split("## scoring only")
-    for part, expected in (
-        (full, {"margin", "entropy", "coreset", "badge"}),
-        (scoring, {"margin"}),
+    assert "## full query" in out and "## scoring only" in out and "## targets" in out
+    load = re.search(r"load ([0-9.]+)", out)
+    assert load and math.isfinite(float(load.group(1)))
+    full, rest = out.split("## scoring only")
+    scoring, tail = rest.split("## targets")
+    for part, expected, peers_expected in (
+        (full, {"least_confidence", "margin", "entropy", "vote_entropy", "coreset", "badge"}, 1),
+        (scoring, {"least_confidence", "margin", "entropy"}, 1),
     ):
         rows = [ln for ln in part.splitlines() if re.match(r"^\|\s+\d+ \|", ln)]
         names = {ln.split("|")[2].strip() for ln in rows}
         assert expected <= names, names
         for ln in rows:
-            ours_ms = float(ln.split("|")[3])
-            assert 0 <= ours_ms < 60_000
-            for ratio in re.findall(r"\(([0-9.]+)x,", ln):
-                assert 0 < float(ratio) < 10_000
+            ours_ms, ours_mb = float(ln.split("|")[3]), float(ln.split("|")[4])
+            assert math.isfinite(ours_ms) and 0 <= ours_ms < 60_000, ln
+            assert math.isfinite(ours_mb) and ours_mb >= 0, ln
+            ratios = [float(x) for x in re.findall(r"\(([0-9.]+)x,", ln)]
+            if ln.split("|")[2].strip() in expected:
+                # the shared strategies are compared with at least one installed peer
+                assert len(ratios) >= peers_expected, ln
+            for ratio in ratios:
+                assert math.isfinite(ratio) and 0 < ratio < 10_000, ln
+    if "spearman density" in out:
+        rhos = [float(x) for x in re.findall(r"spearman [a-z x]+ (-?[0-9.]+)", out)]
+        assert len(rhos) == 2 and all(-1 <= r <= 1 for r in rhos), rhos
+    targets = re.findall(
+        r"^- (full|scoring) (\w+) n=\d+ vs [\w-]+: ([0-9.]+)x \(target ([0-9.]+)x\) (met|NOT MET)$",
+        tail,
+        flags=re.M,
+    )
+    assert targets, tail
+    for _, _, ratio, target, verdict in targets:
+        assert math.isfinite(float(ratio)) and float(ratio) > 0
+        assert (verdict == "met") == (float(ratio) >= float(target))
+
+
+def test_distance_kernels_quick_table_parses():
+    import math
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    args = [sys.executable, str(ROOT / "benchmarks" / "distance_kernels.py"), "--quick"]
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in r.stdout.splitlines()
+        if line.startswith("| ") and not line.startswith("| kernel")
+    ]
+    kernels = {row[0] for row in rows}
+    assert {"core-set", "k-center radius", "BADGE", "information density", "contrastive"} <= kernels
+    for row in rows:
+        sec, mb = float(row[3]), float(row[4])
+        assert math.isfinite(sec) and sec > 0 and math.isfinite(mb) and mb > 0, row

@@ -497,3 +497,60 @@ def test_knn_outlier_scores_equal_a_reference_that_excludes_self_by_index(offset
     np.testing.assert_allclose(
         outlier_scores(X[c], X, n_reference=None, X_index=c), want[c], rtol=1e-10
     )
+
+
+# --- distance kernels: float32 input against a float64 brute-force reference -------------
+
+
+@pytest.fixture(params=[0.0, 1000.0], ids=["centred", "offset1000"])
+def normal_f32(request):
+    X = np.random.default_rng(3).standard_normal((3000, 20)) + request.param
+    return X.astype(np.float32)
+
+
+def _brute_sq(A, B):
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    return ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1)
+
+
+def test_core_set_picks_equal_float64_brute_force(normal_f32):
+    from alwidget.strategies import k_center_greedy
+
+    X = normal_f32
+    centers, pool = X[:40], X[40:]
+    pos, dist = k_center_greedy(pool, 25, centers)
+    mind = _brute_sq(pool, centers).min(1)
+    ref, ref_d = [], []
+    for _ in range(25):
+        p = int(np.argmax(mind))
+        ref.append(p)
+        ref_d.append(np.sqrt(mind[p]))
+        mind = np.minimum(mind, _brute_sq(pool, pool[p : p + 1])[:, 0])
+        mind[p] = -1.0
+    assert pos.tolist() == ref
+    np.testing.assert_allclose(dist, ref_d, rtol=1e-5)
+
+
+def test_euclidean_density_equals_float64_brute_force(normal_f32):
+    from alwidget.strategies import pool_similarity
+
+    X = normal_f32[:1000]
+    got = pool_similarity(X, metric="euclidean")
+    ref = (1.0 / (1.0 + np.sqrt(_brute_sq(X, X)))).mean(1)
+    np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_badge_distances_equal_explicit_embeddings(normal_f32):
+    from alwidget.strategies import badge_select
+
+    X = normal_f32[:600]
+    P = np.random.default_rng(4).dirichlet(np.ones(4), 600)
+    pos, dist = badge_select(P, X, 6, rng=0)
+    G = ((P - np.eye(4)[P.argmax(1)])[:, :, None] * X.astype(np.float64)[:, None, :]).reshape(
+        600, -1
+    )
+    assert pos[0] == int(np.argmax((G**2).sum(1)))
+    for j in range(1, 6):
+        ref = np.sqrt(_brute_sq(G[pos[j] : pos[j] + 1], G[pos[:j]]).min())
+        np.testing.assert_allclose(dist[j], ref, rtol=1e-4)

@@ -123,7 +123,12 @@ def _kmeans_cost(G, picks):
     return d.min(1).sum()
 
 
-def test_badge_same_objective_as_skactiveml(setup):
+def test_badge_first_pick_equals_skactiveml_and_seeding_is_tighter(setup):
+    """Both start at the largest gradient norm. After that the seedings differ on purpose:
+    ours is the paper's k-means++ (D^2 to the chosen gradient embeddings); scikit-activeml
+    starts D^2 at ``||g||^2`` (the origin acts as a centre), which favours large gradients.
+    On this data ours gives a lower k-means cost on the embeddings (measured about half of
+    scikit-activeml's); the test asserts ours is not higher, not that the two are close."""
     X, labels, clf = setup
     cand = np.flatnonzero(labels < 0)
     P = clf.predict_proba(X[cand])
@@ -137,4 +142,4 @@ def test_badge_same_objective_as_skactiveml(setup):
         )
         theirs.append(_kmeans_cost(G, np.searchsorted(cand, np.asarray(ref))))
         assert pos[0] == np.searchsorted(cand, np.asarray(ref)[0])  # both: largest gradient
-    assert np.mean(ours) <= 1.15 * np.mean(theirs)
+    assert np.mean(ours) < np.mean(theirs)

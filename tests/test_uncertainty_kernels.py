@@ -32,3 +32,58 @@ def test_vote_entropy_counts_votes_per_row():
     counts = [[4], [2, 2], [1, 1, 1, 1], [3, 1]]
     ref = [-sum(c / 4 * np.log(c / 4) for c in row) for row in counts]
     np.testing.assert_allclose(vote_entropy(votes, 4), ref, atol=1e-12)
+
+
+def _reference(proba):
+    p = np.asarray(proba, dtype=np.float64)
+    srt = np.sort(p, axis=1)
+    lc = 1.0 - srt[:, -1]
+    mg = 1.0 - (srt[:, -1] - srt[:, -2]) if p.shape[1] > 1 else np.zeros(len(p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ent = -np.where(p > 0, p * np.log(p), 0.0).sum(axis=1)
+    return lc, mg, ent
+
+
+def _probabilities(n_classes, rng):
+    p = rng.dirichlet(np.ones(n_classes), size=400)
+    # ties and exact zeros: two equal top classes, a one-hot row, a uniform row
+    p[0, :] = 0.0
+    p[0, :2] = 0.5
+    p[1, :] = 0.0
+    p[1, -1] = 1.0
+    p[2, :] = 1.0 / n_classes
+    p[3] = np.round(p[3], 1)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("n_classes", [1, 2, 5, 40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_equal_float64_reference(n_classes, dtype):
+    rng = np.random.default_rng(n_classes)
+    p = _probabilities(n_classes, rng) if n_classes > 1 else np.ones((50, 1))
+    lc, mg, ent = _reference(p.astype(dtype))
+    tol = 1e-12 if dtype == np.float64 else 1e-6
+    for fn, ref in ((least_confidence, lc), (margin, mg), (entropy, ent)):
+        got = fn(p.astype(dtype))
+        assert got.dtype == np.float64 and got.shape == (len(p),)
+        np.testing.assert_allclose(got, ref, atol=tol, err_msg=fn.__name__)
+    if n_classes > 1:
+        assert margin(p.astype(dtype))[0] == pytest.approx(1.0)  # tie between the top two
+        assert least_confidence(p)[1] == 0.0 and entropy(p)[1] == 0.0
+
+
+def test_kernels_do_not_modify_input():
+    p = _probabilities(5, np.random.default_rng(0)).astype(np.float32)
+    before = p.copy()
+    for fn in (least_confidence, margin, entropy):
+        fn(p)
+    np.testing.assert_array_equal(p, before)
+
+
+def test_vote_entropy_equals_per_class_count():
+    rng = np.random.default_rng(3)
+    votes = rng.integers(0, 4, size=(300, 7))
+    counts = np.stack([(votes == c).sum(axis=1) for c in range(4)], axis=1) / 7
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ref = -np.where(counts > 0, counts * np.log(counts), 0.0).sum(axis=1)
+    np.testing.assert_allclose(vote_entropy(votes, 4), ref, atol=1e-12)

@@ -1,0 +1,228 @@
+"""Pool geometry of a batch: coverage, outlier fixation, redundancy and class balance.
+
+Part of :mod:`alwidget.diagnostics` (import the names from there). Every function works in
+feature space (the session's ``X``), not on the 2-D map.
+
+References
+----------
+Sener, O. & Savarese, S. (2018). Active Learning for Convolutional Neural Networks: A Core-Set
+Approach. ICLR. (coverage radius)
+Karamcheti, S., Krishna, R., Fei-Fei, L. & Manning, C. (2021). Mind Your Outliers! Investigating
+the Negative Impact of Outliers on Active Learning for Visual Question Answering. ACL.
+(outlier fixation)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.neighbors import NearestNeighbors
+
+__all__ = [
+    "coverage",
+    "knn_distance",
+    "outlier_fixation",
+    "random_pair_distance",
+    "batch_redundancy",
+    "class_balance",
+    "PoolGeometry",
+]
+
+
+def coverage(X: np.ndarray, labeled: np.ndarray) -> tuple[float, float]:
+    """Core-set coverage: distance from unlabeled items to their nearest labeled item.
+
+    The maximum is the covering radius that core-set selection minimises (Sener & Savarese,
+    2018); the mean says how well the labeled set covers the pool on average.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Pool features.
+    labeled : ndarray of shape (n_samples,), bool
+        True where an item is labeled.
+
+    Returns
+    -------
+    mean, max : float
+        Euclidean distances in feature units; ``(nan, nan)`` when nothing is labeled, ``(0, 0)``
+        when everything is.
+    """
+    labeled = np.asarray(labeled, dtype=bool)
+    if not labeled.any():
+        return float("nan"), float("nan")
+    if labeled.all():
+        return 0.0, 0.0
+    nn = NearestNeighbors(n_neighbors=1).fit(X[labeled])
+    d = nn.kneighbors(X[~labeled], return_distance=True)[0][:, 0]
+    return float(d.mean()), float(d.max())
+
+
+def knn_distance(X: np.ndarray, k: int = 10) -> np.ndarray:
+    """Mean distance of each item to its ``k`` nearest other items (inverse density).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    k : int, default=10
+        Clipped to ``n_samples - 1``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+        Larger = sparser neighbourhood. Cost: one kNN query over the pool
+        (``O(n log n)`` with a tree in low dimension, ``O(n^2 d)`` brute force otherwise).
+    """
+    n = X.shape[0]
+    k = max(1, min(int(k), n - 1))
+    d, _ = NearestNeighbors(n_neighbors=k + 1).fit(X).kneighbors(X)
+    return d[:, 1:].mean(axis=1)
+
+
+def outlier_fixation(batch: np.ndarray, knn_dist: np.ndarray, quantile: float = 0.9) -> float:
+    """Share of a batch in the pool's lowest-density decile.
+
+    Uncertainty sampling tends to pick outliers: items the model cannot fit that sit far from
+    everything else (Karamcheti et al., 2021). A random batch has about 0.1 here.
+
+    Parameters
+    ----------
+    batch : ndarray of shape (k,), int
+        Pool indices of the batch.
+    knn_dist : ndarray of shape (n_samples,)
+        :func:`knn_distance` of the pool.
+    quantile : float, default=0.9
+        Items with kNN distance at or above this quantile are the low-density part (0.9 =
+        lowest-density decile).
+
+    Returns
+    -------
+    float
+        In [0, 1]; NaN for an empty batch.
+    """
+    batch = np.asarray(batch, dtype=np.int64)
+    if batch.size == 0:
+        return float("nan")
+    cut = np.quantile(knn_dist, quantile)
+    return float(np.mean(knn_dist[batch] >= cut))
+
+
+def _mean_pairwise(Xb: np.ndarray) -> float:
+    d = euclidean_distances(np.asarray(Xb, dtype=np.float64))
+    iu = np.triu_indices(Xb.shape[0], 1)
+    return float(d[iu].mean())
+
+
+def random_pair_distance(X: np.ndarray, n_pairs: int = 4000, rng: Any = 0) -> float:
+    """Expected distance between two distinct random pool items (Monte Carlo estimate).
+
+    This is the expected mean pairwise distance of a uniformly random batch.
+
+    Returns
+    -------
+    float
+        In feature units.
+    """
+    rng = np.random.default_rng(rng)
+    n = X.shape[0]
+    a = rng.integers(0, n, n_pairs)
+    b = (a + rng.integers(1, n, n_pairs)) % n
+    return float(np.linalg.norm(X[a] - X[b], axis=1).mean())
+
+
+def batch_redundancy(X: np.ndarray, batch: np.ndarray, reference: float | None = None) -> float:
+    """Mean pairwise distance within a batch relative to a random batch.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    batch : ndarray of shape (k,), int
+    reference : float, optional
+        Expected pairwise distance of a random batch (:func:`random_pair_distance`);
+        computed if omitted.
+
+    Returns
+    -------
+    float
+        About 1 for a random batch; **below 1 = redundant** (items closer to each other than
+        chance, e.g. top-k uncertainty picking near-duplicates), above 1 = spread out (core-set).
+        NaN for batches of fewer than two items.
+    """
+    batch = np.asarray(batch, dtype=np.int64)
+    if batch.size < 2:
+        return float("nan")
+    ref = random_pair_distance(X) if reference is None else reference
+    return _mean_pairwise(np.asarray(X[batch], dtype=np.float64)) / ref if ref > 0 else float("nan")
+
+
+def class_balance(labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, float]:
+    """Class counts of the labeled set and their normalised entropy.
+
+    Parameters
+    ----------
+    labels : ndarray of shape (n_samples,), int
+        Label codes, -1 for unlabeled.
+    n_classes : int
+
+    Returns
+    -------
+    counts : ndarray of shape (n_classes,), int64
+    balance : float
+        Entropy of the class shares divided by ``log(n_classes)``: 1 = perfectly balanced,
+        0 = one class only; NaN with no labels.
+    """
+    labels = np.asarray(labels)
+    counts = np.bincount(labels[labels >= 0], minlength=n_classes).astype(np.int64)
+    tot = counts.sum()
+    if tot == 0:
+        return counts, float("nan")
+    p = counts[counts > 0] / tot
+    return counts, float(-(p * np.log(p)).sum() / np.log(n_classes))
+
+
+class PoolGeometry:
+    """Per-pool quantities computed once: kNN density and the random-pair distance.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    k : int, default=10
+        Neighbours for the density estimate.
+    random_state : int, default=0
+    """
+
+    def __init__(self, X: np.ndarray, k: int = 10, random_state: int = 0) -> None:
+        self.X = np.asarray(X, dtype=np.float64)
+        self.knn_dist = knn_distance(self.X, k)
+        self.pair_distance = random_pair_distance(self.X, rng=random_state)
+
+    def diagnostics(
+        self, batch: np.ndarray, labels: np.ndarray, n_classes: int
+    ) -> dict[str, float]:
+        """Coverage, outlier fixation, batch redundancy and class balance for one round.
+
+        Parameters
+        ----------
+        batch : ndarray of shape (k,), int
+            Items picked (and labeled) this round.
+        labels : ndarray of shape (n_samples,), int
+            Label codes after the round.
+
+        Returns
+        -------
+        dict
+            ``coverage_mean``, ``coverage_max`` (feature units), ``outlier_fixation`` (share),
+            ``batch_redundancy`` (ratio to a random batch), ``class_balance`` (normalised
+            entropy).
+        """
+        cmean, cmax = coverage(self.X, labels >= 0)
+        _, bal = class_balance(labels, n_classes)
+        return {
+            "coverage_mean": cmean,
+            "coverage_max": cmax,
+            "outlier_fixation": outlier_fixation(batch, self.knn_dist),
+            "batch_redundancy": batch_redundancy(self.X, batch, self.pair_distance),
+            "class_balance": bal,
+        }
