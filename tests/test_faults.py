@@ -214,7 +214,7 @@ def test_retrain_in_the_background_while_the_next_submit_arrives(data):
     s = make(X, estimator=SlowLR(max_iter=200))
     s.submit(truth(s, y))  # model on 5 labels
     s.submit(truth(s, y), retrain=False)
-    assert s.model_version == 5 and s.models_behind == 5
+    assert s.labels_trained_on == 5 and s.models_behind == 5
     snap = s.fit_snapshot()  # 10 labels
     out = {}
 
