@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-__all__ = ["LABEL_ISSUE_COLUMNS", "out_of_fold_proba", "find_label_issues"]
+__all__ = ["LABEL_ISSUE_COLUMNS", "out_of_fold_proba", "find_label_issues", "session_label_issues"]
 
 #: Columns of :func:`find_label_issues`'s table.
 LABEL_ISSUE_COLUMNS = ["index", "given", "suggested", "score", "p_given", "p_suggested", "issue"]
@@ -185,3 +185,62 @@ def find_label_issues(
         columns=LABEL_ISSUE_COLUMNS,
     )
     return out.reset_index(drop=True)
+
+
+def session_label_issues(
+    session: Any, *, cv: int = 5, random_state: int | None = 0
+) -> pd.DataFrame:
+    """:func:`find_label_issues` on a session's labels in effect, plus annotator disagreements.
+
+    Parameters
+    ----------
+    session : alwidget.Session
+        Its features as the estimator sees them, its labels in effect and its estimator.
+    cv : int, default=5
+    random_state : int or None, default=0
+
+    Returns
+    -------
+    DataFrame
+        Columns ``index``, ``given`` and ``suggested`` (class names; ``suggested`` is None for a
+        disagreement), ``score`` (label quality in [0, 1], low = suspicious; NaN for a
+        disagreement), ``issue`` (``"label"`` or ``"disagreement"``), ``source`` (how the
+        given label was recorded: ``batch``, ``map``, ``import``, ``rule:<name>``). Likely
+        mistakes first, then disagreements. Empty when there are too few labels.
+
+    Examples
+    --------
+    Three slips among 300 digit labels:
+
+    >>> from sklearn.datasets import load_digits
+    >>> import alwidget
+    >>> X, y = load_digits(return_X_y=True)
+    >>> s = alwidget.Session(X, classes=list(range(10)), store=":memory:")
+    >>> answers = {i: int(y[i]) for i in range(300)}
+    >>> for i in (5, 50, 150):
+    ...     answers[i] = (int(y[i]) + 1) % 10
+    >>> _ = s.submit(answers, source="map")
+    >>> issues = s.label_issues()
+    >>> sorted(issues["index"][:2].tolist()), issues["issue"][0]
+    ([50, 150], 'label')
+    """
+    cols = ["index", "given", "suggested", "score", "issue", "source"]
+    names = list(session.classes)
+    labels = np.asarray(session.y, dtype=np.int64)
+    table = session.labels_table()
+    source = dict(zip(table["index"].astype(int), table["source"], strict=True))
+    rows = []
+    try:
+        found = find_label_issues(
+            session.X_fit, labels, session.estimator, len(names), cv=cv, random_state=random_state
+        )
+    except ValueError:
+        found = pd.DataFrame(columns=LABEL_ISSUE_COLUMNS)
+    cols_ = [found[c].to_numpy() for c in ("index", "given", "suggested", "score")]
+    for i, g, sug, score in zip(*cols_, strict=True):
+        i = int(i)
+        rows.append((i, names[int(g)], names[int(sug)], float(score), "label", source.get(i)))
+    for i in session.disagreements()["index"].to_numpy(dtype=np.int64):
+        given = names[labels[i]] if labels[i] >= 0 else None
+        rows.append((int(i), given, None, float("nan"), "disagreement", source.get(int(i))))
+    return pd.DataFrame(rows, columns=cols)

@@ -8,6 +8,7 @@ changing anything: the session writes them to the store first, then replays.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,6 +36,13 @@ UNLABELED, LABELED, SKIPPED, UNSURE_STATUS = 0, 1, 2, 3
 STATUS_NAMES = ("unlabeled", "labeled", "skipped", "unsure")
 #: Provenance sources of an answer.
 SOURCES = ("batch", "map", "import")
+#: Weak labels from a labeling rule are recorded as ``"rule:<name>"`` (see :mod:`alwidget.rules`).
+RULE_SOURCE = re.compile(r"rule:[A-Za-z0-9_.\-]+")
+
+
+def valid_source(source: str) -> bool:
+    """True for ``"batch"``, ``"map"``, ``"import"`` or ``"rule:<name>"``."""
+    return source in SOURCES or bool(RULE_SOURCE.fullmatch(str(source)))
 
 
 class _Unsure(str):
@@ -159,8 +167,8 @@ class LabelState:
             On a bad source, an empty or non-mapping ``labels``, an unknown class, or an
             index that cannot be answered from ``batch`` with ``source="batch"``.
         """
-        if source not in SOURCES:
-            raise ValueError(f"source must be one of {SOURCES}; got {source!r}")
+        if not valid_source(source):
+            raise ValueError(f"source must be one of {SOURCES} or 'rule:<name>'; got {source!r}")
         if not isinstance(labels, Mapping):
             raise ValueError(
                 f"labels must be a mapping {{pool index: class}}; got {type(labels).__name__}"

@@ -298,6 +298,14 @@ class Session:
     disagreements = _via("tables", "disagreements", "See :meth:`LabelTables.disagreements`.")
     export = _via("tables", "export", "Write labels to CSV/Parquet: :meth:`LabelTables.export`.")
 
+    def label_issues(self, *, cv: int = 5) -> pd.DataFrame:
+        """Likely label mistakes (cleanlab on out-of-fold probabilities) and annotator
+        disagreements, most suspicious first; see :func:`alwidget.label_issues.session_label_issues`.
+        Review them with ``set_batch(issues["index"])``: answers are recorded as updates."""
+        from .label_issues import session_label_issues
+
+        return session_label_issues(self, cv=cv)
+
     def backup(self, path: str | Path) -> Path:
         """Write a consistent copy of the label store to ``path`` (safe while labeling) and
         return it; see :meth:`LabelStore.backup`. ``StoreError`` if it cannot be written."""

@@ -81,3 +81,29 @@ def test_label_noise_benchmark_prints_a_sane_review_curve():
         assert float(fig["recall@0.5x"]) <= float(fig["recall@2x"])
     cost = float(out.split("cost_at_2000_labels_ms |")[1].split()[0])
     assert 0 < cost < 60_000
+
+
+def test_session_label_issues_lists_slips_and_disagreements_and_rule_labels_are_not_rounds():
+    import alwidget
+
+    X, y = load_digits(return_X_y=True)
+    s = alwidget.Session(X, classes=list(range(10)), store=":memory:", annotator="ann")
+    answers = {i: int(y[i]) for i in range(300)}
+    slips = (5, 50, 150, 250)
+    for i in slips:
+        answers[i] = (int(y[i]) + 1) % 10
+    s.submit(answers, source="map")
+    round_before = s.round
+    s.submit({400: int(y[400]), 401: int(y[401])}, source="rule:shape-1")
+    assert s.round == round_before  # weak labels are not a round
+    assert set(s.labels_table().query("index >= 400")["source"]) == {"rule:shape-1"}
+    with pytest.raises(ValueError, match="rule:<name>"):
+        s.submit({402: 1}, source="rule:bad name")
+    issues = s.label_issues()
+    found = issues[issues["issue"] == "label"]
+    hit = [i for i in found["index"].to_numpy()[:4] if i in slips]
+    assert len(hit) >= 2  # recall itself is measured in benchmarks/label_noise.py
+    row = found[found["index"] == hit[0]].iloc[0]
+    assert row["given"] == s.classes[answers[hit[0]]] and row["suggested"] == s.classes[y[hit[0]]]
+    assert row["source"] == "map"
+    s.close()

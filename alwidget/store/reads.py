@@ -214,7 +214,11 @@ def n_submits(store: LabelStore) -> int:
     >>> store.n_submits()
     1
     """
-    counted = "kind = 'label' AND COALESCE(source, '') != 'import'"
+    # imported labels and rule labels (weak, source 'rule:<name>') are not rounds
+    counted = (
+        "kind = 'label' AND COALESCE(source, '') != 'import' "
+        "AND COALESCE(source, '') NOT LIKE 'rule:%'"
+    )
 
     def q(c: sqlite3.Connection) -> tuple[int, int]:
         top = max_seq(c)
