@@ -229,13 +229,13 @@ def test_retrain_in_the_background_while_the_next_submit_arrives(data):
     t.join(30)
     model, proba = out["fit"]
     assert s.install_model(snap, model, proba)
-    assert s.model_version == 10 and s.models_behind == 10
+    assert s.labels_trained_on == 10 and s.models_behind == 10
     # a newer fit wins; an older result arriving afterwards does not replace it
     newer = s.fit_snapshot()
     assert s.install_model(newer, *s.fit_model(newer))
-    assert s.model_version == 20 and s.models_behind == 0
+    assert s.labels_trained_on == 20 and s.models_behind == 0
     assert not s.install_model(snap, model, proba)
-    assert s.model_version == 20
+    assert s.labels_trained_on == 20
     # no label lost or duplicated
     ev = s.store.events()
     assert len(ev) == 20 and ev["idx"].is_unique and s.n_labeled == 20
@@ -268,7 +268,7 @@ def test_concurrent_submits_and_installs_lose_nothing(data):
     assert s.n_labeled == 51 and s.store.events()["idx"].is_unique
     assert any(installs)
     s.retrain()
-    assert s.models_behind == 0 and s.model_version == 51
+    assert s.models_behind == 0 and s.labels_trained_on == 51
 
 
 def test_submit_without_retrain_and_models_behind_counts_changes(data):
@@ -276,10 +276,10 @@ def test_submit_without_retrain_and_models_behind_counts_changes(data):
     s = make(X)
     s.submit(truth(s, y))
     s.submit(truth(s, y))
-    v = s.model_version
+    v = s.labels_trained_on
     b = s.query()
     s.submit(truth(s, y), retrain=False)
-    assert s.model_version == v and s.models_behind == 5
+    assert s.labels_trained_on == v and s.models_behind == 5
     assert not set(s.query()) & set(b), "the next batch is picked (by the stale model)"
     assert s.batch.model_version == v
     s.submit({int(b[0]): (int(y[b[0]]) + 1) % 3}, source="map", retrain=False)  # a change
@@ -314,7 +314,7 @@ def test_failing_fit_keeps_labels_shows_error_and_labeling_goes_on(data):
     for i in w.batch:
         w.choose(int(i), int(y[i]))
     w.submit()
-    assert s.model_version == 10 and w.error.value == ""
+    assert s.labels_trained_on == 10 and w.error.value == ""
     Flaky.fail["on"] = True
     try:
         for _ in range(2):
@@ -325,14 +325,14 @@ def test_failing_fit_keeps_labels_shows_error_and_labeling_goes_on(data):
             assert "out of memory in fit" in w.error.value
             assert len(w.cards) == 5, "a next batch is shown"
         assert s.n_labeled == 20 and len(s.labels) == 20
-        assert s.model_version == 10 and s.batch.model_version == 10, "last good model selects"
+        assert s.labels_trained_on == 10 and s.batch.model_version == 10, "last good model selects"
         assert not s.batch.cold_start
     finally:
         Flaky.fail["on"] = False
     for i in w.batch:
         w.choose(int(i), int(y[i]))
     w.submit()
-    assert s.model_version == 25 and w.error.value == "" and s.last_error is None
+    assert s.labels_trained_on == 25 and w.error.value == "" and s.last_error is None
 
 
 def test_failing_fit_from_the_start_falls_back_to_cold_start(data):
@@ -362,7 +362,7 @@ def test_fit_model_raises_what_fit_raises_and_changes_nothing(data):
             s.fit_model(snap)
     finally:
         Flaky.fail["on"] = False
-    assert s.model_version == 10
+    assert s.labels_trained_on == 10
 
 
 def test_failing_predict_proba_keeps_labels(data):
@@ -428,7 +428,7 @@ def test_unsure_is_recorded_excluded_from_training_and_not_asked_again(data):
     s.submit({u: UNSURE, int(b[1]): int(y[b[1]])})
     assert s.unsure.tolist() == [u] and s.unsure.dtype == np.int64
     assert s.y[u] == -1 and s.status[u] == UNSURE_STATUS and s.status.dtype == np.int8
-    assert s.model_version == 6, "unsure is not a training label"
+    assert s.labels_trained_on == 6, "unsure is not a training label"
     assert s.n_labeled == 6 and u not in s.labels["index"].tolist()
     tab = s.labels_table(include_unsure=True).set_index("index")
     assert tab.loc[u, "status"] == "unsure" and tab.loc[u, "code"] == -1
@@ -534,10 +534,10 @@ def test_mark_unsure_keeps_the_rest_of_the_batch(data):
     s = make(X)
     s.submit(truth(s, y))
     b = s.query()
-    v = s.model_version
+    v = s.labels_trained_on
     rest = s.mark_unsure(int(b[2]))
     assert rest.tolist() == [int(i) for i in b if i != b[2]]
-    assert s.model_version == v and s.models_behind == 0
+    assert s.labels_trained_on == v and s.models_behind == 0
     row = s.labels_table(include_unsure=True).set_index("index").loc[int(b[2])]
     assert (row["status"], row["source"], row["rank"]) == ("unsure", "batch", 3)
     # a labeled item turned unsure from the map: the model is one label behind
