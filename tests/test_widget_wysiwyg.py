@@ -103,7 +103,7 @@ def test_a_click_while_the_model_lands_is_stored_for_the_item_on_that_card(slow,
     for _ in range(2):
         _label_batch(w, digits.target)
     # the model for 20 labels is still fitting: click every card of the batch on screen
-    cards, mv = shown(w), s.model_version
+    cards, mv = shown(w), s.labels_trained_on
     assert s.trainer.busy
     for k, i in enumerate(cards):
         act(w, "choose", index=i, code=k % 10)
