@@ -58,7 +58,7 @@ def test_click_labels_and_submit_retrains_and_recolours(widget, digits):
     assert s.n_labeled == 10
     lab = s.labels.set_index("index").loc[batch0.tolist(), "code"].tolist()
     assert lab == digits.target[batch0].tolist()
-    assert not s.cold and s.model_version == 10, "the model retrained"
+    assert not s.cold and s.labels_trained_on == 10, "the model retrained"
     assert not set(w.batch) & set(batch0), "the batch changed"
     assert shown(w) == w.batch.tolist(), "the cards show the new batch"
     colour1 = w.map.fig.data[0].marker.color
