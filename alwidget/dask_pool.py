@@ -35,6 +35,7 @@ import numpy as np
 
 from .strategies._utils import min_sq_dist, sq_dist_to_point
 from .strategies.uncertainty import entropy, least_confidence, margin
+from .training import predict_proba_full
 
 __all__ = ["DaskPool", "UNCERTAINTY_MEASURES"]
 
@@ -58,10 +59,7 @@ def _import_dask() -> Any:
 
 # -- per-chunk functions (run on the workers; module level so they pickle by reference) -------
 def _proba_block(X: np.ndarray, model: Any, n_classes: int) -> np.ndarray:
-    P = np.zeros((X.shape[0], n_classes), dtype=np.float32)
-    cols = np.asarray(model.classes_, dtype=np.int64)
-    P[:, cols] = model.predict_proba(X)
-    return P
+    return predict_proba_full(model, X, n_classes).astype(np.float32)
 
 
 def _score_block(P: np.ndarray, measure: str) -> np.ndarray:

@@ -21,11 +21,11 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading, SelfTrainingClassifier
 from sklearn.utils.validation import check_is_fitted
+
+from .options import default_estimator
 
 __all__ = ["SelfTraining", "LabelSpreadingClassifier"]
 
@@ -69,7 +69,8 @@ class SelfTraining(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     estimator : classifier with predict_proba, optional
-        Default ``make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))``.
+        Default the session's default estimator (:func:`alwidget.options.default_estimator`:
+        ``StandardScaler`` + ``LogisticRegression``).
     threshold : float, default=0.9
         Probability above which an unlabeled item gets a pseudo-label.
     max_iter : int, default=10
@@ -127,7 +128,7 @@ class SelfTraining(ClassifierMixin, BaseEstimator):
         Xa, ya, n = _stack(X, y, X_unlabeled)
         base = self.estimator
         if base is None:
-            base = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+            base = default_estimator()
         with warnings.catch_warnings():  # no pool: plain supervised fit, nothing to warn about
             warnings.filterwarnings("ignore", "y contains no unlabeled samples", UserWarning)
             self.model_ = SelfTrainingClassifier(

@@ -30,6 +30,7 @@ import numpy as np
 from sklearn.base import clone
 from threadpoolctl import ThreadpoolController
 
+from .strategies._utils import align_columns
 from .validation import rows
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,12 +151,7 @@ def predict_proba_full(model: Any, X: Any, n_classes: int) -> np.ndarray:
         p = np.asarray(model.predict_proba(X), dtype=np.float64)
     else:
         p = softmax_decision(model.decision_function(X))
-    cols = np.asarray(getattr(model, "classes_", np.arange(p.shape[1])), dtype=np.int64)
-    if cols.size == n_classes and np.array_equal(cols, np.arange(n_classes)):
-        return p
-    full = np.zeros((p.shape[0], n_classes))
-    full[:, cols] = p
-    return full
+    return align_columns(p, model, n_classes)
 
 
 def softmax_decision(d: Any) -> np.ndarray:

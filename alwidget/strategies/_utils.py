@@ -58,11 +58,16 @@ def aligned_proba(model: Any, X: Any, n_classes: int) -> np.ndarray:
     A model fitted on a subset of the classes (a bootstrap that missed a class) gets zero
     columns for the classes it never saw.
     """
-    p = np.asarray(model.predict_proba(X), dtype=np.float64)
+    return align_columns(np.asarray(model.predict_proba(X), dtype=np.float64), model, n_classes)
+
+
+def align_columns(p: np.ndarray, model: Any, n_classes: int) -> np.ndarray:
+    """Probabilities ``p`` (n, len(model.classes_)) as one column per class code; zero columns
+    for the classes the model never saw. ``p`` itself when it is already aligned."""
     cols = np.asarray(getattr(model, "classes_", np.arange(p.shape[1])), dtype=np.int64)
     if cols.size == n_classes and np.array_equal(cols, np.arange(n_classes)):
         return p
-    full = np.zeros((p.shape[0], n_classes))
+    full = np.zeros((p.shape[0], n_classes), dtype=p.dtype)
     full[:, cols] = p
     return full
 
