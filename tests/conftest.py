@@ -27,5 +27,14 @@ def blobs():
 
 
 @pytest.fixture
+def data():
+    """120 points in 3 blobs, 4 features (local ``data`` fixtures override it)."""
+    from sklearn.datasets import make_blobs
+
+    X, y = make_blobs(n_samples=120, centers=3, n_features=4, random_state=1)
+    return X, y
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)

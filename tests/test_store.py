@@ -21,14 +21,7 @@ from alwidget import (
 )
 from alwidget.store import default_annotator
 
-
-@pytest.fixture
-def data():
-    from sklearn.datasets import make_blobs
-
-    X, y = make_blobs(n_samples=120, centers=3, n_features=4, random_state=1)
-    return X, y
-
+from alw_helpers import oracle
 
 CLASSES = ["a", "b", "c"]
 
@@ -39,8 +32,7 @@ def make(X, store, **kw):
     return Session(X, classes=CLASSES, store=store, **kw)
 
 
-def truth(s, y):
-    return {int(i): int(y[i]) for i in s.query()}
+truth = oracle  # label the open batch with the truth
 
 
 def file_bytes(path):

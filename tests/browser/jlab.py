@@ -266,3 +266,17 @@ def stray_point_xy(page, plot_selector):
         return [box.left + xa.l2p(d.x[best]), box.top + ya.l2p(d.y[best])];
       }}"""
     )
+
+
+def write_notebook(path, *cells: str) -> None:
+    """Write a Python 3 notebook with one code cell per source string."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, path)

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 
-import nbformat
-
-from jlab import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all, write_notebook
 
 CODE = """
 import time
@@ -89,14 +87,7 @@ def _lasso_then_hover(page, plot):
 
 def test_map_events_arrive_while_the_kernel_is_busy(lab_server, page):
     base, token, root = lab_server
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(CODE)]
-    nbformat.write(nb, root / "events.ipynb")
+    write_notebook(root / "events.ipynb", CODE)
     open_notebook_and_run_all(page, f"{base}/lab/tree/events.ipynb?token={token}", 180_000)
     page.wait_for_function(
         f"() => {{ const gd = document.querySelector('{PLOT}');"

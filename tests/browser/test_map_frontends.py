@@ -1,10 +1,9 @@
 """Label by clicks, lasso a cluster on the map and label it in one go, click a stray point and
 label it: in JupyterLab, Jupyter Notebook 7 and Voila, in headless Chromium."""
 
-import nbformat
 import pytest
 
-from jlab import SHOTS, open_notebook_and_run_all, stray_point_xy
+from jlab import SHOTS, open_notebook_and_run_all, stray_point_xy, write_notebook
 
 CELL = """\
 import numpy as np
@@ -20,14 +19,7 @@ PLOT = ".alw-root .js-plotly-plot"
 
 
 def _write(root):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(CELL)]
-    nbformat.write(nb, root / "map.ipynb")
+    write_notebook(root / "map.ipynb", CELL)
 
 
 def _status_has(page, text):

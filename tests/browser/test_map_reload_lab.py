@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import nbformat
-
-from jlab import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all, write_notebook
 
 SHOW = """
 import numpy as np
@@ -31,14 +29,7 @@ STATE_JS = """() => { const gd = document.querySelector('.js-plotly-plot');
 
 def test_a_reloaded_page_shows_the_map_as_it_is_now(lab_server, page):
     base, token, root = lab_server
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(SHOW), nbformat.v4.new_code_cell(CHANGE)]
-    nbformat.write(nb, root / "reload.ipynb")
+    write_notebook(root / "reload.ipynb", SHOW, CHANGE)
     url = f"{base}/lab/tree/reload.ipynb?token={token}"
     open_notebook_and_run_all(page, url, 180_000)
     page.wait_for_function(

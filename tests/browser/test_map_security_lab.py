@@ -3,9 +3,7 @@ hovers) in a real JupyterLab + Chromium: no link, no styled text, no plotly temp
 
 from __future__ import annotations
 
-import nbformat
-
-from jlab import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all, write_notebook
 
 # hover labels show the first 60 characters of an item: one payload per item
 HOSTILE = [
@@ -53,14 +51,7 @@ def _hover(page, name: str, k: int) -> str:
 
 def test_markup_in_items_and_class_names_shows_as_typed_on_the_map(lab_server, page):
     base, token, root = lab_server
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(CODE)]
-    nbformat.write(nb, root / "evil_map.ipynb")
+    write_notebook(root / "evil_map.ipynb", CODE)
     open_notebook_and_run_all(page, f"{base}/lab/tree/evil_map.ipynb?token={token}", 180_000)
     page.wait_for_function(
         f"() => {{ const gd = document.querySelector('{PLOT}');"

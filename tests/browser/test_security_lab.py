@@ -1,9 +1,7 @@
 """Item text is shown as text: HTML and script payloads in text items (and in class names)
 render as visible characters in a real JupyterLab + Chromium, and run nothing."""
 
-import nbformat
-
-from jlab import SHOTS, open_notebook_and_run_all
+from jlab import SHOTS, open_notebook_and_run_all, write_notebook
 
 PAYLOADS = [
     "<img src=x onerror=\"window.__pwned=(window.__pwned||[]).concat(['img'])\">",
@@ -29,14 +27,7 @@ w
 
 def test_html_in_items_is_shown_as_text_and_runs_nothing(lab_server, page):
     base, token, root = lab_server
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(CODE)]
-    nbformat.write(nb, root / "evil.ipynb")
+    write_notebook(root / "evil.ipynb", CODE)
     open_notebook_and_run_all(page, f"{base}/lab/tree/evil.ipynb?token={token}", 180_000)
     cards = page.locator(".alw-card")
     cards.first.wait_for(timeout=60_000)

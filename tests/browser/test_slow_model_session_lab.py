@@ -7,9 +7,7 @@ import re
 import shutil
 import time
 
-import nbformat
-
-from jlab import SHOTS, open_notebook_and_run_all, stray_point_xy
+from jlab import SHOTS, open_notebook_and_run_all, stray_point_xy, write_notebook
 
 CELL = """\
 import time
@@ -69,14 +67,7 @@ def _wait_chosen(page, n):
 
 def test_five_batches_with_a_slow_model_store_exactly_what_was_clicked(lab_server, page):
     base, token, root = lab_server
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(CELL)]
-    nbformat.write(nb, root / "slow.ipynb")
+    write_notebook(root / "slow.ipynb", CELL)
     open_notebook_and_run_all(page, f"{base}/lab/tree/slow.ipynb?token={token}", 180_000)
     _cards(page).first.wait_for(timeout=120_000)
     expected: dict[int, str] = {}
