@@ -301,7 +301,8 @@ class Session:
     def label_issues(self, *, cv: int = 5) -> pd.DataFrame:
         """Likely label mistakes (cleanlab on out-of-fold probabilities) and annotator
         disagreements, most suspicious first; see :func:`alwidget.label_issues.session_label_issues`.
-        Review them with ``set_batch(issues["index"])``: answers are recorded as updates."""
+        Correct one with ``submit({index: label}, source="map")``: recorded as an update, with
+        the previous answer kept in the log."""
         from .label_issues import session_label_issues
 
         return session_label_issues(self, cv=cv)
