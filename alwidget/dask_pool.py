@@ -17,8 +17,9 @@ lives:
 
 Only small arrays cross to the client: ``k`` candidates per chunk, one row per pick, and a
 seeded sample for the map. The label store stays local. Results equal the in-memory
-strategies on the same data (ties are broken by the lower pool index); distances are computed
-in float64 per chunk.
+strategies on the same data (ties are broken by the lower pool index); they share the same
+kernels (``predict_proba_full``, ``min_sq_dist``: float64 per chunk, ``sq_dist_to_point``:
+float32 differences).
 
 References
 ----------
