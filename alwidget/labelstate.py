@@ -35,13 +35,13 @@ UNLABELED, LABELED, SKIPPED, UNSURE_STATUS = 0, 1, 2, 3
 #: Names of the status codes, indexed by code.
 STATUS_NAMES = ("unlabeled", "labeled", "skipped", "unsure")
 #: Provenance sources of an answer.
-SOURCES = ("batch", "map", "import")
+SOURCES = ("batch", "map", "import", "review")
 #: Weak labels from a labeling rule are recorded as ``"rule:<name>"`` (see :mod:`alwidget.rules`).
 RULE_SOURCE = re.compile(r"rule:[A-Za-z0-9_.\-]+")
 
 
 def valid_source(source: str) -> bool:
-    """True for ``"batch"``, ``"map"``, ``"import"`` or ``"rule:<name>"``."""
+    """True for ``"batch"``, ``"map"``, ``"import"``, ``"review"`` or ``"rule:<name>"``."""
     return source in SOURCES or bool(RULE_SOURCE.fullmatch(str(source)))
 
 

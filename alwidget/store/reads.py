@@ -214,9 +214,10 @@ def n_submits(store: LabelStore) -> int:
     >>> store.n_submits()
     1
     """
-    # imported labels and rule labels (weak, source 'rule:<name>') are not rounds
+    # imported labels, corrections from a label review and rule labels (weak, source
+    # 'rule:<name>') are not rounds
     counted = (
-        "kind = 'label' AND COALESCE(source, '') != 'import' "
+        "kind = 'label' AND COALESCE(source, '') NOT IN ('import', 'review') "
         "AND COALESCE(source, '') NOT LIKE 'rule:%'"
     )
 
