@@ -126,7 +126,7 @@ class StreamPanel(W.VBox):
             return np.empty(0, dtype=np.int64)
         s = self.session
         y = np.asarray(s.y)
-        chunk = []
+        chunk: list[int] = []
         while self.position < len(self.order) and len(chunk) < self.chunk_size:
             i = int(self.order[self.position])
             self.position += 1
