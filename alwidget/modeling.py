@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .training import FitSnapshot, ThreadChooser, fit_model
+from .training import FitSnapshot, ThreadChooser, fit_model, predict_proba_full
 
 if TYPE_CHECKING:
     from .session import Session
@@ -153,6 +153,9 @@ class Models:
         with s._lock:
             if snapshot.labels_version <= self.model_labels_version:
                 return False
+            if proba is not None and len(proba) < s.n_samples:  # the pool grew during the fit
+                extra = predict_proba_full(model, s.X_fit[len(proba) :], len(s.classes))
+                proba = np.vstack([proba, extra.astype(proba.dtype, copy=False)])
             self.model, self.proba = model, proba
             self.fit_progress = None
             self.labels_trained_on = int(snapshot.indices.size) if model is not None else 0

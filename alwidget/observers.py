@@ -15,6 +15,7 @@ EVENTS = (
     "strategy",
     "query",
     "import",
+    "grow",
     "model",
     "fit_error",
     "fit_progress",

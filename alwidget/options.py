@@ -175,9 +175,13 @@ def check_estimator(estimator: Any, sparse: bool) -> Any:
 
 
 def open_store(
-    store: Any, name: str | None, fp: str, n: int, classes: Any
+    store: Any, name: str | None, fp: str, n: int, classes: Any, prefix: Any = None
 ) -> tuple[LabelStore, bool]:
     """Open (or take) the label store and bind it to the pool.
+
+    ``prefix(m)`` (optional) gives the fingerprint of the pool's first ``m`` items: a store
+    made for a smaller pool that grew into this one is then accepted (see
+    :meth:`LabelStore.bind`).
 
     Returns
     -------
@@ -198,11 +202,11 @@ def open_store(
     >>> store.close()
     """
     if isinstance(store, LabelStore):
-        store.bind(fp, n, classes)
+        store.bind(fp, n, classes, prefix=prefix)
         return store, False
     st = LabelStore(default_store_path(name, fp) if store is None else store)
     try:
-        st.bind(fp, n, classes)
+        st.bind(fp, n, classes, prefix=prefix)
     except Exception:
         st.close()
         raise

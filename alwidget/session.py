@@ -28,6 +28,7 @@ import pandas as pd
 
 from .batches import Batches
 from .errors import AlwidgetWarning, SessionClosedError, StaleBatchError
+from .growth import prefix_fingerprint
 from .labelstate import (
     LABELED,
     SKIPPED,
@@ -192,7 +193,8 @@ class Session:
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
         strategy = None if strategy is None else get_strategy(strategy)  # fails before any file
-        self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes)
+        prefix = None if is_sparse(self.X_fit) else prefix_fingerprint(self.X)
+        self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes, prefix)
         self._lock = threading.RLock()
         self.session_id = uuid.uuid4().hex
         self.timings: dict[str, float] = {}
@@ -306,6 +308,35 @@ class Session:
         from .label_issues import session_label_issues
 
         return session_label_issues(self, cv=cv)
+
+    def add_items(self, X_new: Any) -> np.ndarray:
+        """Append new items to the pool (items that arrived); their indices come last.
+
+        The current model scores them at once, the store records the growth (a session
+        resumed on the grown pool is accepted; give the store a path or ``name=``, since
+        the default file name follows the data), and event ``"grow"`` is emitted. See
+        :func:`alwidget.growth.add_items` for the errors raised.
+
+        Parameters
+        ----------
+        X_new : ndarray or DataFrame of shape (m, n_features)
+
+        Returns
+        -------
+        ndarray of shape (m,), int64
+            The new items' pool indices.
+
+        Examples
+        --------
+        >>> import numpy as np, alwidget
+        >>> with alwidget.Session(np.eye(4), classes=["a", "b"], store=":memory:",
+        ...                       batch_size=2) as s:
+        ...     s.add_items(np.ones((2, 4))).tolist(), s.n_samples
+        ([4, 5], 6)
+        """
+        from .growth import add_items
+
+        return add_items(self, X_new)
 
     def backup(self, path: str | Path) -> Path:
         """Write a consistent copy of the label store to ``path`` (safe while labeling) and

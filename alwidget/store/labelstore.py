@@ -3,7 +3,7 @@ binding checks; reads, writes and durability are delegated to the sibling module
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,14 @@ class LabelStore(StoreConnection):
         """
         self._write(lambda c: schema.set_meta(c, key, value), f"saving {key}", {key: value})
 
-    def bind(self, fp: str, n_samples: int, classes: Sequence[str]) -> None:
+    def bind(
+        self,
+        fp: str,
+        n_samples: int,
+        classes: Sequence[str],
+        *,
+        prefix: Callable[[int], str] | None = None,
+    ) -> None:
         """Tie the store to one pool, or check that it is the pool it was made for.
 
         Everything is checked before anything is written: a refused store is left exactly as
@@ -89,11 +96,16 @@ class LabelStore(StoreConnection):
             Pool size.
         classes : sequence of str
             Class names, in code order.
+        prefix : callable, optional
+            ``prefix(m) -> fingerprint of the pool's first m items``. With it, a pool that
+            **grew** since the store was made (more items, the first ones unchanged: see
+            :meth:`grow`) is accepted and the growth recorded.
 
         Raises
         ------
         StoreMismatchError
-            If the store holds labels for other data or other classes. Nothing is changed.
+            If the store holds labels for other data or other classes (or for a larger
+            pool than this one). Nothing is changed.
         StoreCorruptError
             If its metadata is not valid (junk JSON in ``classes`` or ``excluded``), or an
             event names an item outside the pool, a class code outside the classes or an
@@ -115,8 +127,9 @@ class LabelStore(StoreConnection):
         n = int(n_samples)
         with self._lock:
             meta = dict(self._read("SELECT key, value FROM meta"))
+            grown = schema.grown_from(meta, fp, n, prefix)
             try:
-                schema.check_binding(self.path, meta, fp, n, classes)
+                schema.check_binding(self.path, meta, fp if grown is None else grown[1], n, classes)
             except StoreError:
                 raise
             except ValueError as exc:  # a damaged meta row
@@ -130,7 +143,64 @@ class LabelStore(StoreConnection):
                 )
             else:
                 self._prepare("opening the store")
+                if grown is not None:
+                    self._write(
+                        lambda c: schema.record_growth(c, meta, fp, n),
+                        "recording the pool's growth",
+                    )
             self._n, self._k = n, len(classes)
+
+    def grow(self, fp: str, n_samples: int) -> None:
+        """Record that the pool grew to ``n_samples`` items (its first items unchanged).
+
+        The store then belongs to the grown pool (fingerprint ``fp``); every earlier size and
+        fingerprint is kept in the meta row ``growth``, so a session resumed on the grown
+        pool is accepted and one on anything else is refused as before.
+
+        Parameters
+        ----------
+        fp : str
+            :func:`fingerprint` of the grown pool.
+        n_samples : int
+            Its size; more than the current one.
+
+        Raises
+        ------
+        ValueError
+            If ``n_samples`` is not larger than the current pool.
+        StoreLockedError, StoreReadOnlyError, StoreWriteError
+            If the store cannot be written now.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from alwidget.store import LabelStore, fingerprint
+        >>> X = np.arange(8.0).reshape(4, 2)
+        >>> X2 = np.vstack([X, [[9.0, 9.0]]])
+        >>> store = LabelStore(":memory:")
+        >>> store.bind(fingerprint(X), 4, ["a", "b"])
+        >>> store.grow(fingerprint(X2), 5)
+        >>> store.bind(fingerprint(X2), 5, ["a", "b"])  # the grown pool: accepted
+        >>> [n for n, _ in store.growth()]
+        [4, 5]
+        """
+        n = int(n_samples)
+        with self._lock:
+            meta = dict(self._read("SELECT key, value FROM meta"))
+            if n <= int(meta.get("n_samples", "0")):
+                raise ValueError(
+                    f"a pool only grows: {n} items is not more than {meta.get('n_samples')}"
+                )
+            self._write(
+                lambda c: schema.record_growth(c, meta, fp, n), "recording the pool's growth"
+            )
+            self._n = n
+
+    def growth(self) -> list[tuple[int, str]]:
+        """Every size the pool had, oldest first, with its fingerprint: ``[(n, fp), ...]``
+        (one entry for a pool that never grew)."""
+        meta = dict(self._read("SELECT key, value FROM meta"))
+        return schema.growth_history(meta)
 
     # -- writes -------------------------------------------------------------------------
     def append(

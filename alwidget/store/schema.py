@@ -180,7 +180,8 @@ def check_binding(
                 f"the label store {path!r} was made for other data "
                 f"({meta.get('n_samples')} items, fingerprint {old[:12]}), not this X "
                 f"({n_samples} items, fingerprint {fp[:12]}). Use another store file "
-                "(store=...) or the data the store was made for."
+                "(store=...) or the data the store was made for (a pool may grow: its first "
+                f"{meta.get('n_samples')} items must be those data)."
             )
         old_classes = _json("classes", meta.get("classes", "[]"))
         if not isinstance(old_classes, list) or not all(isinstance(c, str) for c in old_classes):
@@ -204,6 +205,45 @@ def check_binding(
                 f"meta row 'excluded' holds {meta['excluded'][:60]!r}, not a list of "
                 f"pool indices in 0..{n_samples - 1}"
             )
+
+
+def growth_history(meta: dict[str, str]) -> list[tuple[int, str]]:
+    """Sizes and fingerprints the pool had, oldest first (meta row ``growth``, plus the
+    current binding)."""
+    past = _json("growth", meta["growth"]) if "growth" in meta else []
+    if not isinstance(past, list) or not all(
+        isinstance(e, list) and len(e) == 2 and isinstance(e[0], int) for e in past
+    ):
+        raise ValueError(f"meta row 'growth' holds {meta['growth'][:60]!r}, not [[n, fp], ...]")
+    out = [(int(n), str(f)) for n, f in past]
+    if "fingerprint" in meta:
+        out.append((int(meta.get("n_samples", "0")), meta["fingerprint"]))
+    return out
+
+
+def grown_from(
+    meta: dict[str, str], fp: str, n: int, prefix: Callable[[int], str] | None
+) -> tuple[int, str] | None:
+    """``(old n, old fingerprint)`` if a pool of ``n`` items with fingerprint ``fp`` is the
+    store's pool grown (its first ``old n`` items have the stored fingerprint), else None."""
+    old = meta.get("fingerprint")
+    if old is None or old == fp or prefix is None:
+        return None
+    try:
+        old_n = int(meta.get("n_samples", "0"))
+    except ValueError:
+        return None
+    if 0 < old_n < n and prefix(old_n) == old:
+        return old_n, old
+    return None
+
+
+def record_growth(con: sqlite3.Connection, meta: dict[str, str], fp: str, n: int) -> None:
+    """Bind the store to the grown pool, keeping the earlier binding in ``growth``."""
+    past = [[int(m), f] for m, f in growth_history(meta)]
+    set_meta(con, "growth", json.dumps(past))
+    set_meta(con, "fingerprint", fp)
+    set_meta(con, "n_samples", str(n))
 
 
 def first_bad_event(

@@ -135,6 +135,10 @@ class LabelingWidget(ActionsMixin, W.VBox):
         self._late_threads: list[threading.Thread] = []
         self._drawn_model = -2  # labels version of the model the map shows
         self._last = np.empty(0, dtype=np.int64)
+        #: Items added with :meth:`add_items` (marked "new" on the map), and their layer.
+        self.new_items = np.empty(0, dtype=np.int64)
+        self.new_overlay: Any = None
+        self._arriving_items: Any = None
 
         self.view = BatchCards(self._on_action, columns=int(columns), classes=session.classes)
         self.point_view = BatchCards(self._on_point_action, mode="point", classes=session.classes)
@@ -285,6 +289,14 @@ class LabelingWidget(ActionsMixin, W.VBox):
             self._update_map()
             self._refresh_hooks()
 
+    def add_items(self, X_new: Any, items: Any = None) -> np.ndarray:
+        """New items arrived: grow the pool (:meth:`Session.add_items`), place them on the map
+        and mark them "new"; returns their pool indices (see
+        :func:`~alwidget.widget.growth_view.grow_widget`)."""
+        from .growth_view import grow_widget
+
+        return grow_widget(self, X_new, items)
+
     def on_refresh(self, callback: Callable[[], None], remove: bool = False) -> None:
         """Call ``callback()`` after every redraw (panels that draw on the same map);
         ``remove=True`` stops calling it (as ipywidgets' ``on_click``)."""
@@ -391,6 +403,10 @@ class LabelingWidget(ActionsMixin, W.VBox):
             if event in ("fit_done", "fit_progress"):
                 self._update_status()
                 return
+            if event == "grow":  # new items: place them on the map before drawing anything
+                from .growth_view import show_growth
+
+                show_growth(self)
             if event in ("model", "fit_error"):
                 # a model landing late: recolour the map and say so; never touch the cards
                 self._update_status()

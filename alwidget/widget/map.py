@@ -107,6 +107,7 @@ class MapView:
         if self.xy.ndim != 2 or self.xy.shape[1] != 2:
             raise ValueError(f"xy must have shape (n_samples, 2); got {self.xy.shape}")
         self.projection = projection
+        self.max_points = int(max_points)
         n = self.n_samples = len(self.xy)
         if n > max_points:
             rng = np.random.default_rng(random_state)
@@ -370,6 +371,22 @@ class MapView:
                 fig.layout.uirevision = projection  # new coordinates: reset the view once
         drawn = {self._overlays[t]: g for t, g in self._points.items() if g.size}
         self.set_overlays(drawn)
+
+    def grow(self, xy: np.ndarray, hover_text: Sequence[str] | None = None) -> None:
+        """Take new pool items (appended to the pool): ``xy`` holds every item's coordinates,
+        the new ones last; new items are drawn while the map is under ``max_points``."""
+        xy = np.asarray(xy, dtype=np.float32)
+        n_old, n = self.n_samples, len(xy)
+        if xy.ndim != 2 or xy.shape[1] != 2 or n < n_old:
+            raise ValueError(f"xy must have shape (n >= {n_old}, 2); got {xy.shape}")
+        room = max(0, self.max_points - len(self.shown))
+        self.shown = np.concatenate([self.shown, np.arange(n_old, n_old + min(room, n - n_old))])
+        self.n_samples = n
+        self.xy = xy
+        self.set_xy(xy, self.projection)
+        if hover_text is not None:
+            text = [escape_plotly(hover_text[int(i)]) for i in self.shown]
+            self.fig.plotly_restyle({"text": [text]}, [0])
 
     def clear_selection(self) -> None:
         """Drop the box / lasso selection shown on the map (see

@@ -162,6 +162,30 @@ class StreamPanel(W.VBox):
         self._say(f"{asked.size} of {idx.size} new items asked.")
         return asked
 
+    def arrive(self, X_new: Any, items: Any = None) -> np.ndarray:
+        """New items arrive from outside the pool: add them (:meth:`LabelingWidget.add_items`,
+        marked "new" on the map), then let them through the rule at once.
+
+        Parameters
+        ----------
+        X_new : ndarray or DataFrame of shape (m, n_features)
+        items : sequence of length m, optional
+            What a human looks at (needed when the widget shows items of its own).
+
+        Returns
+        -------
+        ndarray of shape (a,), int64
+            The new items the rule asked.
+        """
+        new = self.widget.add_items(X_new, items)
+        rest = self.order[self.position :]
+        self.order = np.concatenate([self.order[: self.position], new, rest])
+        size, self.chunk_size = self.chunk_size, len(new)
+        try:
+            return self.next_chunk()
+        finally:
+            self.chunk_size = size
+
     def _say(self, news: str = "") -> None:
         seen = self.rule.n_seen
         share = self.rule.n_asked / seen if seen else 0.0
