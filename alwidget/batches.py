@@ -63,6 +63,9 @@ class Batches:
         self.queue = np.empty(0, dtype=np.int64)
         #: Items kept out of every batch (bool mask, saved in the store's meta).
         self.excluded = np.zeros(session.n_samples, dtype=bool)
+        #: Items held out of batches for now, not saved (a stream's items that have not
+        #: arrived or that passed; see :meth:`hold`).
+        self.held = np.zeros(session.n_samples, dtype=bool)
         saved = session.store.get_meta("excluded")
         if saved:
             self.excluded[np.asarray(json.loads(saved), dtype=np.int64)] = True
@@ -175,7 +178,7 @@ class Batches:
         """Askable pool indices (unlabeled, not excluded, away from unsure items when asked
         and possible), int64, ascending."""
         s = self._s
-        mask = (s.status == UNLABELED) & ~self.excluded
+        mask = (s.status == UNLABELED) & ~self.excluded & ~self.held
         unsure = s.unsure
         if s.avoid_unsure_neighbours and s.unsure_neighbours > 0 and unsure.size:
             far = mask.copy()
@@ -190,7 +193,7 @@ class Batches:
         s = self._s
         t0 = time.perf_counter()
         k = s.batch_size
-        askable = (s.status == UNLABELED) & ~self.excluded
+        askable = (s.status == UNLABELED) & ~self.excluded & ~self.held
         queued = self.queue[askable[self.queue]]
         if queued.size:  # "label these next": served before the strategy picks
             self.queue = queued[k:]
@@ -331,6 +334,23 @@ class Batches:
             if np.isin(self.current.open_indices(), idx).any():
                 self.reselect()
             s._emit("query")
+
+    def hold(self, held: np.ndarray) -> None:
+        """Keep these items out of batches for now (not saved: unlike :meth:`exclude`, a
+        resumed session asks them again). Stream mode holds back the items that have not
+        arrived and the ones the rule let pass, so only asked items reach the cards.
+
+        Parameters
+        ----------
+        held : ndarray of shape (n_samples,), bool
+            True for every item to hold back; all False ends holding.
+        """
+        s = self._s
+        with s._lock:
+            mask = np.asarray(held, dtype=bool)
+            if mask.shape != (s.n_samples,):
+                raise ValueError(f"held must be a bool mask of shape ({s.n_samples},)")
+            self.held = mask.copy()
 
     def set_batch(self, indices: Sequence[int]) -> np.ndarray:
         """Make chosen pool items the next batches ("label these next", e.g. from the map).

@@ -109,6 +109,7 @@ def _grow_parts(session: Any, new_fit: Any, m: int) -> None:
     ls.status = np.concatenate([ls.status, np.zeros(m, dtype=ls.status.dtype)])
     b = session.batches
     b.excluded = np.concatenate([b.excluded, np.zeros(m, dtype=bool)])
+    b.held = np.concatenate([b.held, np.zeros(m, dtype=bool)])
     b._near = UnsureNeighbours(session.X, session.unsure_neighbours)
     mo = session.models
     mo._model_y = np.concatenate([mo._model_y, np.full(m, -1, dtype=np.int64)])

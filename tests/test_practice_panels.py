@@ -133,7 +133,7 @@ def test_stream_mode_asks_within_budget_and_keeps_predictions(digits):
             assert set(asked.tolist()) >= set(w.batch.tolist())  # the asked items are the cards
             labels = {int(i): str(y[i]) for i in s.query()}
             s.submit(labels, keep_batch=False)
-            s.clear_queue()
+            assert s.query().size == 0  # only asked items reach the cards in stream mode
     seen = stream.rule.n_seen
     assert seen == 900
     assert stream.asked.size / seen <= 0.1 + 0.03  # the budget holds
@@ -143,6 +143,8 @@ def test_stream_mode_asks_within_budget_and_keeps_predictions(digits):
     assert late["prediction"].notna().all()
     accuracy = (late["prediction"].astype(int).to_numpy() == y[late["index"].to_numpy()]).mean()
     assert accuracy > 0.8  # passed items keep a useful model prediction
+    stream.stop()  # the strategy picks from the whole pool again
+    assert w.session.query().size > 0
     w.close()
 
 

@@ -2,8 +2,10 @@
 
 :class:`StreamPanel` feeds pool items to a :class:`alwidget.stream.VariableUncertainty` rule
 (Žliobaitė et al., 2014) in arrival order, a chunk per click of "Next N items arrive". Items
-the rule asks become the labeling batch (the cards; the user's own click changes them); the
-items it lets pass keep the current model's prediction, listed in :attr:`StreamPanel.passed`
+the rule asks become the labeling batch (the cards; the user's own click changes them), and
+only they: the other items are held back from batches while stream mode is on
+(:meth:`alwidget.batches.Batches.hold`); the items it lets pass keep the current model's
+prediction, listed in :attr:`StreamPanel.passed`
 and drawn on the map. The rule's label budget (a share of the items seen) is shown with what
 was spent.
 """
@@ -103,8 +105,23 @@ class StreamPanel(W.VBox):
             color="#8c8c8c",
             line={"width": 1, "color": "#8c8c8c"},
         )
-        self.children = [W.HBox([self.button, self.message])]
+        self.stop_button = W.Button(description="End stream mode", icon="stop")
+        self.stop_button.layout.width = "auto"
+        self.stop_button.on_click(lambda _b: self.stop())
+        self.children = [W.HBox([self.button, self.stop_button, self.message])]
+        # only asked items reach the cards: everything else is held back until it arrives
+        s.batches.hold(np.ones(s.n_samples, dtype=bool))
         self._say()
+
+    def stop(self) -> None:
+        """End stream mode: the strategy picks batches from the whole pool again."""
+        s = self.session
+        s.batches.hold(np.zeros(s.n_samples, dtype=bool))
+        if s.query().size == 0:  # every asked card answered: the next batch, from the pool
+            s.requery()
+            self.widget.refresh()
+        self.button.disabled = True
+        self._say("Stream mode ended: batches come from the whole pool again.")
 
     def next_chunk(self) -> np.ndarray:
         """Let the next chunk of items arrive; the rule asks some, the rest pass.
@@ -156,6 +173,9 @@ class StreamPanel(W.VBox):
             rows if self.passed.empty else pd.concat([self.passed, rows], ignore_index=True)
         )
         if asked.size:
+            held = s.batches.held.copy()
+            held[asked] = False
+            s.batches.hold(held)
             s.set_batch(asked)
             self.widget.refresh()
         self.widget.map.set_overlay(self.passed_layer, self.passed["index"].to_numpy(np.int64))
@@ -178,6 +198,9 @@ class StreamPanel(W.VBox):
             The new items the rule asked.
         """
         new = self.widget.add_items(X_new, items)
+        held = self.session.batches.held.copy()
+        held[new] = True  # they arrive through the rule, not through the strategy
+        self.session.batches.hold(held)
         rest = self.order[self.position :]
         self.order = np.concatenate([self.order[: self.position], new, rest])
         size, self.chunk_size = self.chunk_size, len(new)
