@@ -76,7 +76,7 @@ class ReviewPanel(W.VBox):
         self.cv = int(cv)
         self.issues = pd.DataFrame(columns=["index", "given", "suggested", "score", "issue"])
         self.button = W.Button(description="Review suspicious labels", icon="search")
-        self.button.layout.width = "auto"
+        self.button.layout = W.Layout(width="auto", flex="0 0 auto")
         self.button.on_click(lambda _b: self.check())
         self.summary = W.HTML()
         self.cards = BatchCards(
@@ -138,10 +138,17 @@ class ReviewPanel(W.VBox):
         return card
 
     def _paint(self) -> None:
+        names = [str(c) for c in self.session.classes]
         marks = []
         for i in self._shown.tolist():
             if i in self._done:
-                marks.append({"state": "labeled", "choice": self._done[i], "note": "recorded"})
+                marks.append(
+                    {
+                        "state": "labeled",
+                        "choice": self._done[i],
+                        "note": f"recorded: {names[self._done[i]]}",
+                    }
+                )
             elif i in self._kept:
                 marks.append({"state": "skipped", "choice": None, "note": "kept"})
             elif i in self._choices:

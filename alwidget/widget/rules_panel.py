@@ -86,7 +86,7 @@ class RulesPanel(W.VBox):
         )
         self.choice.observe(lambda _c: self.refresh(), names="value")
         self.accept_button = W.Button(description="Accept", icon="check")
-        self.accept_button.layout.width = "auto"
+        self.accept_button.layout = W.Layout(width="auto", flex="0 0 auto")
         self.accept_button.on_click(lambda _b: self.accept())
         self.message = W.HTML()
         self.html = W.HTML()
@@ -222,4 +222,11 @@ def _table_html(table: pd.DataFrame) -> str:
             ),
         }
     )
-    return show.to_html(index=False, escape=True, border=0, classes="alw-rules")
+    cell = "padding:2px 10px;text-align:right;border-bottom:1px solid #ddd"
+    out = show.to_html(index=False, escape=True, border=0, classes="alw-rules")
+    out = out.replace("<th>", f'<th style="{cell};font-weight:600">')
+    out = out.replace("<td>", f'<td style="{cell}">')
+    return out.replace(
+        '<table class="dataframe alw-rules">',
+        '<table class="alw-rules" style="border-collapse:collapse">',
+    )

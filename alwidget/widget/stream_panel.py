@@ -95,18 +95,19 @@ class StreamPanel(W.VBox):
             }
         )
         self.button = W.Button(description=f"Next {self.chunk_size} items arrive", icon="forward")
-        self.button.layout.width = "auto"
+        self.button.layout = W.Layout(width="auto", flex="0 0 auto")
         self.button.on_click(lambda _b: self.next_chunk())
         self.message = W.HTML()
         self.passed_layer = widget.map.add_overlay(
-            "passed (model's prediction kept)",
+            "passed",
+            hover="passed: the model's prediction is kept",
             symbol="circle-open",
             size=7,
             color="#8c8c8c",
             line={"width": 1, "color": "#8c8c8c"},
         )
         self.stop_button = W.Button(description="End stream mode", icon="stop")
-        self.stop_button.layout.width = "auto"
+        self.stop_button.layout = W.Layout(width="auto", flex="0 0 auto")
         self.stop_button.on_click(lambda _b: self.stop())
         self.children = [W.HBox([self.button, self.stop_button, self.message])]
         # only asked items reach the cards: everything else is held back until it arrives
