@@ -14,17 +14,13 @@ strategy), :class:`~alwidget.modeling.Models` (fit, install, rescore),
 
 from __future__ import annotations
 
-import functools
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .batches import Batches
 from .errors import AlwidgetWarning, SessionClosedError, StaleBatchError
@@ -52,6 +48,7 @@ from .options import (
     resolve_strategy,
 )
 from .selection import OPEN, Batch
+from .session_views import SessionState, check_retrain, delegate
 from .store import LabelEvent, default_annotator
 from .strategies import Strategy, get_strategy
 from .tables import LabelTables
@@ -76,26 +73,8 @@ __all__ = [
     "default_store_path",
 ]
 
-RETRAIN_MODES = (True, False, "background")
-_warned_model_version = False
 
-
-def _via(part: str, name: str, doc: str | None = None) -> Any:
-    """A read-only property giving ``self.<part>.<name>`` (the state lives in the parts)."""
-    return property(lambda self: getattr(getattr(self, part), name), doc=doc)
-
-
-def _delegate(part: str, func: Callable[..., Any]) -> Any:
-    """A method calling ``self.<part>.<func.__name__>``, with ``func``'s docstring."""
-
-    @functools.wraps(func)
-    def method(self: Session, *args: Any, **kwargs: Any) -> Any:
-        return getattr(getattr(self, part), func.__name__)(*args, **kwargs)
-
-    return method
-
-
-class Session:
+class Session(SessionState):
     """An active-learning session over a pool of items (docs/session.md says more).
 
     Parameters
@@ -212,143 +191,6 @@ class Session:
         #: Open/closed, the background worker, the live-session registry (:class:`Lifetime`).
         self.life = Lifetime(self, own_store)
 
-    # -- state, held by the parts (read-only here) -----------------------------------------
-    excluded = _via("batches", "excluded", "Items kept out of every batch, bool (n_samples,).")
-    y = _via("label_state", "y", "Class code in effect per item, int64 (n_samples,); -1: none.")
-    status = _via("label_state", "status", "Status per item, int8 (n_samples,): STATUS_NAMES.")
-    labels_version = _via("label_state", "labels_version", "Incremented when :attr:`y` changes.")
-    model = _via("models", "model", "The current fitted model, or None at cold start.")
-    proba = _via("models", "proba", "Pool class probabilities (n_samples, n_classes) or None.")
-    labels_trained_on = _via("models", "labels_trained_on", "Labels the model was fitted on.")
-    model_labels_version = _via("models", "model_labels_version", "labels_version of those.")
-    fit_progress = _via("models", "fit_progress", "``(step, total)`` of a running fit, or None.")
-    last_error = _via("models", "last_error", "Why the last fit failed (None after a good one).")
-    _threads = _via("models", "threads")
-
-    @property
-    def batch(self) -> Batch:
-        """The current batch (the cards on screen)."""
-        return self.batches.current
-
-    @batch.setter
-    def batch(self, value: Batch) -> None:
-        self.batches.batch = value
-
-    @property
-    def model_version(self) -> int:
-        """Deprecated alias of :attr:`labels_trained_on` (emits ``FutureWarning`` once)."""
-        global _warned_model_version
-        if not _warned_model_version:
-            _warned_model_version = True
-            warnings.warn(
-                "Session.model_version is renamed Session.labels_trained_on (the number of "
-                "labels the model was trained on); the old name will be removed",
-                FutureWarning,
-                stacklevel=2,
-            )
-        return self.models.labels_trained_on
-
-    skipped = _via("label_state", "skipped", LabelState.skipped.__doc__)
-    unsure = _via("label_state", "unsure", LabelState.unsure.__doc__)
-    models_behind = _via("models", "behind", Models.behind.__doc__)
-    newer_model = _via("models", "newer", Models.newer.__doc__)
-    uncertainty = property(lambda self: self.models.uncertainty(), doc=Models.uncertainty.__doc__)
-    closed = _via("life", "closed", Lifetime.closed.__doc__)
-    trainer = _via("life", "trainer", Lifetime.trainer.__doc__)
-    close = _delegate("life", Lifetime.close)
-    observe = _delegate("listeners", Listeners.observe)
-    unobserve = _delegate("listeners", Listeners.unobserve)
-    code_of = _delegate("label_state", LabelState.code_of)
-
-    @property
-    def n_samples(self) -> int:
-        """Number of pool items."""
-        return self.X.shape[0]
-
-    @property
-    def n_labeled(self) -> int:
-        """Items with a class label in effect (the training set size)."""
-        return int((self.y >= 0).sum())
-
-    @property
-    def round(self) -> int:
-        """Number of answer submits in effect (undone ones and imports do not count)."""
-        return self.store.n_submits()
-
-    @property
-    def strategy(self) -> Strategy:
-        """The query strategy (assigning calls :meth:`set_strategy`)."""
-        return self.batches.strategy
-
-    @strategy.setter
-    def strategy(self, value: str | Strategy | Callable) -> None:
-        self.set_strategy(value)
-
-    @property
-    def cold(self) -> bool:
-        """True while no model can be fitted (fewer than two classes labeled)."""
-        return self.model is None
-
-    # -- label tables (alwidget.tables.LabelTables) ----------------------------------------
-    @property
-    def labels(self) -> pd.DataFrame:
-        """What was labeled, one row per labeled item, oldest first (see :meth:`labels_table`)."""
-        return self.tables.labels_table()
-
-    labels_table = _via("tables", "labels_table", "See :meth:`LabelTables.labels_table`.")
-    answers = _via("tables", "answers", "Every answer in effect (updates too), oldest first.")
-    disagreements = _via("tables", "disagreements", "See :meth:`LabelTables.disagreements`.")
-    export = _via("tables", "export", "Write labels to CSV/Parquet: :meth:`LabelTables.export`.")
-
-    def label_issues(self, *, cv: int = 5) -> pd.DataFrame:
-        """Likely label mistakes (cleanlab on out-of-fold probabilities) and annotator
-        disagreements, most suspicious first; see :func:`alwidget.label_issues.session_label_issues`.
-        Correct one with ``submit({index: label}, source="map")``: recorded as an update, with
-        the previous answer kept in the log."""
-        from .label_issues import session_label_issues
-
-        return session_label_issues(self, cv=cv)
-
-    def add_items(self, X_new: Any) -> np.ndarray:
-        """Append new items to the pool (items that arrived); their indices come last.
-
-        The current model scores them at once, the store records the growth (a session
-        resumed on the grown pool is accepted; give the store a path or ``name=``, since
-        the default file name follows the data), and event ``"grow"`` is emitted. See
-        :func:`alwidget.growth.add_items` for the errors raised.
-
-        Parameters
-        ----------
-        X_new : ndarray or DataFrame of shape (m, n_features)
-
-        Returns
-        -------
-        ndarray of shape (m,), int64
-            The new items' pool indices.
-
-        Examples
-        --------
-        >>> import numpy as np, alwidget
-        >>> with alwidget.Session(np.eye(4), classes=["a", "b"], store=":memory:",
-        ...                       batch_size=2) as s:
-        ...     s.add_items(np.ones((2, 4))).tolist(), s.n_samples
-        ([4, 5], 6)
-        """
-        from .growth import add_items
-
-        return add_items(self, X_new)
-
-    def backup(self, path: str | Path) -> Path:
-        """Write a consistent copy of the label store to ``path`` (safe while labeling) and
-        return it; see :meth:`LabelStore.backup`. ``StoreError`` if it cannot be written."""
-        return self.store.backup(path)
-
-    def __enter__(self) -> Session:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # -- the loop -------------------------------------------------------------------------
     def query(self) -> np.ndarray:
         """The open cards of the current batch as pool indices, shape (k,), int64, most
@@ -364,13 +206,13 @@ class Session:
         """
         return self.batch.open_indices().copy()
 
-    check_action = _delegate("batches", Batches.check_action)
+    check_action = delegate("batches", Batches.check_action)
     queue = property(lambda self: self.batches.pending(), doc=Batches.pending.__doc__)
-    enqueue = _delegate("batches", Batches.enqueue)
-    clear_queue = _delegate("batches", Batches.clear_queue)
-    requery = _delegate("batches", Batches.requery)
-    exclude = _delegate("batches", Batches.exclude)
-    set_batch = _delegate("batches", Batches.set_batch)
+    enqueue = delegate("batches", Batches.enqueue)
+    clear_queue = delegate("batches", Batches.clear_queue)
+    requery = delegate("batches", Batches.requery)
+    exclude = delegate("batches", Batches.exclude)
+    set_batch = delegate("batches", Batches.set_batch)
 
     def submit(
         self,
@@ -428,7 +270,7 @@ class Session:
         ...     s.n_labeled, s.unsure.tolist() == [j], i in nxt
         (1, True, False)
         """
-        _check_retrain(retrain)
+        check_retrain(retrain)
         with self._lock:
             self.check_action(batch_id)
             events = self._events_for(labels, source)
@@ -530,7 +372,7 @@ class Session:
         ...     s.undo().tolist() == [i], s.n_labeled, s.batch.prefill == {i: 1}
         (True, 0, True)
         """
-        _check_retrain(retrain)
+        check_retrain(retrain)
         with self._lock:
             self._check_live()
             sid = self.store.undo_last(self.annotator, session_id=self.session_id)
@@ -577,14 +419,7 @@ class Session:
             self._emit("skip")
             return self.query()
 
-    set_strategy = _delegate("batches", Batches.set_strategy)
-
-    # -- models (alwidget.modeling.Models) ------------------------------------------------
-    fit_snapshot = _via("models", "snapshot", "Copy the training labels: :meth:`Models.snapshot`.")
-    fit_model = _via("models", "fit", "Fit a clone on a snapshot (pure): :meth:`Models.fit`.")
-    install_model = _via("models", "install", "Make a model current: :meth:`Models.install`.")
-
-    retrain = _delegate("models", Models.retrain)
+    set_strategy = delegate("batches", Batches.set_strategy)
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:
@@ -621,8 +456,3 @@ class Session:
 
     def _candidates(self) -> np.ndarray:
         return self.batches.candidates()
-
-
-def _check_retrain(retrain: Any) -> None:
-    if not any(retrain is m or (isinstance(m, str) and retrain == m) for m in RETRAIN_MODES):
-        raise ValueError(f"retrain must be True, False or 'background'; got {retrain!r}")

@@ -227,7 +227,7 @@ def test_model_version_is_a_deprecated_alias_of_labels_trained_on(blobs, monkeyp
     s = make(X, ["a", "b", "c"])
     s.submit(oracle(s, y))
     # the warning is given once per process: forget an earlier one (e.g. from another test)
-    monkeypatch.setattr(alwidget.session, "_warned_model_version", False)
+    monkeypatch.setattr(alwidget.session_views, "_warned_model_version", False)
     with pytest.warns(FutureWarning, match="labels_trained_on"):
         assert s.model_version == s.labels_trained_on == 10
     with warnings.catch_warnings():
