@@ -140,3 +140,20 @@ def knn(Q: np.ndarray, R: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     with config_context(working_memory=BLOCK_BYTES // 2**20):
         d, i = NearestNeighbors(n_neighbors=k).fit(R).kneighbors(Q)
     return d, i.astype(np.int64)
+
+
+def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    """A ``numpy.random.Generator`` from a Generator (as is), a seed or None."""
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+
+
+def kmeans_labels(X: np.ndarray, k: int, rng: np.random.Generator, max_fit: int) -> np.ndarray:
+    """Cluster labels of ``k``-means on X, shape (n_samples,): exact ``KMeans`` (one init)
+    up to ``max_fit`` rows, ``MiniBatchKMeans`` above; seeded from ``rng``."""
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    seed = int(rng.integers(2**31 - 1))
+    if X.shape[0] <= max_fit:
+        return KMeans(n_clusters=k, n_init=1, random_state=seed).fit_predict(X)
+    km = MiniBatchKMeans(n_clusters=k, n_init=3, random_state=seed, batch_size=4096)
+    return km.fit(X).predict(X)
