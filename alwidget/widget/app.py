@@ -11,8 +11,8 @@ renders.
 
 from __future__ import annotations
 
+import functools
 import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +22,7 @@ import traitlets
 
 from ..projection import Projection
 from ..session import Session
-from .actions import ActionsMixin
+from .actions import CardsController
 from .cards import BatchCards
 from .events import BrowserEvents, Listeners
 from .map import DEFAULT_MAX_POINTS, MapView
@@ -36,12 +36,22 @@ from .support import (
     _strategy_options,
     _SubmitButton,
 )
-from .view_state import card_dict, card_marks, enabled_actions, status_facts, status_html
+from .view_state import status_facts
 
 __all__ = ["LabelingWidget"]
 
 
-class LabelingWidget(ActionsMixin, W.VBox):
+def _to(part: str, func: Callable[..., Any]) -> Any:
+    """A widget method calling ``self.<part>.<func.__name__>``, with ``func``'s docstring."""
+
+    @functools.wraps(func)
+    def method(self: LabelingWidget, *args: Any, **kwargs: Any) -> Any:
+        return getattr(getattr(self, part), func.__name__)(*args, **kwargs)
+
+    return method
+
+
+class LabelingWidget(W.VBox):
     """The interactive active-learning widget for one :class:`~alwidget.Session`.
 
     Parameters
@@ -124,31 +134,32 @@ class LabelingWidget(ActionsMixin, W.VBox):
         self.sync_wait = float(sync_wait)
         #: set by :func:`alwidget.label`: :meth:`close` then closes the session too
         self.owns_session = False
-        self._lock = threading.RLock()
+        #: The view's lock: every redraw and every action of the widget holds it.
+        self.lock = threading.RLock()
         self._owner = threading.get_ident()
         self._refresh_hooks: Listeners[[]] = Listeners()
-        self._choices: dict[int, int] = {}
-        self._shown_id: int | None = None
-        self._cursor = 0
-        self._acting = 0
         self._closed = False
         self._late_threads: list[threading.Thread] = []
         self._drawn_model = -2  # labels version of the model the map shows
-        self._last = np.empty(0, dtype=np.int64)
+        #: The cards' controller (choices, cursor, actions): :class:`.actions.CardsController`.
+        self.actions = CardsController(self)
         #: Items added with :meth:`add_items` (marked "new" on the map), and their layer.
         self.new_items = np.empty(0, dtype=np.int64)
         self.new_overlay: Any = None
-        self._arriving_items: Any = None
+        #: What the items arriving through :meth:`add_items` look like (while they arrive).
+        self.arriving_items: Any = None
 
-        self.view = BatchCards(self._on_action, columns=int(columns), classes=session.classes)
-        self.point_view = BatchCards(self._on_point_action, mode="point", classes=session.classes)
+        self.view = BatchCards(
+            self.actions.on_action, columns=int(columns), classes=session.classes
+        )
+        self.point_view = BatchCards(self._point_action, mode="point", classes=session.classes)
         self.strategy_select = W.Dropdown(
             options=_strategy_options(session),
             value=session.strategy.name,
             description="Strategy",
             layout=W.Layout(width="260px"),
         )
-        self.strategy_select.observe(self._on_strategy, names="value")
+        self.strategy_select.observe(self.actions.on_strategy, names="value")
         self.projection = Projection(session.X, session.fingerprint, method=projection)
         self.map = MapView(
             self.projection.xy,
@@ -189,6 +200,15 @@ class LabelingWidget(ActionsMixin, W.VBox):
         self.refresh()
         self.projection.start(on_ready=self._on_projection)
 
+    # -- the cards' actions (scripts and tests: the same paths as the browser's messages) ----
+    choose = _to("actions", CardsController.choose)
+    submit = _to("actions", CardsController.submit)
+    skip = _to("actions", CardsController.skip)
+    unsure = _to("actions", CardsController.unsure)
+    undo = _to("actions", CardsController.undo)
+    press = _to("actions", CardsController.press)
+    say_error = _to("actions", CardsController.say_error)
+
     # -- the map selection (observable) ------------------------------------------------------
     @traitlets.default("selection")
     def _no_selection(self) -> np.ndarray:
@@ -209,32 +229,15 @@ class LabelingWidget(ActionsMixin, W.VBox):
         self.selection = indices
 
     # -- labeling from the map (see MapLabeling) ----------------------------------------------
-    def show_point(self, index: int) -> None:
-        """Show one pool item as a card beside the map, with class buttons (a map click)."""
-        self.map_labeling.show_point(index)
+    show_point = _to("map_labeling", MapLabeling.show_point)
+    close_point = _to("map_labeling", MapLabeling.close_point)
+    label_from_map = _to("map_labeling", MapLabeling.label_from_map)
+    label_many = _to("map_labeling", MapLabeling.label_many)
+    label_selection = _to("map_labeling", MapLabeling.label_selection)
+    label_selection_next = _to("map_labeling", MapLabeling.label_selection_next)
 
-    def close_point(self) -> None:
-        """Close the card of the clicked point."""
-        self.map_labeling.close_point()
-
-    def _on_point_action(self, msg: dict[str, Any]) -> bool:
-        return self.map_labeling._on_point_action(msg)
-
-    def label_from_map(self, index: int, label: Any) -> bool:
-        """Label one item picked on the map (recorded with source "map")."""
-        return self.map_labeling.label_from_map(index, label)
-
-    def label_many(self, indices: Any, label: Any) -> bool:
-        """Label several pool items alike (source "map"); see :meth:`MapLabeling.label_many`."""
-        return self.map_labeling.label_many(indices, label)
-
-    def label_selection(self, label: Any, include_labeled: bool | None = None) -> int:
-        """Label the selection; see :meth:`MapLabeling.label_selection`."""
-        return self.map_labeling.label_selection(label, include_labeled)
-
-    def label_selection_next(self) -> int:
-        """Queue the selection; see :meth:`MapLabeling.label_selection_next`."""
-        return self.map_labeling.label_selection_next()
+    def _point_action(self, msg: dict[str, Any]) -> bool:
+        return self.map_labeling.on_point_action(msg)
 
     # -- state ------------------------------------------------------------------------------
     @property
@@ -251,7 +254,7 @@ class LabelingWidget(ActionsMixin, W.VBox):
     @property
     def choices(self) -> dict[int, int]:
         """Chosen (not yet submitted) class codes by pool index."""
-        return dict(self._choices)
+        return dict(self.actions.choices)
 
     @property
     def live(self) -> bool:
@@ -278,14 +281,14 @@ class LabelingWidget(ActionsMixin, W.VBox):
 
         The cards are rebuilt only when the session's batch is a new one (another batch id).
         """
-        with self._lock:
+        with self.lock:
             if self._closed:
                 return
             if not self.live:
-                self._show_closed()
+                self.actions.show_closed()
                 return
-            self._render_cards()
-            self._update_status()
+            self.actions.render_cards()
+            self.actions.update_status()
             self._update_map()
             self._refresh_hooks()
 
@@ -302,34 +305,6 @@ class LabelingWidget(ActionsMixin, W.VBox):
         ``remove=True`` stops calling it (as ipywidgets' ``on_click``)."""
         self._refresh_hooks.register(callback, remove=remove)
 
-    def _render_cards(self) -> None:
-        s, v = self.session, self.view
-        b = s.batch
-        if b.id != self._shown_id:  # a new batch: new cards; undo's answers come back chosen
-            self._shown_id = int(b.id)
-            self._choices = {int(i): int(c) for i, c in getattr(b, "prefill", {}).items()}
-            open_pos = np.flatnonzero(np.asarray(b.state) == 0)
-            self._cursor = int(open_pos[0]) if open_pos.size else 0
-            cards = [self._card(rank, int(idx)) for rank, idx in enumerate(b.indices.tolist())]
-            with v.hold_sync():
-                v.batch_id = int(b.id)
-                v.cards = cards
-                v.marks = self._marks()
-                v.cursor = self._cursor
-        else:
-            self._choices = {
-                i: c for i, c in self._choices.items() if i in set(b.open_indices().tolist())
-            }
-            with v.hold_sync():
-                v.marks = self._marks()
-                v.cursor = self._cursor
-
-    def _card(self, rank: int, idx: int) -> dict[str, Any]:
-        return card_dict(self.session, rank, idx, self.items[idx], self.renderer)
-
-    def _marks(self) -> list[dict[str, Any]]:
-        return card_marks(self.session, self._choices)
-
     def _update_map(self) -> None:
         s = self.session
         self._drawn_model = s.model_labels_version
@@ -338,7 +313,7 @@ class LabelingWidget(ActionsMixin, W.VBox):
             s.y,
             s.batch.indices,
             s.strategy.measure,
-            last=self._last,
+            last=self.actions.last,
             unsure=s.unsure,
         )
 
@@ -349,37 +324,6 @@ class LabelingWidget(ActionsMixin, W.VBox):
         """
         return status_facts(self.session)
 
-    def _update_status(self) -> None:
-        s, v = self.session, self.view
-        facts = status_facts(s)
-        status, notice = status_html(facts, self.projection.status)
-        live = self.live
-        with v.hold_sync():
-            v.status = status
-            v.notice = notice
-            v.busy_since = time.time() - facts["retraining_for"] if facts["retraining"] else 0.0
-            v.live = live
-            v.enabled = enabled_actions(s, live)
-            if s.last_error:
-                v.error = s.last_error
-
-    def _show_closed(self) -> None:
-        """The session is closed: say so and turn every action off (reads nothing from the
-        closed store)."""
-        v = self.view
-        with v.hold_sync():
-            v.live = False
-            v.busy_since = 0.0
-            v.enabled = {k: False for k in ("choose", "skip", "unsure", "submit", "undo")}
-            v.notice = (
-                "This widget is no longer live: its session was closed (did the same cell run "
-                "again?). Use the newest widget; your labels are in the store."
-            )
-        self.point_view.enabled = {"choose": False}
-
-    def _say_error(self, msg: str) -> None:
-        self.view.error = msg
-
     # -- session events (possibly from the trainer's thread) --------------------------------
     def _on_session(self, event: str) -> None:
         if threading.get_ident() != self._owner:
@@ -389,19 +333,19 @@ class LabelingWidget(ActionsMixin, W.VBox):
             t.start()
             self._late_threads = [x for x in self._late_threads if x.is_alive()] + [t]
             return
-        if self._acting and event != "closed":
+        if self.actions.acting and event != "closed":
             return  # our own action redraws when it is done
         self._late_event(event)
 
     def _late_event(self, event: str) -> None:
-        with self._lock:
+        with self.lock:
             if self._closed:
                 return
             if event == "closed":
-                self._show_closed()
+                self.actions.show_closed()
                 return
             if event in ("fit_done", "fit_progress"):
-                self._update_status()
+                self.actions.update_status()
                 return
             if event == "grow":  # new items: place them on the map before drawing anything
                 from .growth_view import show_growth
@@ -409,7 +353,7 @@ class LabelingWidget(ActionsMixin, W.VBox):
                 show_growth(self)
             if event in ("model", "fit_error"):
                 # a model landing late: recolour the map and say so; never touch the cards
-                self._update_status()
+                self.actions.update_status()
                 if self._drawn_model == self.session.model_labels_version:
                     return  # already drawn (it landed within sync_wait)
                 self._update_map()
@@ -429,21 +373,21 @@ class LabelingWidget(ActionsMixin, W.VBox):
         return ok
 
     def _on_projection(self, xy: np.ndarray) -> None:
-        with self._lock:
+        with self.lock:
             if self._closed:
                 return
             self.map.set_xy(xy, _proj_name(self.projection))
             self._update_map()
-            self._update_status()
+            self.actions.update_status()
 
     # -- closing ----------------------------------------------------------------------------
     def close(self) -> None:
         """Close the view's widgets and the projection's background process; close the
         session too when this widget created it (:func:`alwidget.label`). Idempotent."""
-        if not hasattr(self, "_lock") or not hasattr(self, "view"):  # a failed __init__
+        if not hasattr(self, "lock") or not hasattr(self, "view"):  # a failed __init__
             super().close()
             return
-        with self._lock:
+        with self.lock:
             if self._closed:
                 return
             self._closed = True

@@ -100,12 +100,12 @@ def grow_widget(widget: Any, X_new: Any, items: Any = None) -> np.ndarray:
         raise ValueError(
             f"pass items=... with one item per new row ({m}): the widget shows items of its own"
         )
-    with widget._lock:
-        widget._arriving_items = items
+    with widget.lock:
+        widget.arriving_items = items
         try:
             return widget.session.add_items(X_new)  # event "grow": show_growth draws them
         finally:
-            widget._arriving_items = None
+            widget.arriving_items = None
 
 
 def show_growth(widget: Any) -> None:
@@ -118,7 +118,7 @@ def show_growth(widget: Any) -> None:
         return
     new = np.arange(n_old, s.n_samples, dtype=np.int64)
     if not isinstance(widget.items, _RowItems):
-        items = widget._arriving_items
+        items = widget.arriving_items
         if items is None or len(items) != len(new):
             items = [s.X[i] for i in new]
         widget.items = GrownItems(widget.items, items)

@@ -122,7 +122,7 @@ class MapLabeling(W.VBox):
         """Show one pool item as a card beside the map, with class buttons (a map click)."""
         from .renderers import card_content
 
-        with self.w._lock:
+        with self.w.lock:
             s, idx = self.w.session, int(index)
             state = "unlabeled"
             if s.y[idx] >= 0:
@@ -147,7 +147,7 @@ class MapLabeling(W.VBox):
             self.w.point_view.cards = []
             self.w.point_view.marks = []
 
-    def _on_point_action(self, msg: dict[str, Any]) -> bool:
+    def on_point_action(self, msg: dict[str, Any]) -> bool:
         if msg.get("action") == "close":
             self.close_point()
             return True
@@ -179,23 +179,23 @@ class MapLabeling(W.VBox):
         bool
             True if the labels were stored.
         """
-        with self.w._acting_on():
+        with self.w.actions.acting_on():
             s = self.w.session
             code = s.code_of(label)
             labels = {int(i): code for i in indices}
             if not labels:
                 return False
-            touched = bool(self.w._choices) or bool(np.asarray(s.batch.state).any())
+            touched = bool(self.w.choices) or bool(np.asarray(s.batch.state).any())
             retrain: Any = "background" if self.w.background else True
             try:
                 s.submit(
                     labels, source="map", retrain=retrain, keep_batch=touched, wait=self.w.sync_wait
                 )
             except (ValueError, StoreError, SessionClosedError) as exc:
-                self.w._say_error(str(exc))
+                self.w.say_error(str(exc))
                 return False
-            self.w._last = np.fromiter(labels, dtype=np.int64)
-            self.w._say_error("")
+            self.w.actions.last = np.fromiter(labels, dtype=np.int64)
+            self.w.say_error("")
             self.w.refresh()
             return True
 
@@ -235,20 +235,20 @@ class MapLabeling(W.VBox):
         int
             How many items were queued (0 if the selection holds no unlabeled item).
         """
-        with self.w._acting_on():
+        with self.w.actions.acting_on():
             s = self.w.session
             todo = [int(i) for i in self.w.selection if s.y[int(i)] < 0 and s.status[int(i)] == 0]
             if not todo:
-                self.w._say_error("The selection holds no unlabeled items.")
+                self.w.say_error("The selection holds no unlabeled items.")
                 return 0
             try:
                 s.set_batch(todo)
             except (ValueError, SessionClosedError) as exc:
-                self.w._say_error(str(exc))
+                self.w.say_error(str(exc))
                 return 0
             self._set_selection(np.empty(0, dtype=np.int64))
             self.w.map.clear_selection()
-            self.w._say_error("")
+            self.w.say_error("")
             self.w.refresh()
             k = len(s.batch.indices)
             self.w.view.notice = (
