@@ -38,7 +38,7 @@ from typing import Any, Generic, ParamSpec
 import anywidget
 import numpy as np
 
-__all__ = ["BrowserEvents", "Listeners", "dispatch_map_event"]
+__all__ = ["BrowserEvents", "Listeners", "MapPoints", "dispatch_map_event"]
 
 P = ParamSpec("P")
 
@@ -147,3 +147,82 @@ class BrowserEvents(anywidget.AnyWidget):
             traces = [int(t) for t in content.get("traces") or []]
             points = [int(p) for p in content.get("points") or []]
             self._map_callbacks(kind, traces, points)
+
+
+class MapPoints:
+    """Which pool items the map's traces hold, and the map's click / selection listeners:
+    the base of :class:`~alwidget.widget.map.MapView`.
+
+    Attributes
+    ----------
+    shown : ndarray of shape (n_shown,), int64
+        Pool indices drawn by trace 0 (the pool).
+    _points : dict of int to ndarray
+        Pool indices drawn by each point overlay, by trace number.
+    """
+
+    shown: np.ndarray
+    _points: dict[int, np.ndarray]
+    _point_cbs: Listeners[[int]]
+    _select_cbs: Listeners[[np.ndarray]]
+
+    # -- events ----------------------------------------------------------------------------
+    def on_point(self, callback: Callable[[int], None], remove: bool = False) -> None:
+        """Call ``callback(pool_index)`` when the user clicks a point of any point layer
+        (``remove=True``: stop calling it, as ipywidgets' ``on_click``)."""
+        self._point_cbs.register(callback, remove=remove)
+
+    def on_select(self, callback: Callable[[np.ndarray], None], remove: bool = False) -> None:
+        """Call ``callback(pool_indices)`` (int64, sorted, unique) after a box / lasso
+        selection, and with an empty array when the selection is cleared (``remove=True``:
+        stop calling it)."""
+        self._select_cbs.register(callback, remove=remove)
+
+    def pool_indices(self, trace_index: int, point_inds: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Map a trace's point indices back to pool indices.
+
+        Parameters
+        ----------
+        trace_index : int
+            Plotly's ``curveNumber``.
+        point_inds : sequence of int
+            Plotly's ``pointNumber`` s on that trace.
+
+        Returns
+        -------
+        ndarray of shape (m,), int64
+            Empty for a trace that holds no pool items (regions, a trace the map does not
+            know); point numbers the trace does not have (a stale event) are dropped.
+        """
+        src = self.shown if int(trace_index) == 0 else self._points.get(int(trace_index))
+        try:
+            pts = np.asarray(point_inds, dtype=np.int64).reshape(-1)
+        except (TypeError, ValueError):  # e.g. [row, col] pairs of a grid trace
+            return np.empty(0, dtype=np.int64)
+        if src is None or pts.size == 0:
+            return np.empty(0, dtype=np.int64)
+        return src[pts[(pts >= 0) & (pts < len(src))]]
+
+    def handle_event(
+        self, event: str, trace_indexes: Sequence[int], point_indexes: Sequence[int]
+    ) -> None:
+        """Dispatch a map event from the browser to :meth:`on_point` / :meth:`on_select`.
+
+        This is the map's one event channel (see :mod:`alwidget.widget.events` for why
+        plotly's own FigureWidget callbacks are not used).
+
+        Parameters
+        ----------
+        event : {"click", "selected", "deselect"}
+        trace_indexes, point_indexes : sequences of int, same length
+            Plotly's ``curveNumber`` and ``pointNumber`` of each point of the event. Points on
+            layers without pool items are ignored; a click only on such points does nothing.
+        """
+        dispatch_map_event(
+            self.pool_indices,
+            self._point_cbs,
+            self._select_cbs,
+            event,
+            trace_indexes,
+            point_indexes,
+        )

@@ -17,12 +17,12 @@ Clicks and box / lasso selections reach Python through ONE channel, :meth:`MapVi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from .events import Listeners, dispatch_map_event
+from .events import Listeners, MapPoints
 from .figure import (
     CLASS_COLOURS,
     Overlay,
@@ -49,7 +49,7 @@ DEFAULT_MAX_POINTS = 50_000
 _EMPTY = np.empty(0, dtype=np.int64)
 
 
-class MapView:
+class MapView(MapPoints):
     """The map: builds the figure and is the only code that changes it.
 
     Parameters
@@ -392,64 +392,3 @@ class MapView:
         """Drop the box / lasso selection shown on the map (see
         :func:`alwidget.widget.figure.clear_selection`)."""
         clear_selection(self.fig)
-
-    # -- events ----------------------------------------------------------------------------
-    def on_point(self, callback: Callable[[int], None], remove: bool = False) -> None:
-        """Call ``callback(pool_index)`` when the user clicks a point of any point layer
-        (``remove=True``: stop calling it, as ipywidgets' ``on_click``)."""
-        self._point_cbs.register(callback, remove=remove)
-
-    def on_select(self, callback: Callable[[np.ndarray], None], remove: bool = False) -> None:
-        """Call ``callback(pool_indices)`` (int64, sorted, unique) after a box / lasso
-        selection, and with an empty array when the selection is cleared (``remove=True``:
-        stop calling it)."""
-        self._select_cbs.register(callback, remove=remove)
-
-    def pool_indices(self, trace_index: int, point_inds: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Map a trace's point indices back to pool indices.
-
-        Parameters
-        ----------
-        trace_index : int
-            Plotly's ``curveNumber``.
-        point_inds : sequence of int
-            Plotly's ``pointNumber`` s on that trace.
-
-        Returns
-        -------
-        ndarray of shape (m,), int64
-            Empty for a trace that holds no pool items (regions, a trace the map does not
-            know); point numbers the trace does not have (a stale event) are dropped.
-        """
-        src = self.shown if int(trace_index) == 0 else self._points.get(int(trace_index))
-        try:
-            pts = np.asarray(point_inds, dtype=np.int64).reshape(-1)
-        except (TypeError, ValueError):  # e.g. [row, col] pairs of a grid trace
-            return _EMPTY.copy()
-        if src is None or pts.size == 0:
-            return _EMPTY.copy()
-        return src[pts[(pts >= 0) & (pts < len(src))]]
-
-    def handle_event(
-        self, event: str, trace_indexes: Sequence[int], point_indexes: Sequence[int]
-    ) -> None:
-        """Dispatch a map event from the browser to :meth:`on_point` / :meth:`on_select`.
-
-        This is the map's one event channel (see :mod:`alwidget.widget.events` for why
-        plotly's own FigureWidget callbacks are not used).
-
-        Parameters
-        ----------
-        event : {"click", "selected", "deselect"}
-        trace_indexes, point_indexes : sequences of int, same length
-            Plotly's ``curveNumber`` and ``pointNumber`` of each point of the event. Points on
-            layers without pool items are ignored; a click only on such points does nothing.
-        """
-        dispatch_map_event(
-            self.pool_indices,
-            self._point_cbs,
-            self._select_cbs,
-            event,
-            trace_indexes,
-            point_indexes,
-        )
