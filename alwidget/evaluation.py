@@ -5,7 +5,8 @@ or a small random sample that the user labels as an evaluation set (real labelin
 cases its items must be kept out of the pool the strategy can query: build the
 :class:`~alwidget.Session` on the training part only (:func:`holdout_split`).
 
-Stopping criteria follow the active-learning literature:
+Stopping criteria (in :mod:`alwidget.stopping`, importable from here too) follow the
+active-learning literature:
 
 * :class:`StabilizingPredictions`: agreement (Cohen's kappa) between successive models on an
   unlabeled *stop set* (Bloodgood & Vijay-Shanker, 2009).
@@ -28,9 +29,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, cohen_kappa_score, f1_score, recall_score
+from sklearn.metrics import accuracy_score, f1_score, recall_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
+
+from .stopping import (
+    Budget,
+    MaxUncertaintyDrop,
+    StabilizingPredictions,
+    StoppingCriterion,
+    StoppingMonitor,
+    StopStatus,
+)
 
 __all__ = [
     "holdout_split",
@@ -238,214 +248,6 @@ def flat_metrics(m: dict[str, Any], classes: Sequence[str]) -> dict[str, float]:
 
 
 # -- stopping criteria ------------------------------------------------------------------------
-@dataclass
-class StopStatus:
-    """The state of one stopping criterion after a round.
-
-    Attributes
-    ----------
-    name : str
-        Criterion name.
-    fired : bool
-        True once the criterion says "stop".
-    value : float
-        The monitored quantity (kappa, max uncertainty, labels); NaN when not yet defined.
-    message : str
-        A sentence for the user.
-    """
-
-    name: str
-    fired: bool
-    value: float
-    message: str
-
-
-class StoppingCriterion:
-    """Base class: :meth:`update` is called once per round with the session after retrain."""
-
-    name = "criterion"
-
-    def update(self, session: Any) -> StopStatus:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def reset(self) -> None:
-        """Forget the history (e.g. after an undo)."""
-
-
-class StabilizingPredictions(StoppingCriterion):
-    """Stop when successive models agree on a stop set (Bloodgood & Vijay-Shanker, 2009).
-
-    After each retrain, the model's predictions on the stop set (unlabeled pool items; no
-    truth needed) are compared with the previous model's by Cohen's kappa; the criterion fires
-    when the mean kappa over the last ``window`` comparisons reaches ``threshold``.
-
-    Parameters
-    ----------
-    stop_set : ndarray of shape (m,), int
-        Pool indices of the stop set (e.g. :func:`eval_sample` of the pool, 500-2000 items).
-    threshold : float, default=0.99
-        Kappa level (the paper's default).
-    window : int, default=3
-        Number of successive agreements averaged (the paper's default).
-    """
-
-    name = "stabilizing predictions"
-
-    def __init__(self, stop_set: Any, threshold: float = 0.99, window: int = 3) -> None:
-        self.stop_set = np.asarray(stop_set, dtype=np.int64)
-        self.threshold = float(threshold)
-        self.window = int(window)
-        self.reset()
-
-    def reset(self) -> None:
-        self._prev: np.ndarray | None = None
-        self.kappas: list[float] = []
-
-    def update(self, session: Any) -> StopStatus:
-        if session.proba is None or self.stop_set.size == 0:
-            self._prev = None
-            return StopStatus(self.name, False, np.nan, "no model yet")
-        pred = session.proba[self.stop_set].argmax(axis=1)
-        if self._prev is not None:
-            if np.array_equal(pred, self._prev):
-                k = 1.0
-            else:
-                k = float(cohen_kappa_score(self._prev, pred))
-            self.kappas.append(k if np.isfinite(k) else 0.0)
-        self._prev = pred
-        if len(self.kappas) < self.window:
-            return StopStatus(
-                self.name, False, np.nan, f"needs {self.window} successive models to compare"
-            )
-        mean = float(np.mean(self.kappas[-self.window :]))
-        fired = mean >= self.threshold
-        msg = (
-            f"predictions on the {self.stop_set.size}-item stop set are stable: mean kappa "
-            f"{mean:.3f} >= {self.threshold} over the last {self.window} retrains"
-        )
-        if not fired:
-            msg = f"kappa between successive models {mean:.3f} (stops at {self.threshold})"
-        return StopStatus(self.name, fired, mean, msg)
-
-
-class MaxUncertaintyDrop(StoppingCriterion):
-    """Stop when the most uncertain unlabeled item falls below a threshold (Zhu et al., 2008).
-
-    The monitored value is the maximum of ``session.uncertainty`` (in [0, 1], by the current
-    strategy's measure) over unlabeled, unskipped items.
-
-    Parameters
-    ----------
-    threshold : float, default=0.1
-        Fires when the maximum uncertainty is at most this.
-    """
-
-    name = "max uncertainty"
-
-    def __init__(self, threshold: float = 0.1) -> None:
-        self.threshold = float(threshold)
-
-    def update(self, session: Any) -> StopStatus:
-        if session.proba is None:
-            return StopStatus(self.name, False, np.nan, "no model yet")
-        cand = session.y < 0
-        cand[session.skipped] = False  # skipped: pool indices
-        if not cand.any():
-            return StopStatus(self.name, True, 0.0, "no unlabeled items left")
-        m = float(np.max(session.uncertainty[cand]))
-        fired = m <= self.threshold
-        msg = (
-            f"the most uncertain unlabeled item has uncertainty {m:.3f} "
-            f"{'<=' if fired else '>'} {self.threshold}"
-        )
-        return StopStatus(self.name, fired, m, msg)
-
-
-class Budget(StoppingCriterion):
-    """Stop after ``budget`` labels.
-
-    Parameters
-    ----------
-    budget : int
-        Number of labels the user can afford.
-    """
-
-    name = "budget"
-
-    def __init__(self, budget: int) -> None:
-        self.budget = int(budget)
-
-    def update(self, session: Any) -> StopStatus:
-        n = int(session.n_labeled)
-        fired = n >= self.budget
-        return StopStatus(self.name, fired, float(n), f"{n} of {self.budget} labels used")
-
-
-class StoppingMonitor:
-    """Runs several criteria after each round and keeps their history.
-
-    Parameters
-    ----------
-    criteria : sequence of StoppingCriterion
-
-    Attributes
-    ----------
-    history : list of list of StopStatus
-        One list per :meth:`update` call.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from alwidget import Session
-    >>> X, y = load_digits(return_X_y=True)
-    >>> s = Session(X, classes=list(range(10)), store=":memory:", random_state=0)
-    >>> monitor = StoppingMonitor([Budget(20)])
-    >>> for _ in range(2):
-    ...     batch = s.query()
-    ...     _ = s.submit({int(i): int(y[i]) for i in batch})
-    ...     status = monitor.update(s)
-    >>> [(st.name, st.fired, st.message) for st in monitor.fired]
-    [('budget', True, '20 of 20 labels used')]
-    """
-
-    def __init__(self, criteria: Sequence[StoppingCriterion]) -> None:
-        self.criteria = list(criteria)
-        self.history: list[list[StopStatus]] = []
-
-    @classmethod
-    def default(
-        cls,
-        n_samples: int,
-        *,
-        budget: int | None = None,
-        random_state: Any = 0,
-        stop_set_size: int = 1000,
-    ) -> StoppingMonitor:
-        """Stabilizing predictions on a random stop set, max-uncertainty drop, and a budget."""
-        crit: list[StoppingCriterion] = [
-            StabilizingPredictions(eval_sample(n_samples, stop_set_size, random_state)),
-            MaxUncertaintyDrop(),
-        ]
-        if budget is not None:
-            crit.append(Budget(budget))
-        return cls(crit)
-
-    def update(self, session: Any) -> list[StopStatus]:
-        st = [c.update(session) for c in self.criteria]
-        self.history.append(st)
-        return st
-
-    def reset(self) -> None:
-        for c in self.criteria:
-            c.reset()
-        self.history.clear()
-
-    @property
-    def fired(self) -> list[StopStatus]:
-        """Criteria that fired at the last update."""
-        return [s for s in (self.history[-1] if self.history else []) if s.fired]
-
-
 def _seed(random_state: Any) -> int:
     if isinstance(random_state, np.random.Generator):
         return int(random_state.integers(2**31 - 1))
