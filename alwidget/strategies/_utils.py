@@ -80,8 +80,7 @@ def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None
     """``|x_i - c|^2`` for every row, from differences in row blocks (no cancellation).
 
     The expansion ``|x|^2 - 2 x.c + |c|^2`` loses every digit in float32 when ``x`` is near
-    ``c`` (it missed self-matches); differences do not. Temporaries stay under
-    :data:`BLOCK_BYTES`.
+    ``c`` (it missed self-matches); differences do not. Temporaries stay under 8 MB.
 
     Parameters
     ----------
@@ -97,7 +96,7 @@ def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None
     c = np.asarray(c, dtype=X.dtype)
     if out is None:
         out = np.empty(X.shape[0], dtype=X.dtype)
-    step = max(1, BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
+    step = max(1, (8 * 2**20) // max(X.shape[1] * X.itemsize, 1))  # 8 MB blocks
     for s in range(0, X.shape[0], step):
         D = X[s : s + step] - c
         out[s : s + step] = np.einsum("ij,ij->i", D, D)

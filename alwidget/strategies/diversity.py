@@ -30,6 +30,7 @@ def k_center_greedy(
     centers: np.ndarray | None = None,
     rng: np.random.Generator | None = None,
     block: int = 512,
+    allowed: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-center (core-set) selection (Sener & Savarese, 2018; Gonzalez, 1985).
 
@@ -53,6 +54,9 @@ def k_center_greedy(
         Seeded generator for the first pick when there are no centers.
     block : int, default=512
         Ignored (kept for compatibility): blocks are sized by memory, at most 64 MB.
+    allowed : ndarray of shape (n_samples,), bool, optional
+        Only these rows may be picked (all by default); the others still count as points
+        but are never chosen (so a caller need not copy the candidate rows).
 
     Returns
     -------
@@ -64,22 +68,67 @@ def k_center_greedy(
     """
     Xf = f32(check_features(X))
     n = Xf.shape[0]
-    k = min(int(k), n)
+    k = min(int(k), n if allowed is None else int(np.count_nonzero(allowed)))
     rng = np.random.default_rng(rng)
     if centers is not None and len(centers):
         mind = min_sq_dist(Xf, f32(centers)).astype(np.float32)
     else:
         mind = np.full(n, np.inf, dtype=np.float32)
-    d = np.empty(n, dtype=np.float32)
+    if allowed is not None:
+        mind[~np.asarray(allowed, dtype=bool)] = -1.0  # never picked
+    to_new = _PointDistances(Xf) if k > 1 else None
     picks = np.empty(k, dtype=np.int64)
     dists = np.empty(k)
     for j in range(k):
-        p = int(rng.integers(n)) if np.isinf(mind).all() else int(np.argmax(mind))
+        p = _first_pick(mind, rng) if j == 0 and np.isposinf(mind.max()) else int(np.argmax(mind))
         picks[j] = p
         dists[j] = np.sqrt(float(mind[p])) if np.isfinite(mind[p]) else np.inf
-        np.minimum(mind, sq_dist_to_point(Xf, Xf[p], out=d), out=mind)
+        if to_new is not None and j < k - 1:  # the last pick's distances are never used
+            np.minimum(mind, to_new(p), out=mind)
         mind[p] = -1.0  # never pick twice
     return picks, dists
+
+
+def _first_pick(mind: np.ndarray, rng: np.random.Generator) -> int:
+    """Without centers every allowed item is infinitely far: a random one (as before, a
+    uniform draw over the pool when all are allowed)."""
+    far = np.flatnonzero(np.isposinf(mind))
+    if far.size == mind.size:
+        return int(rng.integers(mind.size))
+    return int(far[rng.integers(far.size)])
+
+
+class _PointDistances:
+    """Squared distances of every row of ``X`` to one of its rows, fast and exact enough.
+
+    One float32 matrix-vector product per call on centred norms:
+    ``|x - c|^2 = |x'|^2 + |c'|^2 - 2 x'.c'`` with ``x' = x - m``, ``m`` the mean of a sample of
+    rows (so an offset of the data
+    does not cancel digits); rows within 1e-3 of the scale of their norms, where the expansion
+    could lose digits (the new centre's own neighbourhood), are recomputed from differences
+    (:func:`sq_dist_to_point`). ``O(n * d)`` per call, three float32 vectors of ``n`` kept.
+    """
+
+    def __init__(self, X: np.ndarray) -> None:
+        self.X = X
+        # any shift keeps the expansion exact; a (sampled) mean keeps its terms small
+        self.mu = X[:: max(1, X.shape[0] // 4096)].mean(axis=0, dtype=np.float64).astype(X.dtype)
+        self.norms = sq_dist_to_point(X, self.mu)  # |x - mean|^2, from differences
+        self.g = np.empty(X.shape[0], dtype=X.dtype)
+        self.d = np.empty(X.shape[0], dtype=X.dtype)
+
+    def __call__(self, p: int) -> np.ndarray:
+        c = self.X[p] - self.mu
+        np.dot(self.X, c, out=self.g)  # x . (c - mean)
+        self.g -= float(self.mu @ c)  # = (x - mean) . (c - mean)
+        d, scale = self.d, self.norms + self.norms[p]
+        np.multiply(self.g, -2.0, out=d)
+        d += scale
+        near = np.flatnonzero(d < 1e-3 * scale)
+        if near.size:
+            d[near] = sq_dist_to_point(self.X[near], self.X[p])
+        np.maximum(d, 0.0, out=d)
+        return d
 
 
 def covering_radius(X: np.ndarray, centers: np.ndarray, block: int | None = None) -> float:
@@ -111,8 +160,14 @@ class Coreset(Strategy):
 
     def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         centers = ctx.X[ctx.labeled]
-        pos, d = k_center_greedy(ctx.X[ctx.candidates], batch_size, centers, ctx.rng)
-        return ctx.candidates[pos], d
+        n, cand = ctx.X.shape[0], ctx.candidates
+        if 2 * cand.size < n:  # few candidates: work on their copy
+            pos, d = k_center_greedy(ctx.X[cand], batch_size, centers, ctx.rng)
+            return cand[pos], d
+        # most of the pool: no copy of it; the other items are never picked
+        allowed = np.zeros(n, dtype=bool)
+        allowed[cand] = True
+        return k_center_greedy(ctx.X, batch_size, centers, ctx.rng, allowed=allowed)
 
 
 def _assign(X: np.ndarray, C: np.ndarray) -> np.ndarray:
