@@ -554,3 +554,19 @@ def test_badge_distances_equal_explicit_embeddings(normal_f32):
     for j in range(1, 6):
         ref = np.sqrt(_brute_sq(G[pos[j] : pos[j] + 1], G[pos[:j]]).min())
         np.testing.assert_allclose(dist[j], ref, rtol=1e-4)
+
+
+def test_information_density_weight_is_a_density_not_clipped_cosine(digits):
+    """On standardised digits the old cosine weight was 0 for ~40% of the pool; the kNN
+    density is positive everywhere, high inside a cluster and low for an injected outlier."""
+    from sklearn.preprocessing import StandardScaler
+
+    from alwidget.strategies.density import knn_density, pool_similarity
+
+    X = StandardScaler().fit_transform(digits.data)
+    assert (pool_similarity(X) == 0).mean() > 0.3  # the weight the fix replaces
+    w = knn_density(X, rng=0)
+    assert (w > 0).all() and w.max() <= 1.0
+    far = np.vstack([X, X.max(axis=0) * 3])
+    w2 = knn_density(far, rng=0)
+    assert w2[-1] < np.percentile(w2[:-1], 1)  # the outlier is in no dense region

@@ -65,6 +65,14 @@ def k_center_greedy(
     distances : ndarray of shape (k,), float64
         Euclidean distance of each pick to its nearest center at the time it was picked
         (higher = more informative; ``inf`` for a first pick without centers).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0], [0.1, 0], [5, 0], [5, 0.1], [10, 0]])
+    >>> pos, dist = k_center_greedy(X, 2, centers=X[:1])
+    >>> pos.tolist(), np.round(dist, 2).tolist()  # the farthest first, then the gap's middle
+    ([4, 3], [10.0, 5.0])
     """
     Xf = f32(check_features(X))
     n = Xf.shape[0]
@@ -144,6 +152,13 @@ def covering_radius(X: np.ndarray, centers: np.ndarray, block: int | None = None
     radius : float
         Lower is better covered. Computed in float64 chunks by scikit-learn (``block`` is
         ignored, kept for compatibility).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0], [3, 4], [6, 8]])
+    >>> covering_radius(X, X[:1]), covering_radius(X, X[[0, 2]])
+    (10.0, 5.0)
     """
     return float(np.sqrt(min_sq_dist(check_features(X), check_features(centers)).max()))
 
@@ -153,6 +168,17 @@ class Coreset(Strategy):
 
     Needs no model: it only looks at ``ctx.X``. At cold start (nothing labeled) the first pick
     is random (from ``ctx.rng``) and the rest spread out from it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> X = np.array([[0.0], [1.0], [2.0], [9.0], [10.0]])
+    >>> labels = np.array([0, -1, -1, -1, -1])
+    >>> ctx = QueryContext(X=X, labels=labels, candidates=np.arange(1, 5), proba=None,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> Coreset().query(ctx, 2)[0].tolist()  # the far end, then the middle
+    [4, 2]
     """
 
     name = "coreset"
@@ -214,6 +240,16 @@ def cluster_batch(
     ------
     ValueError
         On shape mismatches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(300, centers=[[0, 0], [10, 0], [0, 10]], cluster_std=0.5, random_state=0)
+    >>> scores = np.random.default_rng(0).random(300)
+    >>> pos, _ = cluster_batch(X, scores, 3, rng=0)
+    >>> sorted(y[pos].tolist())  # one item from each of the three clusters
+    [0, 1, 2]
     """
     rng = np.random.default_rng(rng)
     scores = np.asarray(scores, dtype=np.float64)
@@ -256,6 +292,19 @@ class ClusterBatch(Strategy):
         Uncertainty used to pick inside a cluster.
     max_fit : int, default=20000
         See :func:`cluster_batch`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> from alwidget.strategies import QueryContext
+    >>> X, y = make_blobs(200, centers=2, random_state=0)
+    >>> P = np.full((200, 2), 0.5)
+    >>> ctx = QueryContext(X=X, labels=np.full(200, -1), candidates=np.arange(200), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> idx, _ = ClusterBatch().query(ctx, 2)
+    >>> sorted(y[idx].tolist())  # equally unsure everywhere: one pick per cluster
+    [0, 1]
     """
 
     name = "cluster_batch"

@@ -58,6 +58,15 @@ def egl(proba: np.ndarray, X: np.ndarray, intercept: bool = True) -> np.ndarray:
     ------
     ValueError
         On shape mismatches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [0.99, 0.01]])
+    >>> X = np.array([[1.0, 1.0], [1.0, 1.0]])
+    >>> s = egl(P, X)
+    >>> bool(s[0] > s[1])  # a sure prediction changes the model little
+    True
     """
     proba = check_proba(proba).astype(np.float64, copy=False)
     X = check_features(X, proba.shape[0])
@@ -110,6 +119,13 @@ def badge_embedding_norms(proba: np.ndarray, X: np.ndarray, intercept: bool = Fa
     Returns
     -------
     norms : ndarray of shape (n_samples,), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.5, 0.5], [1.0, 0.0]])
+    >>> badge_embedding_norms(P, np.ones((2, 3))).round(3).tolist()  # a sure item: no gradient
+    [1.225, 0.0]
     """
     _, _, an, xn = _badge_factors(proba, X, intercept)
     return np.sqrt(an * xn)
@@ -167,6 +183,16 @@ def badge_select(
     ------
     ValueError
         On shape mismatches.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(100, 4))
+    >>> P = rng.dirichlet(np.ones(3), size=100)
+    >>> pos, dist = badge_select(P, X, 5, rng=0)
+    >>> len(set(pos.tolist())), bool(np.all(dist > 0))  # five distinct picks
+    (5, True)
     """
     rng = np.random.default_rng(rng)
     A, Xf, an, xn = _badge_factors(proba, X, intercept)
@@ -212,6 +238,17 @@ class EGL(ScoreStrategy):
     embed : callable, optional
         ``embed(ctx) -> (n_samples, n_features')``: the features the model's linear layer sees.
         Default ``ctx.X`` (see the module notes on the linear-model assumption).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> X = np.ones((3, 2))
+    >>> P = np.array([[0.9, 0.1], [0.5, 0.5], [0.99, 0.01]])
+    >>> ctx = QueryContext(X=X, labels=np.full(3, -1), candidates=np.arange(3), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> EGL().query(ctx, 1)[0].tolist()
+    [1]
     """
 
     def __init__(self, intercept: bool = True, embed: Embed | None = None) -> None:
@@ -232,6 +269,18 @@ class Badge(Strategy):
         Include the bias gradient in the embedding.
     embed : callable, optional
         As in :class:`EGL`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X, P = rng.normal(size=(50, 3)), rng.dirichlet(np.ones(2), size=50)
+    >>> ctx = QueryContext(X=X, labels=np.full(50, -1), candidates=np.arange(50), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=rng)
+    >>> idx, _ = Badge().query(ctx, 4)
+    >>> idx.shape, len(set(idx.tolist()))
+    ((4,), 4)
     """
 
     name = "badge"
