@@ -84,6 +84,17 @@ class StabilizingPredictions(StoppingCriterion):
         Kappa level (the paper's default).
     window : int, default=3
         Number of successive agreements averaged (the paper's default).
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> X = np.random.default_rng(0).normal(size=(60, 2))
+    >>> crit = StabilizingPredictions(stop_set=np.arange(40, 60), window=2)
+    >>> with alwidget.Session(X, classes=["a", "b"], store=":memory:") as s:
+    ...     _ = s.submit({i: "ab"[int(X[i, 0] > 0)] for i in range(20)}, source="map")
+    ...     first = crit.update(s).fired  # one model: nothing to compare yet
+    >>> first
+    False
     """
 
     name = "stabilizing predictions"
@@ -135,6 +146,13 @@ class MaxUncertaintyDrop(StoppingCriterion):
     ----------
     threshold : float, default=0.1
         Fires when the maximum uncertainty is at most this.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=2) as s:
+    ...     MaxUncertaintyDrop().update(s).fired  # cold start: everything is uncertain
+    False
     """
 
     name = "max uncertainty"
@@ -165,6 +183,14 @@ class Budget(StoppingCriterion):
     ----------
     budget : int
         Number of labels the user can afford.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=2) as s:
+    ...     _ = s.submit({0: "a", 1: "b"}, source="map")
+    ...     Budget(2).update(s).fired, Budget(3).update(s).fired
+    (True, False)
     """
 
     name = "budget"

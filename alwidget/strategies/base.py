@@ -57,6 +57,15 @@ class QueryContext:
         Number of classes.
     rng : numpy.random.Generator
         The seeded generator to use for anything random.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ctx = QueryContext(X=np.zeros((4, 2)), labels=np.array([0, -1, -1, 1]),
+    ...                    candidates=np.array([1, 2]), proba=None, model=None, estimator=None,
+    ...                    n_classes=2, rng=np.random.default_rng(0))
+    >>> ctx.labeled.tolist()
+    [True, False, False, True]
     """
 
     X: np.ndarray
@@ -90,6 +99,12 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) ->
     -------
     positions : ndarray of shape (min(k, n),), int64
         Unique positions into ``scores``, sorted by decreasing score.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> top_k(np.array([0.1, 0.9, 0.5]), 2).tolist()  # positions, best first
+    [1, 2]
     """
     scores = np.asarray(scores, dtype=np.float64)
     n = scores.shape[0]
@@ -116,6 +131,23 @@ class Strategy:
     needs_model : bool
         Whether :meth:`query` needs ``ctx.proba`` / ``ctx.model`` (False for random or
         purely feature-based strategies).
+
+    Examples
+    --------
+    A strategy of your own: the items with the largest first feature.
+
+    >>> import numpy as np
+    >>> class Largest(Strategy):
+    ...     name, needs_model = "largest", False
+    ...     def query(self, ctx, batch_size):
+    ...         s = ctx.X[ctx.candidates, 0]
+    ...         pos = top_k(s, batch_size)
+    ...         return ctx.candidates[pos], s[pos]
+    >>> ctx = QueryContext(X=np.arange(5.0)[:, None], labels=np.full(5, -1),
+    ...                    candidates=np.arange(5), proba=None, model=None, estimator=None,
+    ...                    n_classes=2, rng=np.random.default_rng(0))
+    >>> Largest().query(ctx, 2)[0].tolist()
+    [4, 3]
     """
 
     name: str = "strategy"
@@ -179,6 +211,16 @@ class ScoreStrategy(Strategy):
         Map colour measure.
     needs_model : bool, default=True
         Whether the score needs a fitted model.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = ScoreStrategy(lambda ctx: -ctx.X[ctx.candidates, 0], name="smallest", needs_model=False)
+    >>> ctx = QueryContext(X=np.arange(5.0)[:, None], labels=np.full(5, -1),
+    ...                    candidates=np.arange(5), proba=None, model=None, estimator=None,
+    ...                    n_classes=2, rng=np.random.default_rng(0))
+    >>> s.query(ctx, 2)[0].tolist()
+    [0, 1]
     """
 
     def __init__(
@@ -265,6 +307,43 @@ def get_strategy(strategy: str | Strategy | Callable[[QueryContext], np.ndarray]
         If a name is not registered.
     TypeError
         If ``strategy`` is none of the accepted kinds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.9, 0.1], [0.5, 0.5], [0.7, 0.3]])
+    >>> ctx = QueryContext(X=np.zeros((3, 1)), labels=np.full(3, -1), candidates=np.arange(3),
+    ...                    proba=P, model=None, estimator=None, n_classes=2,
+    ...                    rng=np.random.default_rng(0))
+    >>> UncertaintyStrategy("margin").query(ctx, 2)[0].tolist()
+    [1, 2]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ctx = QueryContext(X=np.zeros((10, 1)), labels=np.full(10, -1),
+    ...                    candidates=np.arange(5, 10), proba=None, model=None, estimator=None,
+    ...                    n_classes=2, rng=np.random.default_rng(0))
+    >>> idx, _ = RandomStrategy().query(ctx, 3)
+    >>> len(set(idx.tolist())), bool(np.all(idx >= 5))
+    (3, True)
+
+    Examples
+    --------
+    >>> register("random_again", RandomStrategy)
+    >>> get_strategy("random_again").name
+    'random'
+
+
+    Examples
+    --------
+    >>> {"margin", "entropy", "coreset", "badge"} <= set(available_strategies())
+    True
+
+    Examples
+    --------
+    >>> get_strategy("margin").name, get_strategy("margin").needs_model
+    ('margin', True)
     """
     if isinstance(strategy, Strategy):
         return strategy

@@ -72,6 +72,14 @@ def committee_votes(member_proba: np.ndarray) -> np.ndarray:
     Returns
     -------
     votes : ndarray of shape (n_samples, n_members), int64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> M = np.array([[[0.9, 0.1], [0.5, 0.5]],   # member 1 on items 0 and 1
+    ...               [[0.1, 0.9], [0.5, 0.5]]])  # member 2: disagrees on item 0 only
+    >>> committee_votes(M).tolist()
+    [[0, 1], [0, 0]]
     """
     return np.ascontiguousarray(_check_members(member_proba).argmax(axis=2).T, dtype=np.int64)
 
@@ -98,6 +106,14 @@ def vote_entropy(votes: np.ndarray, n_classes: int) -> np.ndarray:
     ------
     ValueError
         If ``votes`` is not 2-D or holds codes outside ``0..n_classes-1``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> M = np.array([[[0.9, 0.1], [0.5, 0.5]],   # member 1 on items 0 and 1
+    ...               [[0.1, 0.9], [0.5, 0.5]]])  # member 2: disagrees on item 0 only
+    >>> (vote_entropy(committee_votes(M), 2).round(3) + 0.0).tolist()
+    [0.693, 0.0]
     """
     votes = np.asarray(votes)
     if votes.ndim != 2:
@@ -132,6 +148,14 @@ def consensus_kl(member_proba: np.ndarray) -> np.ndarray:
     ------
     ValueError
         If ``member_proba`` is not 3-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> M = np.array([[[0.9, 0.1], [0.5, 0.5]],   # member 1 on items 0 and 1
+    ...               [[0.1, 0.9], [0.5, 0.5]]])  # member 2: disagrees on item 0 only
+    >>> consensus_kl(M).round(3).tolist()
+    [0.368, 0.0]
     """
     P = _check_members(member_proba)
     return np.maximum(-_xlogx_sum(P.mean(axis=0)) + _xlogx_sum(P).mean(axis=0), 0.0)
@@ -164,6 +188,14 @@ def bald(member_proba: np.ndarray) -> np.ndarray:
     ------
     ValueError
         If ``member_proba`` is not 3-D.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> M = np.array([[[0.9, 0.1], [0.5, 0.5]],   # member 1 on items 0 and 1
+    ...               [[0.1, 0.9], [0.5, 0.5]]])  # member 2: disagrees on item 0 only
+    >>> bald(M).round(3).tolist()  # item 1: unsure but agreed, so no information
+    [0.368, 0.0]
     """
     return consensus_kl(member_proba)
 
@@ -215,6 +247,15 @@ def fit_committee(
     ------
     ValueError
         If ``n_members < 1`` or fewer than two classes are labeled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.random.default_rng(0).normal(size=(40, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> members = fit_committee(LogisticRegression(), X, y, n_members=3, random_state=0)
+    >>> len(members), committee_proba(members, X, 2).shape
+    (3, (3, 40, 2))
     """
     rng = np.random.default_rng(random_state)
     y = np.asarray(y)
@@ -262,6 +303,15 @@ def committee_proba(members: Sequence[Any], X: np.ndarray, n_classes: int) -> np
     member_proba : ndarray of shape (n_members, n_samples, n_classes), float64
         Column ``c`` is class code ``c`` for every member, also for members that never saw
         some class (their column is 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[0.0], [1.0], [2.0]])
+    >>> m = LogisticRegression().fit(X[:2], [0, 2])  # a member that never saw class 1
+    >>> committee_proba([m], X, 3)[0, :, 1].tolist()  # a zero column for class 1
+    [0.0, 0.0, 0.0]
     """
     return np.stack([aligned_proba(m, X, n_classes) for m in members])
 
@@ -289,6 +339,20 @@ class QueryByCommittee(ScoreStrategy):
     -----
     Cost per query: ``n_members`` fits on the labeled set plus ``n_members`` calls of
     ``predict_proba`` on the candidates.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2)); labels = np.full(60, -1)
+    >>> labels[:10] = (X[:10, 0] > 0).astype(int)
+    >>> ctx = QueryContext(X=X, labels=labels, candidates=np.arange(10, 60), proba=None,
+    ...                    model=None, estimator=LogisticRegression(), n_classes=2, rng=rng)
+    >>> idx, scores = QueryByCommittee().query(ctx, 3)
+    >>> idx.shape, bool(np.all(idx >= 10))
+    ((3,), True)
     """
 
     def __init__(
@@ -356,6 +420,20 @@ class BALD(QueryByCommittee):
         Number of posterior samples (committee members).
     estimators, bootstrap
         As in :class:`QueryByCommittee`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(60, 2)); labels = np.full(60, -1)
+    >>> labels[:10] = (X[:10, 0] > 0).astype(int)
+    >>> ctx = QueryContext(X=X, labels=labels, candidates=np.arange(10, 60), proba=None,
+    ...                    model=None, estimator=LogisticRegression(), n_classes=2, rng=rng)
+    >>> idx, scores = BALD().query(ctx, 3)
+    >>> bool(np.all(scores >= 0))  # mutual information is never negative
+    True
     """
 
     def __init__(
