@@ -204,6 +204,16 @@ class EvalSet:
         True class codes ``0..n_classes-1``.
     n_classes : int
         Number of classes of the session.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.random.default_rng(0).normal(size=(40, 2)); y = (X[:, 0] > 0).astype(int)
+    >>> es = EvalSet(X[30:], y[30:], n_classes=2)
+    >>> model = LogisticRegression().fit(X[:30], y[:30])
+    >>> round(es.score(model)["accuracy"], 1)
+    1.0
     """
 
     X: Any

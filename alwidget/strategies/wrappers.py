@@ -60,6 +60,18 @@ class OutlierFilter(_Wrapper):
     ------
     ValueError
         If ``fraction`` is outside ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(100, 2)), [[9.0, 9.0]]])  # item 100: a far outlier
+    >>> P = np.full((101, 2), 0.5); P[:50] = [0.9, 0.1]  # unsure about items 50..100
+    >>> ctx = QueryContext(X=X, labels=np.full(101, -1), candidates=np.arange(101), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> 100 in OutlierFilter("margin").query(ctx, 5)[0].tolist()  # plain margin picks it
+    False
     """
 
     def __init__(
@@ -112,6 +124,19 @@ class DiverseTopK(_Wrapper):
         Pre-filter size as a multiple of the batch size.
     use_labeled : bool, default=False
         Also count the labeled items as centers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(100, 2)), [[9.0, 9.0]]])  # item 100: a far outlier
+    >>> P = np.full((101, 2), 0.5); P[:50] = [0.9, 0.1]  # unsure about items 50..100
+    >>> ctx = QueryContext(X=X, labels=np.full(101, -1), candidates=np.arange(101), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> idx, _ = DiverseTopK("margin").query(ctx, 5)
+    >>> bool(np.all(idx >= 50))  # from the uncertain half, spread out
+    True
     """
 
     def __init__(self, strategy: Any, factor: int = 10, use_labeled: bool = False) -> None:
@@ -151,6 +176,20 @@ class CostWeighted(_Wrapper):
     ------
     ValueError
         At query time, if a cost is not positive or has the wrong shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(100, 2)), [[9.0, 9.0]]])  # item 100: a far outlier
+    >>> P = np.full((101, 2), 0.5); P[:50] = [0.9, 0.1]  # unsure about items 50..100
+    >>> ctx = QueryContext(X=X, labels=np.full(101, -1), candidates=np.arange(101), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> cost = np.ones(101); cost[50:60] = 10.0  # items 50..59 cost ten times more
+    >>> idx, _ = CostWeighted("margin", cost).query(ctx, 5)
+    >>> bool(np.all((idx < 50) | (idx >= 60)))
+    True
     """
 
     def __init__(
@@ -215,6 +254,14 @@ def ceal_pseudo_labels(
         Pool indices, most confident first.
     labels : ndarray of shape (m,), int64
         Their pseudo-labels (argmax class codes).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> P = np.array([[0.999, 0.001], [0.6, 0.4], [0.002, 0.998]])
+    >>> idx, labels = ceal_pseudo_labels(P)
+    >>> idx.tolist(), labels.tolist()  # only the confident items, with the model's label
+    ([0, 2], [0, 1])
     """
     P = check_proba(proba)
     cand = np.arange(P.shape[0]) if candidates is None else np.asarray(candidates, np.int64)
@@ -240,6 +287,20 @@ class PseudoLabeling(_Wrapper):
     delta : float, default=0.05
         Entropy threshold (nats), see :func:`ceal_pseudo_labels`.
     max_items : int, optional
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.strategies import QueryContext
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(100, 2)), [[9.0, 9.0]]])  # item 100: a far outlier
+    >>> P = np.full((101, 2), 0.5); P[:50] = [0.9, 0.1]  # unsure about items 50..100
+    >>> ctx = QueryContext(X=X, labels=np.full(101, -1), candidates=np.arange(101), proba=P,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> wrapper = PseudoLabeling("margin")
+    >>> picks, _ = wrapper.query(ctx, 5)
+    >>> bool(np.all(picks >= 50))  # the inner strategy's picks
+    True
     """
 
     def __init__(self, strategy: Any, delta: float = 0.05, max_items: int | None = None) -> None:
