@@ -35,6 +35,7 @@ from .diagnostics_geometry import (
     batch_redundancy,
     class_balance,
     coverage,
+    distance_to_labels,
     knn_distance,
     outlier_fixation,
     random_pair_distance,
@@ -42,6 +43,7 @@ from .diagnostics_geometry import (
 from .evaluation import EvalSet, StoppingMonitor, StopStatus, flat_metrics
 
 __all__ = [
+    "distance_to_labels",
     "coverage",
     "knn_distance",
     "outlier_fixation",

@@ -21,6 +21,7 @@ from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 
 __all__ = [
+    "distance_to_labels",
     "coverage",
     "knn_distance",
     "outlier_fixation",
@@ -29,6 +30,49 @@ __all__ = [
     "class_balance",
     "PoolGeometry",
 ]
+
+
+def distance_to_labels(X: np.ndarray, labeled: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of every item to its nearest labeled item, and which labeled item that is.
+
+    What core-set covers: the largest of these distances is the covering radius it
+    minimises (Sener & Savarese, 2018). scikit-learn's chunked
+    :func:`~sklearn.metrics.pairwise_distances_argmin_min`, no ``n x n`` matrix.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Pool features.
+    labeled : ndarray of shape (n_samples,), bool
+        True where an item is labeled.
+
+    Returns
+    -------
+    distance : ndarray of shape (n_samples,), float32
+        Euclidean, in feature units; 0 for labeled items; ``inf`` everywhere when nothing is
+        labeled.
+    nearest : ndarray of shape (n_samples,), int64
+        Pool index of the nearest labeled item (-1 when nothing is labeled).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0], [3, 4], [6, 8]])
+    >>> d, near = distance_to_labels(X, np.array([True, False, False]))
+    >>> d.tolist(), near.tolist()
+    ([0.0, 5.0, 10.0], [0, 0, 0])
+    """
+    from sklearn.metrics import pairwise_distances_argmin_min
+
+    labeled = np.asarray(labeled, dtype=bool)
+    n = len(labeled)
+    if not labeled.any():
+        return np.full(n, np.inf, dtype=np.float32), np.full(n, -1, dtype=np.int64)
+    lab = np.flatnonzero(labeled)
+    arg, d = pairwise_distances_argmin_min(X, X[lab])
+    d = np.asarray(d, dtype=np.float32)
+    d[lab] = 0.0
+    return d, lab[arg].astype(np.int64)
 
 
 def coverage(X: np.ndarray, labeled: np.ndarray) -> tuple[float, float]:

@@ -67,7 +67,7 @@ def test_click_labels_and_submit_retrains_and_recolours(widget, digits):
     assert not np.array_equal(colour0, colour1), "the map recoloured"
     n_overlay = sum(len(w.map.fig.data[1 + c].x) for c in range(10))
     assert n_overlay == 10
-    assert len(w.map.fig.data[-1].x) == 10
+    assert len(w.map.fig.data[w.map.batch_overlay.trace].x) == 10
     assert (w.status_facts["n_labeled"], w.status_facts["round"]) == (10, 1)
 
 
@@ -191,7 +191,7 @@ def test_strategy_selector_changes_strategy(widget, digits):
     assert w.session.strategy.name == "margin" and w.session.batch.strategy == "margin"
     assert shown(w) == w.batch.tolist()
     assert "margin" in w.map.fig.layout.title.text
-    assert w.map.fig.data[0].marker.colorbar.title.text == "margin"
+    assert w.map.fig.data[0].marker.colorbar.title.text == "uncertainty (1 − margin), high = unsure"
 
 
 def test_cold_start_is_said(widget):
@@ -364,7 +364,7 @@ def test_map_click_shows_card_beside_the_map_and_labels_with_source_map(widget, 
 def test_map_click_on_overlay_maps_back_to_pool_index(widget):
     w = widget
     b = w.batch
-    batch_trace = len(w.map.fig.data) - 1
+    batch_trace = w.map.batch_overlay.trace
     _click(w, batch_trace, 3)
     assert f"#{int(b[3])} from the map" in w.point_view.cards[0]["caption"]
 

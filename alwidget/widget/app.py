@@ -24,6 +24,7 @@ from ..projection import Projection
 from ..session import Session
 from .actions import CardsController
 from .cards import BatchCards
+from .colours import default_colour, map_colour, show_coverage
 from .events import BrowserEvents, Listeners
 from .map import DEFAULT_MAX_POINTS, MapView
 from .selection import MapLabeling, as_selection
@@ -168,6 +169,14 @@ class LabelingWidget(W.VBox):
             hover_text=_hover_texts(self.items, session.n_samples),
             max_points=max_points,
         )
+        #: The item at the covering radius while the map shows distance to the labels.
+        self.coverage_layer = self.map.add_overlay(
+            "farthest from the labels (covering radius)",
+            symbol="square-open",
+            size=14,
+            color="#ff00ff",
+            line=dict(width=2.5),
+        )
         self.map.on_point(self.show_point)
         self.map.on_select(self._on_map_select)
         self.map_events = BrowserEvents()
@@ -308,14 +317,16 @@ class LabelingWidget(W.VBox):
     def _update_map(self) -> None:
         s = self.session
         self._drawn_model = s.model_labels_version
+        colour = map_colour(s, default_colour(s))
         self.map.update(
-            s.uncertainty,
+            colour.values,
             s.y,
             s.batch.indices,
-            s.strategy.measure,
+            colour.title,
             last=self.actions.last,
             unsure=s.unsure,
         )
+        show_coverage(self.map, colour, self.coverage_layer)
 
     @property
     def status_facts(self) -> dict[str, Any]:

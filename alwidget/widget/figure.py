@@ -20,6 +20,8 @@ import numpy as np
 import plotly.graph_objects as go
 
 __all__ = [
+    "BATCH_COLOUR",
+    "STATE_SYMBOLS",
     "CLASS_COLOURS",
     "CLASS_SYMBOLS",
     "Overlay",
@@ -45,6 +47,22 @@ CLASS_COLOURS = [
     "#17becf",
 ]
 CLASS_SYMBOLS = ["circle", "square", "diamond", "cross", "triangle-up", "x", "star", "hexagon"]
+#: The current batch's ring (and a replayed round's picks): magenta, in no class palette.
+BATCH_COLOUR = "#ff00ff"
+
+#: One symbol per state on the map (classes cycle colours first, then ``CLASS_SYMBOLS``):
+#: labeled = filled class colour with a black edge; unsure = grey thin ×; last labeled = thin
+#: black hexagon ring; current batch = thick magenta ring; a replayed round's picks = magenta
+#: diamond ring; "would pick" of a compared strategy = its filled symbol with a white edge
+#: (× random, ▲ entropy, ★ core-set, ...); the item at the covering radius = magenta square.
+STATE_SYMBOLS = {
+    "labeled": "circle (class colour)",
+    "unsure": "x-thin-open",
+    "last labeled": "hexagon-open",
+    "current batch": "circle-open",
+    "replay picks": "diamond-open",
+    "covering radius": "square-open",
+}
 
 
 def escape_plotly(text: Any) -> str:
@@ -230,14 +248,17 @@ def build_map_figure(
             dict(symbol="x-thin-open", size=10, color="#555", line=dict(width=2)),
         ),
         (
+            # a thin ring around the class colour, never covering it (a bulk label stays
+            # readable)
             "last labeled",
             "just labeled",
-            dict(symbol="star-open", size=15, color="#111", line=dict(width=2)),
+            dict(symbol="hexagon-open", size=15, color="#111", line=dict(width=1.2)),
         ),
         (
+            # magenta: not a class colour, visible on every colour of the scale
             "current batch",
             "in the batch",
-            dict(symbol="circle-open", size=16, color="#e6194b", line=dict(width=3)),
+            dict(symbol="circle-open", size=17, color=BATCH_COLOUR, line=dict(width=3)),
         ),
     ]
     handles = []

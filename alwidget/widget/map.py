@@ -199,6 +199,11 @@ class MapView(MapPoints):
         self.fig.add_trace(regions_trace(name, colours, opacity))
         return self._register(Overlay(str(name), trace, "regions"))
 
+    def set_shapes(self, shapes: Sequence[dict]) -> None:
+        """Replace the figure's shapes (plotly layout shapes, e.g. the covering-radius ring of
+        :func:`alwidget.widget.colours.show_coverage`); ``[]`` removes them."""
+        self.fig.layout.shapes = [dict(sh) for sh in shapes]
+
     def set_heading(self, text: str) -> None:
         """Set the figure title (escaped); :meth:`recolour` and :meth:`update` reset it."""
         self.fig.layout.title.text = escape_plotly(text)
@@ -332,13 +337,14 @@ class MapView(MapPoints):
         batch : ndarray of shape (k,), int
             Pool indices of the current batch.
         measure : str
-            Name of the uncertainty measure (colour bar title).
+            Colour-bar title: what the colour shows and its direction (see
+            :mod:`alwidget.widget.colours`).
         unsure : ndarray of shape (m,), int, optional
             Pool indices answered "unsure".
         last : ndarray of shape (j,), int, optional
             Pool indices labeled by the last submit.
         """
-        self.recolour(uncertainty, str(measure).replace("_", " "))
+        self.recolour(uncertainty, str(measure))
         labels = np.asarray(labels)
         groups: dict[Overlay, np.ndarray] = {
             h: np.flatnonzero(labels == c) for c, h in enumerate(self.class_overlays)

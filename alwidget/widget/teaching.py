@@ -151,6 +151,7 @@ class TeachingPanel(W.VBox):
             boundary=self.show_boundary,
             grid_size=grid_size,
             random_state=random_state,
+            coverage_layer=getattr(widget, "coverage_layer", None),
         )
         self.compare_names = self.layers.compare_names
         self.unavailable = self.layers.unavailable
@@ -223,7 +224,7 @@ class TeachingPanel(W.VBox):
         self.compare_note = W.HTML()
         self.colour_select = W.Dropdown(
             options=[(v, k) for k, v in MAP_COLOURS.items() if k != "forgetting" or has_truth],
-            value="uncertainty",
+            value="auto",
             description="Map colour",
             layout=W.Layout(width="380px"),
         )

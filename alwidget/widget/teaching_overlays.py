@@ -13,14 +13,17 @@ import numpy as np
 
 from ..simulation import STRATEGY_COLOURS
 from ..strategies import QueryContext, Strategy, get_strategy
-from .figure import CLASS_COLOURS, Overlay
+from .colours import default_colour, map_colour, show_coverage
+from .figure import BATCH_COLOUR, CLASS_COLOURS, Overlay
 from .teaching_views import decision_grid
 
 __all__ = ["COMPARE_SYMBOLS", "MAP_COLOURS", "TeachingLayers"]
 
-COMPARE_SYMBOLS = ["x", "triangle-up", "star", "square", "hexagon", "cross"]
+COMPARE_SYMBOLS = ["x", "triangle-up", "star", "square", "cross", "triangle-down"]
 MAP_COLOURS = {
-    "uncertainty": "uncertainty (live)",
+    "auto": "what the strategy looks at (uncertainty; distance for core-set)",
+    "uncertainty": "uncertainty of the current model",
+    "distance": "distance to the nearest label (core-set coverage)",
     "dispersion": "label dispersion (Bengar et al. 2021)",
     "forgetting": "forgetting events (Toneva et al. 2019)",
 }
@@ -63,9 +66,12 @@ class TeachingLayers:
         boundary: bool,
         grid_size: int,
         random_state: int,
+        coverage_layer: Any = None,
     ) -> None:
         self.session, self.map = session, map
         self.random_state = int(random_state)
+        #: The labeling widget's covering-radius mark, when given (``coverage_layer=``).
+        self.coverage_layer = coverage_layer
         self.compare_names: list[str] = []
         self.unavailable: list[str] = []
         self._strategies: list[Strategy] = []
@@ -89,7 +95,7 @@ class TeachingLayers:
             hover="picked in this round",
             symbol="diamond-open",
             size=15,
-            color="#000",
+            color=BATCH_COLOUR,
             line=dict(width=2.5),
         )
         self.compare_overlays = [
@@ -99,7 +105,7 @@ class TeachingLayers:
                 symbol=COMPARE_SYMBOLS[i % len(COMPARE_SYMBOLS)],
                 size=11,
                 color=STRATEGY_COLOURS.get(name, "#8c564b"),
-                line=dict(width=1.5, color="#333"),
+                line=dict(width=1.5, color="white"),  # visible on dark points too
             )
             for i, name in enumerate(self.compare_names)
         ]
@@ -120,24 +126,23 @@ class TeachingLayers:
             "colour = uncertainty then"
         )
         if rnd.uncertainty is not None:
-            self.map.recolour(rnd.uncertainty, "uncertainty", heading=heading)
+            title = f"uncertainty of round {r}'s model, high = unsure"
+            self.map.recolour(rnd.uncertainty, title, heading=heading)
         else:
             self.map.set_heading(heading)
         self.map.set_overlay(self.replay_overlay, np.asarray(rnd.picked, dtype=np.int64))
         self.draw_regions(r - 1)
 
     def recolour(self, colour: str, history: Any) -> None:
-        """Colour the map by live uncertainty, label dispersion or forgetting events."""
-        s, m = self.session, self.map
-        if colour == "uncertainty":
-            m.recolour(s.uncertainty, s.strategy.measure.replace("_", " "))
-        elif colour == "dispersion":
-            m.recolour(history.dispersion.dispersion, "label dispersion")
-        elif colour == "forgetting" and history.forgetting is not None:
-            cnt = history.forgetting.counts.astype(np.float32)
-            m.recolour(cnt / max(1.0, float(cnt.max())), "forgetting events (share of max)")
-        else:
+        """Colour the map by a key of :data:`MAP_COLOURS` (values and colour-bar title from
+        :func:`alwidget.widget.colours.map_colour`, so the bar names what is shown)."""
+        if colour not in MAP_COLOURS:
             raise ValueError(f"unknown map colour {colour!r}; use one of {list(MAP_COLOURS)}")
+        s = self.session
+        c = map_colour(s, default_colour(s) if colour == "auto" else colour, history)
+        self.map.recolour(c.values, c.title)
+        if self.coverage_layer is not None:
+            show_coverage(self.map, c, self.coverage_layer)
 
     # -- what other strategies would pick ----------------------------------------------------
     def compare_picks(self) -> dict[str, np.ndarray]:
