@@ -171,7 +171,8 @@ class LabelingWidget(W.VBox):
         )
         #: The item at the covering radius while the map shows distance to the labels.
         self.coverage_layer = self.map.add_overlay(
-            "farthest from the labels (covering radius)",
+            "at covering radius",
+            hover="farthest from every label (the covering radius)",
             symbol="square-open",
             size=14,
             color="#ff00ff",

@@ -373,6 +373,8 @@ class MapView(MapPoints):
             fig.data[0].customdata = self.shown.astype(np.int32)
             fig.layout.xaxis.title.text = escape_plotly(f"{projection} 1")
             fig.layout.yaxis.title.text = escape_plotly(f"{projection} 2")
+            # the data itself: one unit is as long on both axes (distances and rings true)
+            fig.layout.yaxis.scaleanchor = "x" if projection == "feature" else None
             if fig.layout.uirevision != projection:
                 fig.layout.uirevision = projection  # new coordinates: reset the view once
         drawn = {self._overlays[t]: g for t, g in self._points.items() if g.size}
