@@ -85,6 +85,8 @@ class Round:
     stopping : list of StopStatus
     timings : dict
         Seconds: ``fit``, ``predict``, ``select`` (session timings), ``diagnostics``.
+    labels_before : ndarray of shape (n_samples,), int8/int16, or None
+        Class codes in effect when the batch was picked (-1: unlabeled); with the snapshots.
     """
 
     round: int
@@ -97,6 +99,7 @@ class Round:
     diagnostics: dict[str, float]
     stopping: list[StopStatus] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    labels_before: np.ndarray | None = None
 
 
 class RoundHistory:
@@ -119,8 +122,8 @@ class RoundHistory:
         Compute coverage etc. (one kNN pass over the pool at construction, one
         nearest-labeled query per round).
     keep_snapshots : bool, default=True
-        Keep uncertainty and predictions per round (``5 * n_samples`` bytes per round at
-        most); needed for the round replay.
+        Keep uncertainty, predictions and the labels in effect per round (``6 * n_samples``
+        bytes per round with fewer than 128 classes); needed for the round replay.
 
     Attributes
     ----------
@@ -219,6 +222,7 @@ class RoundHistory:
             diagnostics=diag,
             stopping=stop,
             timings=timings,
+            labels_before=self._y_before.astype(small) if self.keep_snapshots else None,
         )
         self.rounds.append(r)
         for cb in list(self.listeners):

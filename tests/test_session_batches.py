@@ -1,7 +1,6 @@
 """What you see is what you label, in the core: versioned batches, cards in place, stale
 actions refused, background models that never swap the batch, the queue, close."""
 
-import threading
 import time
 
 import numpy as np
@@ -175,10 +174,10 @@ def test_close_and_the_same_cell_run_twice(data, tmp_path):
 def test_trainer_is_a_daemon_and_close_does_not_wait(data):
     X, y = data
     s = make(X, estimator=SlowLR(delay=5))
-    before = set(threading.enumerate())  # earlier tests' slow fits may still be sleeping
     s.submit(truth(s, y, s.query()), retrain="background", wait=0)
     assert s.trainer.busy
-    (worker,) = [t for t in set(threading.enumerate()) - before if t.name == "alwidget-fit"]
+    worker = s.trainer._thread  # this session's worker (other tests' fits may run too)
+    assert worker.name == "alwidget-fit"
     assert worker.daemon, "a fit in progress never keeps the kernel from exiting"
     s.close()
     assert worker.is_alive(), "close returned without waiting for the 5 s fit"

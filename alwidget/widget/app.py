@@ -315,6 +315,12 @@ class LabelingWidget(W.VBox):
         ``remove=True`` stops calling it (as ipywidgets' ``on_click``)."""
         self._refresh_hooks.register(callback, remove=remove)
 
+    def redraw_map(self) -> None:
+        """Redraw the map from the session as it is now (labels, batch, "last labeled",
+        colour), without the :meth:`on_refresh` hooks (a teaching replay going back live)."""
+        with self.lock:
+            self._update_map()
+
     def _update_map(self) -> None:
         s = self.session
         self._drawn_model = s.model_labels_version

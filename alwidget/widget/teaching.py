@@ -152,6 +152,7 @@ class TeachingPanel(W.VBox):
             grid_size=grid_size,
             random_state=random_state,
             coverage_layer=getattr(widget, "coverage_layer", None),
+            redraw_live=getattr(widget, "redraw_map", None),
         )
         self.compare_names = self.layers.compare_names
         self.unavailable = self.layers.unavailable
@@ -348,7 +349,7 @@ class TeachingPanel(W.VBox):
             self.replay_label.value = "<i>0 = live</i>"
             return
         rnd = self.history.rounds[r - 1]
-        self.layers.show_round(r, rnd)
+        self.layers.show_round(r, rnd, self.history.rounds[r - 2] if r > 1 else None)
         self.replay_label.value = (
             f"round {r}: {rnd.n_labels} labels after it, outlier fixation "
             f"{_pct(rnd.diagnostics.get('outlier_fixation'))}"

@@ -67,11 +67,14 @@ class TeachingLayers:
         grid_size: int,
         random_state: int,
         coverage_layer: Any = None,
+        redraw_live: Any = None,
     ) -> None:
         self.session, self.map = session, map
         self.random_state = int(random_state)
         #: The labeling widget's covering-radius mark, when given (``coverage_layer=``).
         self.coverage_layer = coverage_layer
+        #: Redraws the widget's live labels, batch and marks (``LabelingWidget.redraw_map``).
+        self.redraw_live = redraw_live
         self.compare_names: list[str] = []
         self.unavailable: list[str] = []
         self._strategies: list[Strategy] = []
@@ -112,25 +115,41 @@ class TeachingLayers:
 
     # -- replay ------------------------------------------------------------------------------
     def show_live(self, colour: str, history: Any) -> None:
-        """Back to the live state: no replay picks, the newest regions, colour by ``colour``
-        (a key of :data:`MAP_COLOURS`)."""
+        """Back to the live state: the widget's own labels, batch and "last labeled" marks
+        (``redraw_live``), no replay picks, the newest regions, colour by ``colour`` (a key
+        of :data:`MAP_COLOURS`)."""
+        if self.redraw_live is not None:
+            self.redraw_live()
         self.map.set_overlay(self.replay_overlay, _NONE)
         self.draw_regions(len(self.grids) - 1)
         self.recolour(colour, history)
 
-    def show_round(self, r: int, rnd: Any) -> None:
-        """Show round ``r`` (1-based) as it was: its picks, its uncertainty and the regions of
-        the model that picked it (the one trained after round ``r - 1``)."""
+    def show_round(self, r: int, rnd: Any, before: Any = None) -> None:
+        """Show round ``r`` (1-based) as it was when its batch was picked, and nothing
+        newer: the labels then, its batch, the previous round's picks as "last labeled",
+        the uncertainty of the model that picked it and that model's regions.
+
+        ``before`` is round ``r - 1`` (None for the first round).
+        """
         heading = (
             f"Replay of round {r}: {rnd.strategy} picked {rnd.picked.size} items (◇); "
-            "colour = uncertainty then"
+            f"{int((rnd.labels_before >= 0).sum()) if rnd.labels_before is not None else '?'} "
+            "labels then"
         )
-        if rnd.uncertainty is not None:
-            title = f"uncertainty of round {r}'s model, high = unsure"
+        picked = np.asarray(rnd.picked, dtype=np.int64)
+        last = _NONE if before is None else np.asarray(before.picked, dtype=np.int64)
+        title = f"uncertainty of round {r}'s model, high = unsure"
+        if rnd.uncertainty is not None and rnd.labels_before is not None:
+            self.map.update(rnd.uncertainty, rnd.labels_before, picked, title, last=last)
+            self.map.set_heading(heading)
+        elif rnd.uncertainty is not None:
             self.map.recolour(rnd.uncertainty, title, heading=heading)
         else:
             self.map.set_heading(heading)
-        self.map.set_overlay(self.replay_overlay, np.asarray(rnd.picked, dtype=np.int64))
+        if self.coverage_layer is not None:
+            self.map.set_overlay(self.coverage_layer, _NONE)
+            self.map.set_shapes([])
+        self.map.set_overlay(self.replay_overlay, picked)
         self.draw_regions(r - 1)
 
     def recolour(self, colour: str, history: Any) -> None:
