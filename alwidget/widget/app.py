@@ -24,13 +24,14 @@ from ..projection import Projection
 from ..session import Session
 from .actions import CardsController
 from .cards import BatchCards
-from .colours import default_colour, map_colour, show_coverage
+from .colours import add_coverage_layer, default_colour, map_colour, show_coverage
 from .events import BrowserEvents, Listeners
 from .map import DEFAULT_MAX_POINTS, MapView
 from .selection import MapLabeling, as_selection
 from .support import (
     _as_items,
     _close_projection,
+    _header,
     _hover_texts,
     _Line,
     _proj_name,
@@ -170,14 +171,7 @@ class LabelingWidget(W.VBox):
             max_points=max_points,
         )
         #: The item at the covering radius while the map shows distance to the labels.
-        self.coverage_layer = self.map.add_overlay(
-            "at covering radius",
-            hover="farthest from every label (the covering radius)",
-            symbol="square-open",
-            size=14,
-            color="#ff00ff",
-            line=dict(width=2.5),
-        )
+        self.coverage_layer = add_coverage_layer(self.map)
         self.map.on_point(self.show_point)
         self.map.on_select(self._on_map_select)
         self.map_events = BrowserEvents()
@@ -187,24 +181,8 @@ class LabelingWidget(W.VBox):
         # (not below the selection bar); the map keeps the full width plotly measures
         self.point_view.add_class("alw-point-pop")
         map_row = W.VBox([self.map.fig, self.point_view]).add_class("alw-maprow")
-        head = W.HBox(
-            [
-                W.HTML(
-                    "<b>alwidget</b>: label the batch the strategy picked; each submit retrains"
-                ),
-                self.strategy_select,
-            ],
-            layout=W.Layout(
-                align_items="center", flex_flow="row wrap", justify_content="space-between"
-            ),
-        )
-        self.children = [
-            head,
-            self.view,
-            map_row,
-            self.map_labeling,
-            self.map_events,
-        ]
+        head = _header(self.strategy_select)
+        self.children = [head, self.view, map_row, self.map_labeling, self.map_events]
         self.add_class("alw-root")
         session.observe(self._on_session)
         self.refresh()

@@ -28,6 +28,7 @@ __all__ = [
     "map_colour",
     "default_colour",
     "show_coverage",
+    "add_coverage_layer",
 ]
 
 #: Colour-bar titles of the uncertainty measures (values rescaled to 0..1).
@@ -191,3 +192,15 @@ def show_coverage(map_view: Any, colour: MapColour, layer: Any) -> None:
         layer="above",
     )
     map_view.set_shapes([ring])
+
+
+def add_coverage_layer(map_view: Any) -> Any:
+    """Add the (empty) layer that marks the item at the covering radius; returns it."""
+    return map_view.add_overlay(
+        "at covering radius",
+        hover="farthest from every label (the covering radius)",
+        symbol="square-open",
+        size=14,
+        color="#ff00ff",
+        line=dict(width=2.5),
+    )

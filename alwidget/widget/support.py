@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+import ipywidgets as W
 import numpy as np
 
 from ..projection import Projection
@@ -137,3 +138,16 @@ class _RowItems:
 
     def __getitem__(self, i: int) -> Any:
         return dict(zip(self.cols, self.session.X[int(i)].tolist(), strict=True))
+
+
+def _header(strategy_select: W.Widget) -> W.HBox:
+    """The widget's first row: what it is, and the strategy menu."""
+    return W.HBox(
+        [
+            W.HTML("<b>alwidget</b>: label the batch the strategy picked; each submit retrains"),
+            strategy_select,
+        ],
+        layout=W.Layout(
+            align_items="center", flex_flow="row wrap", justify_content="space-between"
+        ),
+    )
