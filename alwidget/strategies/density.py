@@ -210,16 +210,7 @@ def outlier_scores(
     >>> int(np.argmax(outlier_scores(X, n_neighbors=5)))
     50
     """
-    rng = np.random.default_rng(rng)
-    X = check_features(X)
-    if X_ref is None:
-        X_ref, X_index = X, np.arange(X.shape[0])
-    else:
-        X_ref = check_features(X_ref, name="X_ref")
-    ref_idx = np.arange(X_ref.shape[0])
-    if n_reference is not None and X_ref.shape[0] > n_reference:
-        ref_idx = np.sort(rng.choice(X_ref.shape[0], n_reference, replace=False))
-    R = X_ref[ref_idx]
+    X, R, ref_idx, X_index, rng = _reference_sample(X, X_ref, X_index, n_reference, rng)
     if method == "knn":
         d, keep = _neighbour_distances(X, R, ref_idx, X_index, n_neighbors)
         return (d * keep).sum(axis=1) / np.maximum(keep.sum(axis=1), 1)
@@ -227,6 +218,28 @@ def outlier_scores(
         iso = IsolationForest(random_state=int(rng.integers(2**31 - 1))).fit(R)
         return -iso.score_samples(X)
     raise ValueError(f"unknown outlier method {method!r}; use 'knn' or 'isolation_forest'")
+
+
+def _reference_sample(
+    X: np.ndarray,
+    X_ref: np.ndarray | None,
+    X_index: np.ndarray | None,
+    n_reference: int | None,
+    rng: np.random.Generator | int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.random.Generator]:
+    """The rows to compare against: ``X_ref`` (default ``X``, each item then its own row),
+    or a sorted random sample of at most ``n_reference`` of them. Returns the checked X,
+    the reference rows, their pool rows, ``X_index`` and the generator."""
+    gen = np.random.default_rng(rng)
+    X = check_features(X)
+    if X_ref is None:
+        X_ref, X_index = X, np.arange(X.shape[0])
+    else:
+        X_ref = check_features(X_ref, name="X_ref")
+    ref_idx = np.arange(X_ref.shape[0])
+    if n_reference is not None and X_ref.shape[0] > n_reference:
+        ref_idx = np.sort(gen.choice(X_ref.shape[0], n_reference, replace=False))
+    return X, X_ref[ref_idx], ref_idx, X_index, gen
 
 
 def _neighbour_distances(
@@ -296,16 +309,8 @@ def knn_density(
     >>> bool(w[-1] < np.median(w[:200]) / 10)  # the far outlier is in no dense region
     True
     """
-    rng = np.random.default_rng(rng)
-    X = check_features(X)
-    if X_ref is None:
-        X_ref, X_index = X, np.arange(X.shape[0])
-    else:
-        X_ref = check_features(X_ref, name="X_ref")
-    ref_idx = np.arange(X_ref.shape[0])
-    if n_reference is not None and X_ref.shape[0] > n_reference:
-        ref_idx = np.sort(rng.choice(X_ref.shape[0], n_reference, replace=False))
-    d, keep = _neighbour_distances(X, X_ref[ref_idx], ref_idx, X_index, n_neighbors)
+    X, R, ref_idx, X_index, _ = _reference_sample(X, X_ref, X_index, n_reference, rng)
+    d, keep = _neighbour_distances(X, R, ref_idx, X_index, n_neighbors)
     sigma = float(np.median(d[keep])) if keep.any() else 1.0
     sigma = sigma if sigma > 0 else 1.0
     g = np.exp(-np.square(d) / (2.0 * sigma**2)) * keep
