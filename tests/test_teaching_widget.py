@@ -51,7 +51,9 @@ def test_oracle_button_labels_retrains_and_draws_curve_and_diagnostics(lab):
     assert float(newest["accuracy"]) == pytest.approx(
         p.history.rounds[-1].metrics["accuracy"], abs=5e-4
     )
-    assert newest["outlier fixation"].endswith(" %")
+    assert newest["sparsest 10 %"].endswith(" %")
+    far_now, far_total = newest["far outliers"].split(" / ")  # in this batch / labeled so far
+    assert int(far_now) <= 5 and int(far_total) == int((p.history.geometry.far & (s.y >= 0)).sum())
     budget = {st.name: st for st in p.stopping_status}["budget"]
     assert not budget.fired and budget.message == "10 of 40 labels used"
     # the decision regions follow the model (2-D data: the map is the data)
@@ -260,3 +262,37 @@ def test_a_closed_panel_stops_listening(lab):
     w.choose(int(w.batch[0]), w.session.classes[0])
     w.submit()
     assert p.diagnostics == drawn, "the closed panel no longer redraws"
+
+
+def test_far_outliers_marked_and_the_outlier_filter_keeps_them_out_of_batches():
+    from alwidget.teaching import outlier_toy
+
+    X, y, injected = outlier_toy(n_samples=300, n_outliers=20, random_state=2)
+    lab = teach(X, y, classes=["a", "b", "c"], strategy="entropy", batch_size=5, budget=60)
+    p, s = lab.panel, lab.session
+    far = p.history.geometry.far
+    assert far[injected[lab.pool_index]].all()  # every injected outlier in the pool is far
+    oc = p.outliers
+    marked = p.widget.map._points[oc.overlay.trace]
+    assert sorted(marked.tolist()) == np.flatnonzero(far).tolist()
+    oc.mark.value = False
+    assert p.widget.map._points[oc.overlay.trace].size == 0
+    oc.mark.value = True
+    for _ in range(3):
+        p.oracle_step()
+    assert "far outliers in the pool" in oc.note.value
+    assert f"<b>{int((far & (s.y >= 0)).sum())}</b> labeled" in oc.note.value
+
+    batch_id = s.batch.id
+    oc.filter.value = True  # the user's click: a new batch, picked without the outliers
+    assert s.strategy.name == "outlier_filter(entropy)" and s.batch.id != batch_id
+    for _ in range(3):
+        assert not far[s.query()].any()
+        p.oracle_step()
+    assert p.diagnostics[0]["picked by"] == "outlier_filter(entropy)"
+    oc.filter.value = False
+    assert s.strategy.name == "entropy"
+    oc.filter.value = True
+    p.widget.strategy_select.value = "margin"  # the menu replaces the wrapped strategy
+    assert s.strategy.name == "margin" and oc.filter.value is False
+    lab.close()

@@ -13,6 +13,7 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+import ipywidgets as W
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -30,6 +31,7 @@ __all__ = [
     "draw_baseline",
     "draw_curve",
     "learning_curve_figure",
+    "oracle_controls",
     "random_baseline",
     "stopping_html",
 ]
@@ -55,8 +57,9 @@ DIAGNOSTIC_COLUMNS: dict[str, str] = {
     "macro F1": "held-out macro F1",
     "coverage mean / max": "distance from unlabeled items to the nearest labeled item "
     "(feature space; core-set radius = max; lower = better covered)",
-    "outlier fixation": "share of the batch in the pool's lowest-density decile "
-    "(kNN distance); a random batch has about 10 %",
+    "far outliers": "far outliers (kNN distance beyond Q3 + 3 IQR) in this batch / labeled so far",
+    "sparsest 10 %": "share of the batch in the pool's lowest-density decile (kNN distance): "
+    "gaps between clusters as well as outliers; a random batch has about 10 %",
     "batch redundancy": "mean pairwise distance in the batch / that of a random batch: "
     "below 1 = items close together (redundant), above 1 = spread out",
     "class balance": "normalised entropy of labeled classes: 1 = balanced",
@@ -196,6 +199,7 @@ def diagnostics_rows(rounds: Sequence[Any], last: int = 8) -> list[dict[str, str
             _fmt(m["accuracy"]),
             _fmt(m["macro_f1"]),
             f"{_fmt(d.get('coverage_mean'), 2)} / {_fmt(d.get('coverage_max'), 2)}",
+            _far(d, r.picked),
             _pct(d.get("outlier_fixation")),
             _fmt(d.get("batch_redundancy"), 2),
             _fmt(d.get("class_balance"), 2),
@@ -204,6 +208,13 @@ def diagnostics_rows(rounds: Sequence[Any], last: int = 8) -> list[dict[str, str
         ]
         out.append(dict(zip(DIAGNOSTIC_COLUMNS, cells, strict=True)))
     return out
+
+
+def _far(d: dict[str, Any], picked: Any) -> str:
+    share, total = d.get("far_outlier_share"), d.get("far_outliers_labeled")
+    if share is None or total is None or not np.isfinite(share):
+        return "–"
+    return f"{int(round(share * len(picked)))} / {int(total)}"
 
 
 def diagnostics_html(rows: list[dict[str, str]]) -> str:
@@ -274,3 +285,35 @@ def _pct(v: Any) -> str:
     if v is None or not np.isfinite(v):
         return "–"
     return f"{100 * v:.0f} %"
+
+
+def oracle_controls(has_truth: bool) -> tuple[W.Button, W.Play, W.IntSlider]:
+    """The oracle button, the auto-play control and its speed slider (disabled without the
+    true labels)."""
+    button = W.Button(
+        description="Oracle: label this batch",
+        icon="magic",
+        disabled=not has_truth,
+        tooltip="Label the current batch with the true labels and submit",
+        layout=W.Layout(width="220px"),
+    )
+    play = W.Play(
+        value=0,
+        min=0,
+        max=100_000,
+        step=1,
+        interval=800,
+        description="Auto-play",
+        disabled=not has_truth,
+        show_repeat=False,
+    )
+    speed = W.IntSlider(
+        value=800,
+        min=150,
+        max=3000,
+        step=50,
+        description="ms / round",
+        disabled=not has_truth,
+        layout=W.Layout(width="300px"),
+    )
+    return button, play, speed
