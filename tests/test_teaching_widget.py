@@ -175,6 +175,13 @@ def test_compare_strategies_figure(toy):
     assert "not available: nope" in fig.layout.title.text
     assert summary["labels"].tolist() == [20, 20]
     assert fig.layout.xaxis.title.text == "x1" and fig.layout.yaxis.title.text == "x2"
+    # the three injected outliers are far outliers, marked on every panel and counted
+    far = [t for t in fig.data if t.name == "far outlier"]
+    assert len(far) == 2 and {(x, y) for x, y in zip(far[0].x, far[0].y, strict=True)} >= {
+        (16.0, 16.0)
+    }
+    assert (summary["far_outliers_labeled"] <= len(far[0].x)).all()
+    assert "far outliers labeled" in fig.layout.annotations[0].text
     with pytest.raises(ValueError):
         compare_strategies_figure(np.zeros((5, 3)), np.zeros(5))
 

@@ -162,8 +162,9 @@ def compare_strategies_figure(
     -------
     fig : plotly.graph_objects.Figure
     summary : pandas.DataFrame
-        Per strategy: ``outlier_fixation`` (share of all picks), ``coverage_max``,
-        ``coverage_mean``, ``labels``.
+        Per strategy: ``labels``, ``far_outliers_labeled`` (of the pool's
+        :func:`~alwidget.diagnostics.far_outliers`), ``outlier_fixation`` (share of all
+        picks in the sparsest 10 %), ``coverage_max``, ``coverage_mean``.
 
     Raises
     ------
@@ -209,18 +210,20 @@ def compare_strategies_figure(
         picked = np.flatnonzero(order > 0)
         cmean, cmax = coverage(X, s.y >= 0)
         of = outlier_fixation(picked, geo.knn_dist)
+        n_far = int((geo.far & (s.y >= 0)).sum())
         rows.append(
             {
                 "strategy": name,
                 "labels": int(picked.size),
+                "far_outliers_labeled": n_far,
                 "outlier_fixation": of,
                 "coverage_mean": cmean,
                 "coverage_max": cmax,
             }
         )
         titles.append(
-            f"<b>{escape_plotly(name)}</b>: {100 * of:.0f}% of picks in sparsest 10%,<br>"
-            f"coverage radius {cmax:.2f}"
+            f"<b>{escape_plotly(name)}</b>: {n_far} of {int(geo.far.sum())} far outliers "
+            f"labeled,<br>{100 * of:.0f}% of picks in sparsest 10%, coverage radius {cmax:.2f}"
         )
         picks.append((picked, order[picked]))
     fig = make_subplots(
@@ -240,6 +243,21 @@ def compare_strategies_figure(
                 marker=dict(color="#c8c8c8", size=5),
                 showlegend=j == 1,
                 legendgroup="pool",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=j,
+        )
+        far = np.flatnonzero(geo.far)
+        fig.add_trace(
+            go.Scatter(
+                x=X[far, 0],
+                y=X[far, 1],
+                mode="markers",
+                name="far outlier",
+                marker=dict(symbol="circle-open", color="#111", size=13, line=dict(width=1.5)),
+                showlegend=j == 1,
+                legendgroup="far",
                 hoverinfo="skip",
             ),
             row=1,
