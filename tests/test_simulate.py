@@ -131,7 +131,7 @@ def test_plot_has_title_axes_legend_and_band(run):
     _, _, df = run
     fig = plot_learning_curves(df, "macro_f1")
     assert isinstance(fig, go.Figure)
-    assert "macro F1" in fig.layout.title.text and "2 repeats" in fig.layout.title.text
+    assert "macro F1" in fig.layout.title.text and "2 runs" in fig.layout.title.text
     assert fig.layout.xaxis.title.text == "number of labels"
     assert "held-out" in fig.layout.yaxis.title.text
     names = [t.name for t in fig.data if t.showlegend is not False]
@@ -142,6 +142,26 @@ def test_plot_has_title_axes_legend_and_band(run):
     assert np.allclose(fig.data[1].y, mean_random.to_numpy())
     with pytest.raises(KeyError):
         plot_learning_curves(df, "nope")
+
+
+def test_pool_measures_are_not_called_held_out_and_share_bands_stay_in_0_1():
+    df = pd.DataFrame(
+        {
+            "strategy": ["random"] * 4,
+            "repeat": [0, 0, 1, 1],
+            "n_labels": [5, 10] * 2,
+            "outlier_fixation": [0.0, 0.0, 0.4, 0.0],  # mean 0.2 - 1 sd < 0 at 5 labels
+            "coverage_max": [3.0, 2.0, 3.5, 1.0],
+            "time_fit": [0.01, 0.02, 0.01, 0.03],
+        }
+    )
+    fig = plot_learning_curves(df, "outlier_fixation")
+    assert "held-out" not in fig.layout.yaxis.title.text
+    assert "share of the batch" in fig.layout.yaxis.title.text
+    assert min(fig.data[0].y) >= 0  # the band is clipped at 0
+    assert "held-out" not in fig.layout.title.text
+    assert "covering radius" in plot_learning_curves(df, "coverage_max").layout.yaxis.title.text
+    assert "seconds" in plot_learning_curves(df, "time_fit").layout.yaxis.title.text
 
 
 def test_labels_to_target_by_hand():
