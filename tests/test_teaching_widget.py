@@ -303,3 +303,17 @@ def test_far_outliers_marked_and_the_outlier_filter_keeps_them_out_of_batches():
     p.widget.strategy_select.value = "margin"  # the menu replaces the wrapped strategy
     assert s.strategy.name == "margin" and oc.filter.value is False
     lab.close()
+
+
+def test_the_live_curve_marks_strategy_switches(lab):
+    p, s = lab.panel, lab.session
+    for _ in range(2):
+        p.oracle_step()
+    assert len(p.curve.layout.shapes) == 0  # the end of the cold start is not a switch
+    s.set_strategy("margin")
+    p.oracle_step()
+    p.oracle_step()
+    (line,) = p.curve.layout.shapes
+    (note,) = p.curve.layout.annotations
+    assert line.x0 == line.x1 == 10  # margin picked the batch after the 10th label
+    assert note.text == "→ margin"

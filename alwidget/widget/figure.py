@@ -26,6 +26,7 @@ __all__ = [
     "CLASS_SYMBOLS",
     "Overlay",
     "SyncedFigureWidget",
+    "TITLE_BELOW_TOOLBAR",
     "build_map_figure",
     "clear_selection",
     "escape_plotly",
@@ -182,6 +183,19 @@ def regions_trace(name: str, colours: Sequence[str], opacity: float) -> go.Conto
     )
 
 
+#: Title placement under plotly's toolbar: anchored to the top of the plot area, inside a
+#: top margin of at least 60 px, so the toolbar (top right of the figure) never covers it.
+TITLE_BELOW_TOOLBAR: dict[str, Any] = dict(
+    x=0.01,
+    xref="container",
+    y=1,
+    yref="paper",
+    yanchor="bottom",
+    pad=dict(b=8),
+    font=dict(size=15),
+)
+
+
 def build_map_figure(
     classes: Sequence[str], projection: str, title: str, *, hover_text: bool
 ) -> tuple[SyncedFigureWidget, list[Overlay]]:
@@ -267,14 +281,15 @@ def build_map_figure(
         traces.append(overlay_trace(name, what, marker))
     fig = SyncedFigureWidget(data=traces)
     fig.update_layout(
-        title=dict(text=title, x=0.01, y=0.98, font=dict(size=15)),
+        # the title sits just above the plot, under plotly's toolbar (which never covers it)
+        title=dict(text=title, **TITLE_BELOW_TOOLBAR),
         xaxis=dict(title=dict(text=escape_plotly(f"{projection} 1")), zeroline=False),
         yaxis=dict(title=dict(text=escape_plotly(f"{projection} 2")), zeroline=False),
         legend=dict(
             orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11), entrywidth=105
         ),
-        height=560,
-        margin=dict(l=55, r=20, t=40, b=120),
+        height=580,
+        margin=dict(l=55, r=20, t=62, b=120),
         dragmode="lasso",
         uirevision=projection,  # keep the user's zoom and pan across updates
         template="plotly_white",

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from ..evaluation import EvalSet, StoppingMonitor, StopStatus
 from ..simulation import simulate
-from .figure import SyncedFigureWidget, f32
+from .figure import TITLE_BELOW_TOOLBAR, SyncedFigureWidget, escape_plotly, f32
 
 __all__ = [
     "DIAGNOSTIC_COLUMNS",
@@ -115,12 +115,12 @@ def learning_curve_figure(n_eval: int) -> SyncedFigureWidget:
         else "Learning curve: no evaluation set yet (label one below)"
     )
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=15)),
+        title=dict(text=title, **TITLE_BELOW_TOOLBAR),
         xaxis=dict(title=dict(text="number of labels"), rangemode="tozero"),
         yaxis=dict(title=dict(text="score on held-out set"), range=[0, 1.02]),
         legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
-        height=380,
-        margin=dict(l=60, r=20, t=45, b=100),
+        height=400,
+        margin=dict(l=60, r=20, t=62, b=100),
         template="plotly_white",
     )
     return fig
@@ -178,11 +178,46 @@ def draw_baseline(fig: go.FigureWidget, baseline: pd.DataFrame | None) -> None:
 
 
 def draw_curve(fig: go.FigureWidget, rounds: Sequence[Any]) -> None:
-    """Draw the session's held-out accuracy and macro F1 per round on traces 0 and 1."""
+    """Draw the session's held-out accuracy and macro F1 per round on traces 0 and 1, and
+    mark every strategy switch (not the end of the cold start): a dotted vertical line at the
+    labels where a round was first picked by another strategy, named at the bottom of the plot
+    ("→ coreset")."""
     x = f32([r.n_labels for r in rounds])
     acc = f32([r.metrics["accuracy"] for r in rounds])
     f1 = f32([r.metrics["macro_f1"] for r in rounds])
-    fig.plotly_restyle({"x": [x, x], "y": [acc, f1]}, [0, 1])
+    shapes, notes = [], []
+    for before, r in zip(rounds, list(rounds)[1:], strict=False):
+        if str(r.strategy) != str(before.strategy) and not str(before.strategy).startswith(
+            "cold start"
+        ):
+            at = float(before.n_labels)  # the switch happened with this many labels
+            shapes.append(
+                dict(
+                    type="line",
+                    x0=at,
+                    x1=at,
+                    y0=0,
+                    y1=1,
+                    yref="paper",
+                    line=dict(color="#555", width=1.5, dash="dot"),
+                )
+            )
+            notes.append(
+                dict(
+                    x=at,
+                    y=0.02,
+                    yref="paper",
+                    yanchor="bottom",
+                    xanchor="left",
+                    showarrow=False,
+                    text=f"→ {escape_plotly(str(r.strategy))}",
+                    font=dict(size=12, color="#333"),
+                )
+            )
+    with fig.batch_update():
+        fig.plotly_restyle({"x": [x, x], "y": [acc, f1]}, [0, 1])
+        fig.layout.shapes = shapes
+        fig.layout.annotations = notes
 
 
 # -- diagnostics and stopping ------------------------------------------------------------------
