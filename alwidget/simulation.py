@@ -338,7 +338,7 @@ def paired_difference(
         rows.append(
             {
                 "strategy": name,
-                "mean": float(per[name].mean()),
+                "mean": float(np.nanmean(per[name].to_numpy(dtype=float))),
                 "diff": m,
                 "low": m - half,
                 "high": m + half,
