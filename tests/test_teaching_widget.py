@@ -79,6 +79,33 @@ def test_auto_play_is_driven_by_play_value_and_pauses_at_budget(lab):
     assert {st.name: st.fired for st in p.stopping_status}["budget"] is True
 
 
+def test_auto_play_pauses_when_a_criterion_fires_says_how_to_go_on_and_goes_on(toy):
+    from alwidget.evaluation import StoppingMonitor
+    from alwidget.stopping import Budget
+
+    X, y = toy
+    w = alwidget.label(X, classes=["a", "b", "c"], store=":memory:", batch_size=5)
+    # a criterion that fires at 15 labels; the panel's own budget (auto-play's end) is 30
+    p = TeachingPanel(
+        w, y_true=y, baseline=False, budget=30, stopping=StoppingMonitor([Budget(15)])
+    )
+    p.play.playing = True
+    tick = 0
+    while p.play.playing and tick < 20:
+        tick += 1
+        p.play.value = tick  # what the browser's Play widget sends, tick by tick
+    assert w.session.n_labeled == 15 and p.play.playing is False  # paused by the criterion
+    assert "auto-play paused" in p.oracle_note.value and "Press ▶ to go on" in p.oracle_note.value
+    p.play.playing = True  # the user presses ▶
+    while p.play.playing and tick < 40:
+        tick += 1
+        p.play.value = tick
+    assert w.session.n_labeled == 30, "it went on past the fired criterion to the budget"
+    assert "done" in p.oracle_note.value
+    p.close()
+    w.close()
+
+
 def test_replay_slider_shows_past_picks_and_uncertainty(lab):
     p, s = lab.panel, lab.session
     fig = p.widget.map.fig
@@ -317,3 +344,37 @@ def test_the_live_curve_marks_strategy_switches(lab):
     (note,) = p.curve.layout.annotations
     assert line.x0 == line.x1 == 10  # margin picked the batch after the 10th label
     assert note.text == "→ margin"
+
+
+def test_each_card_says_why_it_was_picked(lab):
+    from alwidget.explain import PickExplainer
+
+    p, s, w = lab.panel, lab.session, lab.widget
+    p.oracle_step()
+    p.oracle_step()
+    cards = w.view.cards
+    assert len(cards) == 5 and all(c["why"] for c in cards)
+    whys = PickExplainer(s, compare=["margin", "least_confidence"]).explain()
+    for card, why in zip(cards, whys, strict=True):
+        assert card["index"] == why.index
+        # the probabilities on the card are the model's, most likely first
+        top = s.proba[why.index].argsort()[::-1][:2]
+        assert card["why"].startswith(f"p {s.classes[top[0]]} ")
+        assert why.proba[0][1] == pytest.approx(s.proba[why.index, top[0]])
+        # distance to the nearest label, recomputed by hand
+        lab_X = s.X[s.y >= 0]
+        assert why.nearest_label == pytest.approx(
+            np.linalg.norm(lab_X - s.X[why.index], axis=1).min()
+        )
+        assert 0 <= why.density_percentile <= 100
+        details = card["why_details"]
+        assert f"rank {why.rank} of 5" in details and "rank under margin: " in details
+        assert "rank under least_confidence: " in details
+    # the strategy here is entropy: its first pick is margin's top few, never its last
+    assert whys[0].ranks["margin"] <= 50
+    # the injected outliers of the toy are in the sparsest percentiles
+    out = PickExplainer(s).explain(np.arange(s.n_samples)[-3:])
+    far = np.flatnonzero(np.isin(lab.pool_index, [240, 241, 242]))
+    if far.size:
+        assert all(w_.density_percentile < 5 for w_ in PickExplainer(s).explain(far))
+    assert len(out) == 3

@@ -20,6 +20,7 @@ curve is this panel's own :class:`~alwidget.widget.figure.SyncedFigureWidget` (a
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -157,6 +158,7 @@ class TeachingPanel(W.VBox):
             redraw_live=getattr(widget, "redraw_map", None),
         )
         self.compare_names = self.layers.compare_names
+        widget.actions.explainer.compare = [n for n in self.compare_names if n != "random"]
         self.unavailable = self.layers.unavailable
         self.regions = self.layers.regions
         if self.regions is not None:
@@ -306,7 +308,9 @@ class TeachingPanel(W.VBox):
             if new and self.play.playing:
                 self.play.playing = False
                 self.oracle_note.value = (
-                    f"auto-play paused: stopping criterion fired ({', '.join(sorted(new))})"
+                    f"<b>auto-play paused</b>: stopping criterion fired "
+                    f"({html.escape(', '.join(sorted(new)))}). Press ▶ to go on (it will not "
+                    "pause again), or stop here."
                 )
 
     def _after_refresh(self) -> None:
