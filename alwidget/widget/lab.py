@@ -39,6 +39,7 @@ def teach(
     projection: str = "auto",
     renderer: Any = None,
     max_points: int = 50_000,
+    presentation: bool = False,
     **session_kwargs: Any,
 ) -> Any:
     """A teaching lab: a held-out split, a Session with an oracle, the widget and its panels.
@@ -63,6 +64,9 @@ def teach(
         As for :func:`alwidget.label` / :class:`~alwidget.Session`.
     budget : int, optional
         Label budget (a stopping criterion; auto-play stops there).
+    presentation : bool, default=False
+        For a projector: the teaching controls, learning curve and diagnostics beside the
+        map instead of below it, and every text at 16 px or more.
 
     Returns
     -------
@@ -118,16 +122,69 @@ def teach(
         budget=budget,
         random_state=random_state,
     )
-    return TeachingLab(widget, panel, tr, ev)
+    return TeachingLab(widget, panel, tr, ev, presentation=presentation)
+
+
+#: Text sizes of the presentation layout (px): at least 16 everywhere.
+PRESENTATION_CSS = """
+<style>
+.alw-present, .alw-present .alw-cards, .alw-present .alw-status, .alw-present .alw-notice,
+.alw-present .alw-text, .alw-present .alw-class, .alw-present .alw-btn,
+.alw-present .alw-diag table, .alw-present .alw-stop, .alw-present .widget-label,
+.alw-present .widget-html-content, .alw-present .widget-button, .alw-present .widget-toggle-button,
+.alw-present select, .alw-present .widget-readout { font-size: 16px !important; }
+.alw-present .alw-caption, .alw-present .alw-why, .alw-present .alw-badge,
+.alw-present .alw-keyhint, .alw-present .alw-selection-info { font-size: 16px !important; }
+.alw-present .alw-teach h4 { font-size: 18px; }
+</style>
+"""
 
 
 class TeachingLab(W.VBox):
-    """The labeling widget and its teaching panel in one VBox (see :func:`teach`)."""
+    """The labeling widget and its teaching panel (see :func:`teach`): one above the other, or
+    side by side in the presentation layout (``presentation=True``: map and cards on the left,
+    controls, curve and diagnostics on the right, fonts of 16 px and more)."""
 
-    def __init__(self, widget: Any, panel: Any, pool_index: np.ndarray, eval_index: np.ndarray):
-        super().__init__([widget, panel])
+    def __init__(
+        self,
+        widget: Any,
+        panel: Any,
+        pool_index: np.ndarray,
+        eval_index: np.ndarray,
+        *,
+        presentation: bool = False,
+    ) -> None:
+        self.presentation = bool(presentation)
+        if self.presentation:
+            widget.layout = W.Layout(flex="3 1 0", min_width="0")
+            panel.layout = W.Layout(flex="2 1 0", min_width="0")
+            body: list[Any] = [
+                W.HTML(PRESENTATION_CSS),
+                W.HBox([widget, panel], layout=W.Layout(width="100%", align_items="flex-start")),
+            ]
+            for fig in (widget.map.fig, panel.curve):
+                fig.update_layout(font=dict(size=16), title_font_size=18, legend_font_size=16)
+        else:
+            body = [widget, panel]
+        super().__init__(body)
+        if self.presentation:
+            self.add_class("alw-present")
         self.widget, self.panel, self.session = widget, panel, widget.session
         self.pool_index, self.eval_index = pool_index, eval_index
+
+    def export_figure(self, path: Any) -> tuple[Any, Any]:
+        """Write the current view (map, learning curve, diagnostics) as ``<path>.png`` and
+        ``<path>.html``; see :func:`alwidget.widget.export.export_view`."""
+        from .export import export_view
+
+        return export_view(self, path)
+
+    def export_replay_strip(self, path: Any, rounds: Any = None, columns: int = 4) -> Any:
+        """Write the map of rounds 1..r (or ``rounds``) side by side as a PNG; see
+        :func:`alwidget.widget.export.replay_strip`."""
+        from .export import replay_strip
+
+        return replay_strip(self, path, rounds, columns)
 
 
 def compare_strategies_figure(
