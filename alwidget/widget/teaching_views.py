@@ -120,6 +120,7 @@ def learning_curve_figure(n_eval: int) -> SyncedFigureWidget:
         yaxis=dict(title=dict(text="score on held-out set"), range=[0, 1.02]),
         legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
         height=400,
+        autosize=True,  # fit the container when it changes size (presentation layout)
         margin=dict(l=60, r=20, t=62, b=100),
         template="plotly_white",
     )
