@@ -378,3 +378,29 @@ def test_each_card_says_why_it_was_picked(lab):
     if far.size:
         assert all(w_.density_percentile < 5 for w_ in PickExplainer(s).explain(far))
     assert len(out) == 3
+
+
+def test_acquisition_score_contour_over_the_2d_plane(lab):
+    p, s = lab.panel, lab.session
+    lines = p.layers.score_lines
+    assert (
+        p.widget.map.fig.data[lines.trace].z is None
+        or len(p.widget.map.fig.data[lines.trace].z) == 0
+    )
+    p.oracle_step()
+    p.oracle_step()
+    tr = p.widget.map.fig.data[lines.trace]
+    z = np.asarray(tr.z, dtype=float)
+    assert z.shape == (80, 80) and tr.contours.coloring == "lines"
+    # the contour is the strategy's uncertainty of the current model at each grid point
+    gx, gy = np.asarray(tr.x), np.asarray(tr.y)
+    pt = np.array([[gx[10], gy[20]]])
+    proba = np.zeros((1, 3))
+    proba[:, s.model.classes_] = s.model.predict_proba(pt)
+    assert z[20, 10] == pytest.approx(float(s.strategy.uncertainty(proba)[0]), abs=2e-3)
+    # a replayed round shows the contour of the model that picked it (round 1: none, cold start)
+    p.replay_round(1)
+    assert len(p.widget.map.fig.data[lines.trace].z) == 0
+    p.replay_round(2)
+    z1 = np.asarray(p.widget.map.fig.data[lines.trace].z, dtype=float)
+    assert z1.shape == (80, 80) and not np.allclose(z1, z)

@@ -33,6 +33,7 @@ __all__ = [
     "f32",
     "overlay_trace",
     "regions_trace",
+    "score_contour_trace",
 ]
 
 CLASS_COLOURS = [
@@ -160,6 +161,23 @@ def overlay_trace(name: str, hover: str, marker: dict) -> go.Scatter:
         marker=marker,
         hovertemplate=f"#%{{customdata}} {escape_plotly(hover)}<extra></extra>",
         unselected=dict(marker=dict(opacity=1.0)),
+    )
+
+
+def score_contour_trace(name: str) -> go.Contour:
+    """An empty contour trace of lines only (levels 0.2, 0.4, 0.6, 0.8 of a score in [0, 1],
+    labelled), e.g. the acquisition score over a 2-D plane."""
+    return go.Contour(
+        name=escape_plotly(name),
+        showlegend=True,
+        showscale=False,
+        zmin=0,
+        zmax=1,
+        hoverinfo="skip",
+        contours=dict(coloring="lines", start=0.2, end=0.8, size=0.2, showlabels=True),
+        colorscale=[[0, "#7b3294"], [1, "#7b3294"]],
+        line=dict(width=1.5, dash="dot"),
+        contours_labelfont=dict(size=11, color="#7b3294"),
     )
 
 

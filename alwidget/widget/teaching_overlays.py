@@ -93,6 +93,10 @@ class TeachingLayers:
             k = len(session.classes)
             colours = [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)]
             self.regions = map.add_regions("decision regions", colours)
+            #: Contour lines of the strategy's acquisition score (its uncertainty measure).
+            self.score_lines = map.add_regions(
+                "uncertainty the strategy scores, lines at .2 … .8", lines=True
+            )
         self.replay_overlay = map.add_overlay(
             "picked (replay)",
             hover="picked in this round",
@@ -246,5 +250,7 @@ class TeachingLayers:
         grid = self.grids[i] if 0 <= i < len(self.grids) else None
         if grid is None:
             self.map.set_regions(self.regions, None)
+            self.map.set_regions(self.score_lines, None)
         else:
-            self.map.set_regions(self.regions, *grid)
+            self.map.set_regions(self.regions, *grid[:3])
+            self.map.set_regions(self.score_lines, grid[0], grid[1], grid[3])

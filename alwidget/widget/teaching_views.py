@@ -289,9 +289,10 @@ def stopping_html(monitor: StoppingMonitor | None) -> tuple[list[StopStatus], st
 
 # -- decision regions --------------------------------------------------------------------------
 def decision_grid(session: Any, grid_size: int) -> list | None:
-    """The model's predicted class on a ``grid_size`` x ``grid_size`` grid over 2-D features
-    (5 % padding): ``[x (g,) float32, y (g,) float32, codes (g, g) int8 as lists]``, or None
-    without a model."""
+    """The model's predicted class and the strategy's acquisition score on a ``grid_size`` x
+    ``grid_size`` grid over 2-D features (5 % padding): ``[x (g,) float32, y (g,) float32,
+    codes (g, g) int8 as lists, score (g, g) float32 in [0, 1] as lists]`` (score = the
+    strategy's uncertainty measure, :meth:`Strategy.uncertainty`), or None without a model."""
     s = session
     if s.model is None:
         return None
@@ -307,8 +308,11 @@ def decision_grid(session: Any, grid_size: int) -> list | None:
     if cols is not None:
         grid = pd.DataFrame(grid, columns=cols)
     codes = np.asarray(s.model.classes_, dtype=np.int64)
-    pred = codes[np.asarray(s.model.predict_proba(grid)).argmax(axis=1)].reshape(g, g)
-    return [gx.astype(np.float32), gy.astype(np.float32), pred.astype(np.int8).tolist()]
+    proba = np.zeros((g * g, len(s.classes)))
+    proba[:, codes] = np.asarray(s.model.predict_proba(grid))
+    pred = proba.argmax(axis=1).reshape(g, g)
+    score = np.round(s.strategy.uncertainty(proba).reshape(g, g).astype(np.float32), 3)
+    return [gx.astype(np.float32), gy.astype(np.float32), pred.astype(np.int8).tolist(), score]
 
 
 def _fmt(v: Any, nd: int = 3) -> str:

@@ -24,6 +24,7 @@ def n_points(page, js, name):
 def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     base, token, root = lab_server
     shutil.copy(NB, root / NB.name)
+    page.set_viewport_size({"width": 1500, "height": 1100})  # a lecturer's screen
     t0 = time.monotonic()
     open_notebook_and_run_all(page, f"{base}/lab/tree/{NB.name}?token={token}", 240_000)
     panel = page.locator(".alw-teach").first
