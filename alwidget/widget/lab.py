@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import anywidget
 import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
-import traitlets
 
 from ..diagnostics import PoolGeometry
 from ..evaluation import EvalSet, holdout_split
 from ..session import Session
 from ..strategies import get_strategy
 from .map import escape_plotly
+from .presentation import ColumnWidths, presentation_body
 
 __all__ = ["teach", "TeachingLab", "compare_strategies_figure"]
 
@@ -127,45 +126,6 @@ def teach(
     return TeachingLab(widget, panel, tr, ev, presentation=presentation)
 
 
-#: Text sizes of the presentation layout (px): at least 16 everywhere.
-PRESENTATION_CSS = """
-<style>
-.alw-present, .alw-present .alw-cards, .alw-present .alw-status, .alw-present .alw-notice,
-.alw-present .alw-text, .alw-present .alw-class, .alw-present .alw-btn,
-.alw-present .alw-diag table, .alw-present .alw-stop, .alw-present .widget-label,
-.alw-present .widget-html-content, .alw-present .widget-button, .alw-present .widget-toggle-button,
-.alw-present select, .alw-present .widget-readout { font-size: 16px !important; }
-.alw-present .alw-caption, .alw-present .alw-why, .alw-present .alw-badge,
-.alw-present .alw-keyhint, .alw-present .alw-selection-info { font-size: 16px !important; }
-.alw-present .alw-teach h4 { font-size: 18px; }
-.alw-present .widget-button, .alw-present .widget-toggle-button { width: auto !important;
-  min-width: fit-content; padding: 0 10px; }
-.alw-present .widget-label { width: auto !important; min-width: fit-content; }
-.alw-present .widget-dropdown > select { max-width: 340px; }
-.alw-present .alw-diag { overflow-x: auto; }
-</style>
-"""
-
-
-class _ColumnWidths(anywidget.AnyWidget):
-    """Reports the widths of the presentation layout's two columns (px), whenever they
-    change (e.g. the file browser hidden), so the lab can size its figures to fit: plotly's
-    widgets keep the width they were first drawn with."""
-
-    _esm = """
-    export default { render({ model, el }) {
-      let timer; const measure = () => { const root = el.closest(".alw-present"); if (!root) return;
-        const w = (sel) => { const e = root.querySelector(sel);
-          return e ? Math.floor(e.getBoundingClientRect().width) : 0; };
-        model.set("widths", [w(".alw-root"), w(".alw-teach")]); model.save_changes(); };
-      const ro = new ResizeObserver(() => { clearTimeout(timer); timer = setTimeout(measure, 150); });
-      requestAnimationFrame(() => { const root = el.closest(".alw-present");
-        if (root) { ro.observe(root); measure(); } });
-      return () => ro.disconnect();
-    } }"""
-    widths = traitlets.List([0, 0]).tag(sync=True)
-
-
 class TeachingLab(W.VBox):
     """The labeling widget and its teaching panel (see :func:`teach`): one above the other, or
     side by side in the presentation layout (``presentation=True``: map and cards on the left,
@@ -183,28 +143,9 @@ class TeachingLab(W.VBox):
         self.presentation = bool(presentation)
         #: The presentation layout's column widths in the browser (px), which size the map
         #: and the curve (None without the presentation layout).
-        self.column_widths = _ColumnWidths() if self.presentation else None
-        if self.presentation:
-            # the map first, beside the teaching controls; the cards below it (the
-            # widget's own parts, only reordered in its VBox)
-            maps = [c for c in widget.children if "alw-maprow" in c._dom_classes]
-            widget.children = [widget.children[0], *maps] + [
-                c for c in widget.children[1:] if c not in maps
-            ]
-            widget.layout = W.Layout(flex="3 1 0", min_width="0")
-            panel.layout = W.Layout(flex="2 1 0", min_width="0")
-            body: list[Any] = [
-                W.HTML(PRESENTATION_CSS),
-                self.column_widths,
-                W.HBox([widget, panel], layout=W.Layout(width="100%", align_items="flex-start")),
-            ]
-            for fig in (widget.map.fig, panel.curve):
-                fig.update_layout(font=dict(size=16), title_font_size=18, legend_font_size=16)
-            # larger text: the map's legend moves down, clear of its x-axis title
-            widget.map.fig.update_layout(legend_y=-0.19, margin_b=150, height=620)
-        else:
-            body = [widget, panel]
-        super().__init__(body)
+        self.column_widths = ColumnWidths() if self.presentation else None
+        body = presentation_body(widget, panel, self.column_widths) if self.column_widths else []
+        super().__init__(body or [widget, panel])
         if self.column_widths is not None:
             self.add_class("alw-present")
             self.column_widths.observe(self._fit_figures, names="widths")

@@ -104,7 +104,7 @@ def learning_curve_figure(n_eval: int) -> SyncedFigureWidget:
                 x=[],
                 y=[],
                 mode="lines",
-                name="random baseline (simulated): accuracy",
+                name="random baseline (simulated; band ±1 sd): accuracy",
                 line=dict(color="#555", width=2, dash="dash"),
             ),
         ]
@@ -174,7 +174,7 @@ def draw_baseline(fig: go.FigureWidget, baseline: pd.DataFrame | None) -> None:
     m = baseline["mean"].to_numpy(np.float32)
     sd = baseline["std"].fillna(0).to_numpy(np.float32)
     xb = np.concatenate([x, x[::-1]])
-    yb = np.concatenate([m + sd, (m - sd)[::-1]])
+    yb = np.clip(np.concatenate([m + sd, (m - sd)[::-1]]), 0, 1)  # accuracy stays in [0, 1]
     fig.plotly_restyle({"x": [f32(xb), f32(x)], "y": [f32(yb), f32(m)]}, [2, 3])
 
 

@@ -51,7 +51,7 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
         " return gd && gd._fullData && gd._fullData[0].x && gd._fullData[0].x.length === 6; }",
         timeout=60_000,
     )
-    assert n_points(page, CURVE_JS, "random baseline (simulated): accuracy") > 5
+    assert n_points(page, CURVE_JS, "random baseline (simulated; band ±1 sd): accuracy") > 5
     curve = panel.locator(".js-plotly-plot").first
     assert "Learning curve on the held-out set" in curve.locator(".gtitle").first.text_content()
     assert curve.locator(".xtitle").first.text_content() == "number of labels"
