@@ -339,7 +339,6 @@ def register(name: str, factory: Callable[[], Strategy]) -> None:
 
     Examples
     --------
-    >>> import numpy as np
     >>> register("smallest_first", lambda: ScoreStrategy(
     ...     lambda ctx: -ctx.X[ctx.candidates, 0], name="smallest_first", needs_model=False))
     >>> "smallest_first" in available_strategies()
