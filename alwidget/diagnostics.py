@@ -89,6 +89,22 @@ class Round:
         Seconds: ``fit``, ``predict``, ``select`` (session timings), ``diagnostics``.
     labels_before : ndarray of shape (n_samples,), int8/int16, or None
         Class codes in effect when the batch was picked (-1: unlabeled); with the snapshots.
+
+    Examples
+    --------
+    The rounds a :class:`RoundHistory` recorded:
+
+    >>> import numpy as np, alwidget
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(60, centers=2, random_state=0)
+    >>> s = alwidget.Session(X, classes=["a", "b"], store=":memory:", batch_size=4, random_state=2)
+    >>> history = RoundHistory(s)
+    >>> for _ in range(3):
+    ...     _ = s.submit({int(i): "ab"[y[i]] for i in s.query()})
+    >>> r = history.rounds[-1]
+    >>> r.round, r.n_labels, r.strategy, r.picked.shape, r.uncertainty.shape
+    (3, 12, 'margin', (4,), (60,))
+    >>> s.close()
     """
 
     round: int
@@ -134,6 +150,30 @@ class RoundHistory:
     dispersion : LabelDispersion
     listeners : list of callable
         Called with the new :class:`Round` (or None after an undo).
+
+    Raises
+    ------
+    ValueError
+        If ``y_true`` does not have one code per pool item, or ``stopping`` is an unknown
+        string.
+
+    Examples
+    --------
+    A random cold start, then margin sampling, whose batches are more redundant (below 1):
+
+    >>> import numpy as np, alwidget
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(60, centers=2, random_state=0)
+    >>> s = alwidget.Session(X, classes=["a", "b"], store=":memory:", batch_size=4, random_state=2)
+    >>> history = RoundHistory(s, y_true=y)
+    >>> for _ in range(3):
+    ...     _ = s.submit({int(i): "ab"[y[i]] for i in s.query()})
+    >>> df = history.to_frame()
+    >>> df["strategy"].tolist(), df["batch_redundancy"].round(1).tolist()
+    (['cold start (random)', 'margin', 'margin'], [1.4, 0.6, 0.4])
+    >>> _ = s.undo(); len(history.rounds)  # an undo drops the last round
+    2
+    >>> s.close()
     """
 
     def __init__(

@@ -38,6 +38,17 @@ class ForgettingTracker:
         Forgetting events per item so far.
     last_events : int
         Events at the last :meth:`update`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> tracker = ForgettingTracker(y_true=[0, 1, 1])
+    >>> tracker.update(np.array([0, 1, 0]))  # first retrain: nothing to forget yet
+    0
+    >>> tracker.update(np.array([1, 1, 1]))  # item 0 was right, now it is wrong
+    1
+    >>> tracker.counts.tolist()
+    [1, 0, 0]
     """
 
     def __init__(self, y_true: Any) -> None:
@@ -92,6 +103,15 @@ class LabelDispersion:
     votes : ndarray of shape (n_samples, n_classes), int32
     flips : ndarray of shape (n_samples,), int32
     n_rounds : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> disp = LabelDispersion(n_samples=3, n_classes=2)
+    >>> for pred in ([0, 1, 1], [0, 0, 1], [0, 1, 1], [0, 0, 1]):  # four retrains
+    ...     disp.update(np.array(pred))
+    >>> disp.dispersion.tolist(), disp.flips.tolist()  # item 1 keeps changing its label
+    ([0.0, 0.5, 0.0], [0, 3, 0])
     """
 
     def __init__(self, n_samples: int, n_classes: int) -> None:

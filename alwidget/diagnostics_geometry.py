@@ -94,6 +94,13 @@ def coverage(X: np.ndarray, labeled: np.ndarray) -> tuple[float, float]:
     mean, max : float
         Euclidean distances in feature units; ``(nan, nan)`` when nothing is labeled, ``(0, 0)``
         when everything is.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0], [3, 4], [6, 8]])
+    >>> coverage(X, np.array([True, False, False]))  # the others are 5 and 10 away
+    (7.5, 10.0)
     """
     labeled = np.asarray(labeled, dtype=bool)
     if not labeled.any():
@@ -119,6 +126,13 @@ def knn_distance(X: np.ndarray, k: int = 10) -> np.ndarray:
     ndarray of shape (n_samples,), float64
         Larger = sparser neighbourhood. Cost: one kNN query over the pool
         (``O(n log n)`` with a tree in low dimension, ``O(n^2 d)`` brute force otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0], [1, 0], [0, 1], [1, 1], [10, 10]])
+    >>> knn_distance(X, k=2).round(2).tolist()  # the item at (10, 10) sits alone
+    [1.0, 1.0, 1.0, 1.0, 13.09]
     """
     n = X.shape[0]
     k = max(1, min(int(k), n - 1))
@@ -146,6 +160,14 @@ def outlier_fixation(batch: np.ndarray, knn_dist: np.ndarray, quantile: float = 
     -------
     float
         In [0, 1]; NaN for an empty batch.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 0], [1, 0], [0, 1], [1, 1], [10, 10]])
+    >>> kd = knn_distance(X, k=2)
+    >>> outlier_fixation(np.array([4, 1]), kd, quantile=0.8)  # half the batch is the outlier
+    0.5
     """
     batch = np.asarray(batch, dtype=np.int64)
     if batch.size == 0:
@@ -165,10 +187,28 @@ def random_pair_distance(X: np.ndarray, n_pairs: int = 4000, rng: Any = 0) -> fl
 
     This is the expected mean pairwise distance of a uniformly random batch.
 
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        At least two rows.
+    n_pairs : int, default=4000
+        Pairs drawn.
+    rng : int, Generator or None, default=0
+        Seed of the draw.
+
     Returns
     -------
     float
         In feature units.
+
+    Examples
+    --------
+    Two independent 2-D standard normal points are ``sqrt(pi) = 1.77`` apart on average:
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(2000, 2))
+    >>> round(random_pair_distance(X), 2)
+    1.76
     """
     rng = np.random.default_rng(rng)
     n = X.shape[0]
@@ -194,6 +234,17 @@ def batch_redundancy(X: np.ndarray, batch: np.ndarray, reference: float | None =
         About 1 for a random batch; **below 1 = redundant** (items closer to each other than
         chance, e.g. top-k uncertainty picking near-duplicates), above 1 = spread out (core-set).
         NaN for batches of fewer than two items.
+
+    Examples
+    --------
+    A batch of five near-duplicates of one item is highly redundant:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 2))
+    >>> X = np.vstack([X, X[0] + 0.01 * rng.normal(size=(5, 2))])  # rows 200-204
+    >>> round(batch_redundancy(X, np.arange(200, 205)), 3)
+    0.007
     """
     batch = np.asarray(batch, dtype=np.int64)
     if batch.size < 2:
@@ -217,6 +268,13 @@ def class_balance(labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, float
     balance : float
         Entropy of the class shares divided by ``log(n_classes)``: 1 = perfectly balanced,
         0 = one class only; NaN with no labels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts, balance = class_balance(np.array([0, 0, 1, -1, -1]), n_classes=2)
+    >>> counts.tolist(), round(balance, 3)
+    ([2, 1], 0.918)
     """
     labels = np.asarray(labels)
     counts = np.bincount(labels[labels >= 0], minlength=n_classes).astype(np.int64)
@@ -236,6 +294,26 @@ class PoolGeometry:
     k : int, default=10
         Neighbours for the density estimate.
     random_state : int, default=0
+        Seed of :func:`random_pair_distance`.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features), float64
+    knn_dist : ndarray of shape (n_samples,), float64
+        :func:`knn_distance` of every item.
+    pair_distance : float
+        :func:`random_pair_distance` of the pool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> geo = PoolGeometry(np.random.default_rng(0).normal(size=(200, 2)), k=5)
+    >>> labels = np.full(200, -1)
+    >>> labels[:4] = [0, 1, 0, 1]  # this round labeled items 0-3
+    >>> d = geo.diagnostics(np.arange(4), labels, n_classes=2)
+    >>> {name: round(value, 2) for name, value in d.items()}
+    {'coverage_mean': 0.89, 'coverage_max': 3.67, 'outlier_fixation': 0.0,
+     'batch_redundancy': 0.69, 'class_balance': 1.0}
     """
 
     def __init__(self, X: np.ndarray, k: int = 10, random_state: int = 0) -> None:

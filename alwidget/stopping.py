@@ -49,6 +49,15 @@ class StopStatus:
         The monitored quantity (kappa, max uncertainty, labels); NaN when not yet defined.
     message : str
         A sentence for the user.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=2) as s:
+    ...     _ = s.submit({0: "a", 1: "b", 2: "a"}, source="map")
+    ...     status = Budget(5).update(s)
+    >>> status
+    StopStatus(name='budget', fired=False, value=3.0, message='3 of 5 labels used')
     """
 
     name: str
@@ -58,7 +67,29 @@ class StopStatus:
 
 
 class StoppingCriterion:
-    """Base class: :meth:`update` is called once per round with the session after retrain."""
+    """Base class: :meth:`update` is called once per round with the session after retrain.
+
+    A subclass sets ``name``, returns a :class:`StopStatus` from ``update(session)`` and, if it
+    keeps a history, forgets it in :meth:`reset`.
+
+    Examples
+    --------
+    Stop once every class has at least ``m`` labels:
+
+    >>> import numpy as np, alwidget
+    >>> class EachClass(StoppingCriterion):
+    ...     name = "each class"
+    ...     def __init__(self, m):
+    ...         self.m = m
+    ...     def update(self, session):
+    ...         counts = np.bincount(session.y[session.y >= 0], minlength=len(session.classes))
+    ...         fewest = int(counts.min())
+    ...         return StopStatus(self.name, fewest >= self.m, float(fewest), f"{fewest} at least")
+    >>> with alwidget.Session(np.eye(6), classes=["a", "b"], store=":memory:", batch_size=2) as s:
+    ...     _ = s.submit({0: "a", 1: "b", 2: "a"}, source="map")
+    ...     StoppingMonitor([EachClass(1), Budget(10)]).update(s)[0].fired
+    True
+    """
 
     name = "criterion"
 

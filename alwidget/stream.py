@@ -153,6 +153,19 @@ class StreamResult:
     predicted : ndarray of shape (n_stream,), int64
         The label each item kept: the true one if asked, else the model's prediction when it
         arrived (-1 before the first model).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = make_blobs(400, centers=2, random_state=0)
+    >>> r = simulate_stream(X[:300], y[:300], LogisticRegression(), X_eval=X[300:], y_eval=y[300:])
+    >>> r.curve.columns.tolist(), int(r.curve["n_seen"].iloc[-1])
+    (['n_seen', 'n_labels', 'accuracy'], 300)
+    >>> r.asked[:10].tolist()  # the first items are asked, to fit a first model
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    >>> r.predicted.shape, bool((r.predicted == y[:300]).mean() > 0.9)
+    ((300,), True)
     """
 
     curve: pd.DataFrame

@@ -17,6 +17,20 @@ class StoreError(RuntimeError):
     pending : object
         What was being written when a write failed (e.g. the answers of a submit, as passed
         to :meth:`LabelStore.append`), kept so the caller can retry; None for other errors.
+
+    Examples
+    --------
+    One ``except`` clause catches every store error; the subclass says which kind:
+
+    >>> from alwidget.store import LabelStore, StoreError
+    >>> [c.__name__ for c in StoreError.__subclasses__()]
+    ['StoreMismatchError', 'StoreCorruptError', 'StoreLockedError', 'StoreReadOnlyError',
+     'StoreWriteError']
+    >>> try:
+    ...     LabelStore(".")  # a folder, not a file
+    ... except StoreError as err:
+    ...     print(type(err).__name__, "-", err)
+    StoreCorruptError - the label store '.' is a folder; pass a file path such as 'labels.sqlite'
     """
 
     def __init__(self, message: str, pending: Any = None) -> None:
@@ -25,11 +39,43 @@ class StoreError(RuntimeError):
 
 
 class StoreMismatchError(StoreError, ValueError):
-    """The store was made for other data (different fingerprint or classes)."""
+    """The store was made for other data (different fingerprint or classes).
+
+    Raised before anything is written: the store is left as it was. Also a ``ValueError``.
+
+    Examples
+    --------
+    A session on a store file made for other features:
+
+    >>> import numpy as np, alwidget
+    >>> alwidget.Session(np.eye(4), classes=["a", "b"], store="mine.sqlite", batch_size=2).close()
+    >>> try:
+    ...     alwidget.Session(np.ones((4, 4)), classes=["a", "b"], store="mine.sqlite", batch_size=2)
+    ... except alwidget.StoreMismatchError as err:
+    ...     print(err)
+    the label store 'mine.sqlite' was made for other data (4 items, fingerprint ...), not this X
+    (4 items, fingerprint ...). Use another store file (store=...) or the data the store was made
+    for (a pool may grow: its first 4 items must be those data).
+    """
 
 
 class StoreCorruptError(StoreError):
-    """The file is not an alwidget label store, or it is damaged or hand-edited."""
+    """The file is not an alwidget label store, or it is damaged or hand-edited.
+
+    Nothing is changed in the file; the message names the damaged row when there is one.
+
+    Examples
+    --------
+    >>> from alwidget.store import LabelStore, StoreCorruptError
+    >>> with open("notes.txt", "w") as f:
+    ...     _ = f.write("my notes, not a label store " * 100)
+    >>> try:
+    ...     LabelStore("notes.txt")
+    ... except StoreCorruptError as err:
+    ...     print(err)
+    the label store 'notes.txt' is not an alwidget label store or is damaged (file is not a
+    database). Nothing was changed. Move the file aside ...
+    """
 
 
 class StoreLockedError(StoreError):
@@ -39,11 +85,50 @@ class StoreLockedError(StoreError):
     ----------
     pending : object
         What was being written (e.g. the labels of a submit), kept so the caller can retry.
+
+    Examples
+    --------
+    Another connection holds the write lock for longer than ``timeout`` (0.1 s here):
+
+    >>> import sqlite3
+    >>> from alwidget.store import LabelEvent, LabelStore, StoreLockedError
+    >>> store = LabelStore("locked.sqlite", timeout=0.1)
+    >>> store.bind("f" * 64, 4, ["cat", "dog"])
+    >>> other = sqlite3.connect("locked.sqlite")
+    >>> _ = other.execute("BEGIN IMMEDIATE")  # e.g. another notebook writing
+    >>> try:
+    ...     store.append([LabelEvent(idx=0, label=1)], "ann", pending={0: "dog"})
+    ... except StoreLockedError as err:
+    ...     answers = err.pending  # nothing was written; keep these for a retry
+    >>> answers
+    {0: 'dog'}
+    >>> other.rollback(); other.close()  # the other writer is done: submit again
+    >>> store.append([LabelEvent(idx=0, label=1)], "ann")
+    1
+    >>> store.close()
     """
 
 
 class StoreReadOnlyError(StoreError):
-    """The store file (or its folder) cannot be written."""
+    """The store file (or its folder) cannot be written.
+
+    Raised when such a store is opened (or, if it becomes read-only later, at the first
+    write, with ``pending`` holding what was being written).
+
+    Examples
+    --------
+    >>> import os
+    >>> from alwidget.store import LabelStore, StoreReadOnlyError
+    >>> LabelStore("shared.sqlite").close()
+    >>> os.chmod("shared.sqlite", 0o444)  # read-only, e.g. a colleague's copy
+    >>> try:
+    ...     LabelStore("shared.sqlite")
+    ... except StoreReadOnlyError as err:
+    ...     print(err)
+    cannot write to the label store 'shared.sqlite' (the file is marked read-only). ...
+    >>> LabelStore.read_events("shared.sqlite").shape[0]  # reading it needs no write access
+    0
+    """
 
 
 class StoreWriteError(StoreError):
@@ -67,6 +152,28 @@ class StoreWarning(UserWarning):
 
     Raised (as a warning) when a store opens with fewer events than were committed to it,
     e.g. after its ``-wal`` file was truncated or lost, or an older copy was put in its place.
+    The events kept are used; restore a backup first if you have one. A script that must not
+    go on in that case turns the warning into an error with
+    ``warnings.simplefilter("error", StoreWarning)``.
+
+    Examples
+    --------
+    An older copy of the store is put back in place of the newer one:
+
+    >>> import shutil, warnings
+    >>> from alwidget.store import LabelEvent, LabelStore, StoreWarning
+    >>> store = LabelStore("labels.sqlite")
+    >>> store.bind("f" * 64, 4, ["cat", "dog"])
+    >>> _ = store.backup("old.sqlite")
+    >>> _ = store.append([LabelEvent(idx=0, label=1)], "ann"); store.close()
+    >>> _ = shutil.copy("old.sqlite", "labels.sqlite")
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always", StoreWarning)
+    ...     store = LabelStore("labels.sqlite")
+    >>> print(caught[0].message)
+    the label store 'labels.sqlite' ends at event 0, but events up to 1 were saved to it: the last
+    1 events are missing ...
+    >>> store.close()
     """
 
 

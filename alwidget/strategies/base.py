@@ -251,7 +251,31 @@ class ScoreStrategy(Strategy):
 
 
 class UncertaintyStrategy(ScoreStrategy):
-    """Top-k by an uncertainty measure of ``predict_proba`` (least confidence, margin, entropy)."""
+    """Top-k by an uncertainty measure of ``predict_proba`` (least confidence, margin, entropy).
+
+    Parameters
+    ----------
+    measure : {"least_confidence", "margin", "entropy"}
+        A function of :mod:`alwidget.strategies.uncertainty`; also the strategy's name.
+
+    Raises
+    ------
+    ValueError
+        At query time, if ``ctx.proba`` is None (no model fitted yet).
+
+    Examples
+    --------
+    The smallest margin between the two most probable classes comes first:
+
+    >>> import numpy as np
+    >>> P = np.array([[0.9, 0.1], [0.5, 0.5], [0.7, 0.3]])
+    >>> ctx = QueryContext(X=np.zeros((3, 1)), labels=np.full(3, -1), candidates=np.arange(3),
+    ...                    proba=P, model=None, estimator=None, n_classes=2,
+    ...                    rng=np.random.default_rng(0))
+    >>> idx, scores = UncertaintyStrategy("margin").query(ctx, 2)
+    >>> idx.tolist(), scores.round(2).tolist()
+    ([1, 2], [1.0, 0.6])
+    """
 
     def __init__(self, measure: str) -> None:
         fn = getattr(_u, measure)
@@ -265,7 +289,20 @@ class UncertaintyStrategy(ScoreStrategy):
 
 
 class RandomStrategy(Strategy):
-    """Uniform random sampling without replacement: the baseline every strategy must beat."""
+    """Uniform random sampling without replacement: the baseline every strategy must beat.
+
+    Needs no model; draws from ``ctx.rng``, so a seeded context gives the same picks.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ctx = QueryContext(X=np.zeros((10, 1)), labels=np.full(10, -1),
+    ...                    candidates=np.arange(5, 10), proba=None, model=None, estimator=None,
+    ...                    n_classes=2, rng=np.random.default_rng(0))
+    >>> idx, _ = RandomStrategy().query(ctx, 3)
+    >>> len(set(idx.tolist())), bool(np.isin(idx, ctx.candidates).all())  # 3 distinct candidates
+    (3, True)
+    """
 
     name = "random"
     needs_model = False
@@ -289,12 +326,45 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
 
 
 def register(name: str, factory: Callable[[], Strategy]) -> None:
-    """Make a strategy selectable by name (in :class:`~alwidget.Session` and the widget)."""
+    """Make a strategy selectable by name (in :class:`~alwidget.Session` and the widget).
+
+    Parameters
+    ----------
+    name : str
+        Registry name, lower case with underscores (the form :func:`get_strategy` looks up);
+        an existing name is replaced.
+    factory : callable
+        ``factory() -> Strategy``, called for every :func:`get_strategy` lookup, so each
+        session gets a fresh instance.
+
+    Examples
+    --------
+    >>> register("smallest_first", lambda: ScoreStrategy(
+    ...     lambda ctx: -ctx.X[ctx.candidates, 0], name="smallest_first", needs_model=False))
+    >>> "smallest_first" in available_strategies()
+    True
+    >>> get_strategy("smallest_first").name
+    'smallest_first'
+    """
     _REGISTRY[name] = factory
 
 
 def available_strategies() -> list[str]:
-    """Names accepted by :func:`get_strategy`, in registration order."""
+    """Names accepted by :func:`get_strategy`, in registration order.
+
+    Returns
+    -------
+    list of str
+        The built-in strategies first (``random``, ``least_confidence``, ``margin``,
+        ``entropy``), then those of the other modules and of :func:`register`.
+
+    Examples
+    --------
+    >>> available_strategies()[:4]
+    ['random', 'least_confidence', 'margin', 'entropy']
+    >>> {"coreset", "badge", "bald", "eer"} <= set(available_strategies())
+    True
+    """
     return list(_REGISTRY)
 
 
@@ -310,40 +380,15 @@ def get_strategy(strategy: str | Strategy | Callable[[QueryContext], np.ndarray]
 
     Examples
     --------
-    >>> import numpy as np
-    >>> P = np.array([[0.9, 0.1], [0.5, 0.5], [0.7, 0.3]])
-    >>> ctx = QueryContext(X=np.zeros((3, 1)), labels=np.full(3, -1), candidates=np.arange(3),
-    ...                    proba=P, model=None, estimator=None, n_classes=2,
-    ...                    rng=np.random.default_rng(0))
-    >>> UncertaintyStrategy("margin").query(ctx, 2)[0].tolist()
-    [1, 2]
+    A name, a :class:`Strategy` or a plain score function:
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> ctx = QueryContext(X=np.zeros((10, 1)), labels=np.full(10, -1),
-    ...                    candidates=np.arange(5, 10), proba=None, model=None, estimator=None,
-    ...                    n_classes=2, rng=np.random.default_rng(0))
-    >>> idx, _ = RandomStrategy().query(ctx, 3)
-    >>> len(set(idx.tolist())), bool(np.all(idx >= 5))
-    (3, True)
-
-    Examples
-    --------
-    >>> register("random_again", RandomStrategy)
-    >>> get_strategy("random_again").name
-    'random'
-
-
-    Examples
-    --------
-    >>> {"margin", "entropy", "coreset", "badge"} <= set(available_strategies())
-    True
-
-    Examples
-    --------
-    >>> get_strategy("margin").name, get_strategy("margin").needs_model
+    >>> s = get_strategy("margin")
+    >>> s.name, s.needs_model
     ('margin', True)
+    >>> get_strategy(RandomStrategy()).name
+    'random'
+    >>> get_strategy(lambda ctx: ctx.X[ctx.candidates, 0]).name  # wrapped in a ScoreStrategy
+    '<lambda>'
     """
     if isinstance(strategy, Strategy):
         return strategy

@@ -36,6 +36,17 @@ def joint_mutual_information(samples: Any, batch: Any) -> float:
     -------
     float
         Nats.
+
+    Examples
+    --------
+    Two copies of the same informative item are worth less than twice one copy: BatchBALD
+    does not count the same information twice (BALD, the sum, would).
+
+    >>> import numpy as np
+    >>> S = np.array([[[0.9, 0.1], [0.9, 0.1]],  # pass 1 on items 0 and 1 (a duplicate)
+    ...               [[0.1, 0.9], [0.1, 0.9]]])  # pass 2
+    >>> round(joint_mutual_information(S, [0]), 3), round(joint_mutual_information(S, [0, 1]), 3)
+    (0.368, 0.514)
     """
     S = np.asarray(_check_samples(samples), dtype=np.float64)
     idx = np.asarray(batch, dtype=np.int64)
@@ -191,6 +202,20 @@ class BatchBALD(Strategy):
     Cost per query: the MC passes, then for each of the ``k`` picks ``O(T M C)`` per candidate
     evaluated (``M`` configurations), and few candidates are evaluated past the first pick.
     Needs an :class:`~alwidget.models.MCDropoutClassifier` as the session's estimator.
+
+    Examples
+    --------
+    >>> import numpy as np, alwidget
+    >>> from sklearn.datasets import make_blobs
+    >>> from alwidget.models import MCDropoutClassifier
+    >>> X, y = make_blobs(60, centers=2, random_state=0)
+    >>> net = MCDropoutClassifier(hidden_layer_sizes=(16,), min_steps=50, random_state=0)
+    >>> s = alwidget.Session(X, classes=["a", "b"], estimator=net, strategy=BatchBALD(),
+    ...                      batch_size=3, store=":memory:", random_state=0)
+    >>> _ = s.submit({i: "ab"[y[i]] for i in range(6)}, source="map")  # a first model
+    >>> s.batch.strategy, s.query().shape
+    ('batchbald', (3,))
+    >>> s.close()
     """
 
     name = "batchbald"

@@ -58,6 +58,18 @@ def cal_scores(
     ------
     ValueError
         On shape mismatches or an empty labeled set.
+
+    Examples
+    --------
+    Two labeled items, predicted "class 0" at x=0 and "class 1" at x=10. A candidate next to
+    one of them but predicted like the other is contrastive:
+
+    >>> import numpy as np
+    >>> XL, PL = np.array([[0.0], [10.0]]), np.array([[0.9, 0.1], [0.1, 0.9]])
+    >>> X = np.array([[1.0], [9.0], [1.5]])  # near 0, near 10, near 0
+    >>> P = np.array([[0.9, 0.1], [0.9, 0.1], [0.2, 0.8]])  # agrees, disagrees, disagrees
+    >>> cal_scores(P, X, PL, XL, n_neighbors=1).round(3).tolist()
+    [0.0, 1.758, 1.146]
     """
     P = check_proba(proba).astype(np.float64, copy=False)
     X = check_features(X, P.shape[0])
@@ -81,6 +93,22 @@ class CAL(ScoreStrategy):
     ----------
     n_neighbors : int, default=10
         Labeled neighbours per candidate.
+
+    Raises
+    ------
+    ValueError
+        At query time, if no model is fitted yet or nothing is labeled.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [10.0], [1.0], [9.0], [1.5]])
+    >>> P = np.array([[0.9, 0.1], [0.1, 0.9], [0.9, 0.1], [0.9, 0.1], [0.2, 0.8]])
+    >>> ctx = QueryContext(X=X, labels=np.array([0, 1, -1, -1, -1]), candidates=np.arange(2, 5),
+    ...                    proba=P, model=None, estimator=None, n_classes=2,
+    ...                    rng=np.random.default_rng(0))
+    >>> CAL(n_neighbors=1).query(ctx, 2)[0].tolist()  # predicted unlike their labeled neighbour
+    [3, 4]
     """
 
     def __init__(self, n_neighbors: int = 10) -> None:

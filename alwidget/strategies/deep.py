@@ -83,6 +83,14 @@ def deep_strategy(name: str) -> Strategy:
         If PyTorch is missing (the message says ``pip install "alwidget[deep]"``).
     KeyError
         If ``name`` is not one of :data:`DEEP_STRATEGIES`.
+
+    Examples
+    --------
+    >>> sorted(DEEP_STRATEGIES)
+    ['batchbald', 'mc_bald', 'mc_entropy', 'mean_std', 'vaal', 'variation_ratios']
+    >>> s = deep_strategy("mc_bald")
+    >>> s.name, s.needs_mc_samples  # needs an MC-dropout network as the estimator
+    ('mc_bald', True)
     """
     factory = DEEP_STRATEGIES[name]
     try:

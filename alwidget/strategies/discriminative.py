@@ -63,6 +63,17 @@ def dal_scores(
     ------
     ValueError
         If ``X_labeled`` is empty.
+
+    Examples
+    --------
+    Only the blob around 0 is labeled: items of the blob around 5 look unlabeled.
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (20, 2)), rng.normal(5, 1, (20, 2))])
+    >>> s = dal_scores(X, X_labeled=X[:20], rng=0)
+    >>> s.shape, round(float(s[:20].mean()), 2), round(float(s[20:].mean()), 2)
+    ((40,), 0.35, 0.95)
     """
     rng = np.random.default_rng(rng)
     X = check_features(X)
@@ -95,6 +106,20 @@ class DAL(Strategy):
         See :func:`dal_scores`.
     n_sub_batches : int, default=1
     max_unlabeled : int, default=5000
+
+    Examples
+    --------
+    Ten items of the blob around 0 are labeled; the picks come from the unexplored blob:
+
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(0, 1, (20, 2)), rng.normal(5, 1, (20, 2))])
+    >>> labels = np.r_[np.zeros(10, dtype=int), np.full(30, -1)]
+    >>> ctx = QueryContext(X=X, labels=labels, candidates=np.arange(10, 40), proba=None,
+    ...                    model=None, estimator=None, n_classes=2, rng=np.random.default_rng(0))
+    >>> idx, scores = DAL().query(ctx, 3)
+    >>> bool((idx >= 20).all()), bool((scores > 0.9).all())
+    (True, True)
     """
 
     name = "dal"

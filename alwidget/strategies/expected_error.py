@@ -82,6 +82,19 @@ def expected_error_reduction(
     ------
     ValueError
         On an unknown loss or shape mismatch.
+
+    Examples
+    --------
+    Labels at -2, -1 (class 0) and 1, 2 (class 1): a label at the boundary (0) reduces the
+    expected log loss most.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> XL, yL = np.array([[-2.0], [-1], [1], [2]]), np.array([0, 0, 1, 1])
+    >>> X = np.array([[0.0], [3], [-3]])
+    >>> P = LogisticRegression().fit(XL, yL).predict_proba(X)
+    >>> expected_error_reduction(LogisticRegression(), XL, yL, X, P, X_eval=X).round(3).tolist()
+    [0.016, 0.003, 0.003]
     """
     if loss not in ("log", "zero_one"):
         raise ValueError(f"unknown loss {loss!r}; use 'log' or 'zero_one'")
@@ -151,6 +164,19 @@ class EER(Strategy):
         Evaluation sample size.
     min_proba : float, default=0.0
         See :func:`expected_error_reduction`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X = np.array([[-2.0], [-1], [1], [2], [0], [3], [-3]])
+    >>> labels = np.array([0, 0, 1, 1, -1, -1, -1])
+    >>> P = LogisticRegression().fit(X[:4], labels[:4]).predict_proba(X)
+    >>> ctx = QueryContext(X=X, labels=labels, candidates=np.arange(4, 7), proba=P, model=None,
+    ...                    estimator=LogisticRegression(), n_classes=2,
+    ...                    rng=np.random.default_rng(0))
+    >>> EER(n_candidates=3).query(ctx, 1)[0].tolist()  # the item at the decision boundary
+    [4]
     """
 
     name = "eer"

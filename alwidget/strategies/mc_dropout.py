@@ -53,6 +53,17 @@ def mc_entropy(samples: Any) -> np.ndarray:
     ------
     ValueError
         If ``samples`` is not 3-D.
+
+    Examples
+    --------
+    Both items are 50/50 on average, so max entropy cannot tell them apart (compare
+    :func:`mutual_information`):
+
+    >>> import numpy as np
+    >>> S = np.array([[[0.5, 0.5], [0.9, 0.1]],  # pass 1 on items 0 and 1
+    ...               [[0.5, 0.5], [0.1, 0.9]]])  # pass 2: item 1 flips, item 0 stays 50/50
+    >>> mc_entropy(S).round(3).tolist()  # log(2) nats each
+    [0.693, 0.693]
     """
     S = _check_samples(samples)
     return _blocks(S, lambda B: -_xlogx(B.mean(axis=0)).sum(axis=-1))
@@ -72,6 +83,14 @@ def variation_ratios(samples: Any) -> np.ndarray:
     -------
     scores : ndarray of shape (n,), float64
         In ``[0, 1 - 1/min(T, n_classes)]``; higher = the passes disagree more.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.array([[[0.5, 0.5], [0.9, 0.1]],  # pass 1 on items 0 and 1
+    ...               [[0.5, 0.5], [0.1, 0.9]]])  # pass 2: item 1 flips, item 0 stays 50/50
+    >>> variation_ratios(S).tolist()  # item 1: the two passes vote differently
+    [0.0, 0.5]
     """
     S = _check_samples(samples)
     T, _, C = S.shape
@@ -96,6 +115,14 @@ def mean_std(samples: Any) -> np.ndarray:
     -------
     scores : ndarray of shape (n,), float64
         In ``[0, 0.5]``; higher = more spread.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> S = np.array([[[0.5, 0.5], [0.9, 0.1]],  # pass 1 on items 0 and 1
+    ...               [[0.5, 0.5], [0.1, 0.9]]])  # pass 2: item 1 flips, item 0 stays 50/50
+    >>> mean_std(S).round(3).tolist()
+    [0.0, 0.4]
     """
     S = _check_samples(samples)
     return _blocks(S, lambda B: B.std(axis=0).mean(axis=-1))
@@ -117,6 +144,17 @@ def mutual_information(samples: Any) -> np.ndarray:
     scores : ndarray of shape (n,), float64
         In ``[0, log(n_classes)]`` nats (clipped at 0 against rounding); higher = more
         information about the weights.
+
+    Examples
+    --------
+    Item 0 is uncertain in every pass (noise a label cannot remove); on item 1 the passes
+    disagree, so its label would tell which weights are right:
+
+    >>> import numpy as np
+    >>> S = np.array([[[0.5, 0.5], [0.9, 0.1]],  # pass 1 on items 0 and 1
+    ...               [[0.5, 0.5], [0.1, 0.9]]])  # pass 2: item 1 flips, item 0 stays 50/50
+    >>> mutual_information(S).round(3).tolist()
+    [0.0, 0.368]
     """
     S = _check_samples(samples)
 
@@ -180,6 +218,16 @@ def mc_samples(
         If the model has no ``predict_proba_samples`` (it is not an MC-dropout network).
     ValueError
         If ``model`` is None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.models import MCDropoutClassifier
+    >>> X, y = np.array([[0.0], [1], [2], [3]]), np.array([0, 0, 1, 1])
+    >>> clf = MCDropoutClassifier(hidden_layer_sizes=(8,), min_steps=10, random_state=0).fit(X, y)
+    >>> S = mc_samples(clf, X, n_classes=3, n_samples=5, random_state=0)
+    >>> S.shape, S.dtype, float(S[:, :, 2].max())  # 5 passes; class 2 never seen: 0
+    ((5, 4, 3), dtype('float32'), 0.0)
     """
     final = _mc_final(model, who)
     if hasattr(model, "steps") and len(model.steps) > 1:
@@ -202,10 +250,31 @@ def mc_uncertainty(
 ) -> np.ndarray:
     """MC-dropout mutual information of every row, normalised to [0, 1] (for the map colour).
 
+    Parameters
+    ----------
+    model, X, n_classes, n_samples, random_state
+        As for :func:`mc_samples`.
+
     Returns
     -------
     u : ndarray of shape (n,), float32
         :func:`mutual_information` divided by ``log(n_classes)``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As :func:`mc_samples`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alwidget.models import MCDropoutClassifier
+    >>> X, y = np.array([[0.0], [1], [2], [3]]), np.array([0, 0, 1, 1])
+    >>> clf = MCDropoutClassifier(hidden_layer_sizes=(8,), min_steps=10, random_state=0).fit(X, y)
+    >>> u = mc_uncertainty(clf, X, n_classes=2, n_samples=5, random_state=0)
+    >>> S = mc_samples(clf, X, n_classes=2, n_samples=5, random_state=0)
+    >>> u.shape, u.dtype, bool(np.allclose(u, mutual_information(S) / np.log(2)))
+    ((4,), dtype('float32'), True)
     """
     S = mc_samples(model, X, n_classes, n_samples, random_state, who="mc_uncertainty")
     return (mutual_information(S) / np.log(max(n_classes, 2))).astype(np.float32)

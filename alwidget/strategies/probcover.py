@@ -139,6 +139,18 @@ def probcover_select(
     ------
     ValueError
         If ``delta`` is not positive or ``labeled`` has the wrong shape.
+
+    Examples
+    --------
+    Four blobs of 50, nothing labeled: each pick's ball covers (most of) a new blob.
+
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> X, blob = make_blobs(200, centers=4, cluster_std=0.5, random_state=0)
+    >>> delta = probcover_delta(X, n_classes=4, rng=0)
+    >>> idx, gains = probcover_select(X, np.zeros(200, bool), np.arange(200), 4, delta, rng=0)
+    >>> sorted(blob[idx].tolist()), gains.tolist()
+    ([0, 1, 2, 3], [50.0, 50.0, 49.0, 49.0])
     """
     X = f32(check_features(X))
     n = X.shape[0]

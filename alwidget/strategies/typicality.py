@@ -109,6 +109,23 @@ def typiclust_select(
     ------
     ValueError
         If ``X`` is not 2-D or ``labeled`` does not have one entry per row.
+
+    Examples
+    --------
+    Four blobs, nothing labeled: one typical item from each blob. With blob 0 covered by a
+    label, the picks go to the other blobs.
+
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> X, blob = make_blobs(200, centers=4, cluster_std=0.5, random_state=0)
+    >>> idx, typ = typiclust_select(X, np.zeros(200, bool), np.arange(200), k=4, rng=0)
+    >>> sorted(blob[idx].tolist())
+    [0, 1, 2, 3]
+    >>> labeled = np.zeros(200, bool)
+    >>> labeled[np.flatnonzero(blob == 0)[0]] = True  # one label, in blob 0
+    >>> idx, _ = typiclust_select(X, labeled, np.flatnonzero(~labeled), k=3, rng=0)
+    >>> sorted(blob[idx].tolist())
+    [1, 2, 3]
     """
     X = f32(check_features(X))
     n = X.shape[0]
@@ -229,6 +246,18 @@ def cold_start_select(
     ------
     ValueError
         For an unknown ``rule``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import make_blobs
+    >>> X, blob = make_blobs(200, centers=4, cluster_std=0.5, random_state=0)
+    >>> for rule in ("typiclust", "probcover"):
+    ...     idx = cold_start_select(rule, X, np.arange(200), 4, np.random.default_rng(0),
+    ...                             n_classes=4)
+    ...     print(rule, sorted(blob[idx].tolist()))  # one pick per blob
+    typiclust [0, 1, 2, 3]
+    probcover [0, 1, 2, 3]
     """
     n = np.asarray(X).shape[0]
     labeled = np.zeros(n, dtype=bool) if labels is None else np.asarray(labels) >= 0

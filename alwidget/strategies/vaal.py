@@ -189,6 +189,16 @@ class VAAL(Strategy):
     -----
     Cost per query: ``n_steps`` Adam steps on 2 x 64 rows for three small MLPs, then one
     encoder + discriminator pass over the candidates. Needs PyTorch.
+
+    Examples
+    --------
+    Nothing is trained until a query; any estimator works, since VAAL needs no model:
+
+    >>> vaal = VAAL(n_steps=200, latent_dim=8)
+    >>> vaal.name, vaal.needs_model, vaal.kwargs
+    ('vaal', False, {'latent_dim': 8})
+
+    Used by name in a session (``strategy="vaal"``); :func:`vaal_scores` shows the scores.
     """
 
     name = "vaal"

@@ -100,6 +100,28 @@ def render_item(item: Any, kind: str | Callable[[Any], W.Widget] | None = None) 
         Force a renderer. A callable ``item -> value`` may return a str, an array, PNG bytes,
         a mapping (see :func:`card_content`) or an ipywidgets widget (used as is). ``None``
         guesses from the item's type.
+
+    Returns
+    -------
+    ipywidgets.Widget
+        An ``Image`` (PNG) for an image, an ``HTML`` text block or two-column table otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is an unknown name, or an image item is not 2-D or 3-D with 1, 3 or 4
+        channels.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> img = render_item(np.eye(8))  # a 2-D array: a PNG, scaled up to 96 px
+    >>> type(img).__name__, img.format, img.layout.width
+    ('Image', 'png', '96px')
+    >>> render_item("a <b>bold</b> claim").value  # text is escaped, never run as HTML
+    '<div class="alw-text">a &lt;b&gt;bold&lt;/b&gt; claim</div>'
+    >>> render_item(np.eye(8), kind=lambda a: f"{a.shape[0]}x{a.shape[1]} identity").value
+    '<div class="alw-text">8x8 identity</div>'
     """
     if callable(kind):
         out = kind(item)
