@@ -313,7 +313,8 @@ class PoolGeometry:
     >>> d = geo.diagnostics(np.arange(4), labels, n_classes=2)
     >>> {name: round(value, 2) for name, value in d.items()}
     {'coverage_mean': 0.89, 'coverage_max': 3.67, 'outlier_fixation': 0.0,
-     'batch_redundancy': 0.69, 'class_balance': 1.0}
+     'far_outlier_share': 0.0, 'far_outliers_labeled': 0.0, 'batch_redundancy': 0.69,
+     'class_balance': 1.0}
     """
 
     def __init__(self, X: np.ndarray, k: int = 10, random_state: int = 0) -> None:

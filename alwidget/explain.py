@@ -47,6 +47,16 @@ class Why:
     ranks : dict of str to int or None
         Rank among the askable items under each compared strategy (1 = its first choice);
         None for strategies without per-item scores (core-set, BADGE) or needing a model.
+
+    Examples
+    --------
+    >>> w = Why(index=7, rank=1, of=5, strategy="margin", score=0.91,
+    ...         proba=[("cat", 0.52), ("dog", 0.47)], nearest_label=4.2,
+    ...         density_percentile=35.0, ranks={"entropy": 3})
+    >>> w.line()
+    'p cat 0.52, dog 0.47 · near label 4.2 · density 35%'
+    >>> print(w.details().splitlines()[0])
+    picked by margin: rank 1 of 5
     """
 
     index: int

@@ -129,7 +129,18 @@ def teach(
 class TeachingLab(W.VBox):
     """The labeling widget and its teaching panel (see :func:`teach`): one above the other, or
     side by side in the presentation layout (``presentation=True``: map and cards on the left,
-    controls, curve and diagnostics on the right, fonts of 16 px and more)."""
+    controls, curve and diagnostics on the right, fonts of 16 px and more).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> import alwidget
+    >>> X, y = make_blobs(200, centers=3, random_state=0)
+    >>> lab = alwidget.teach(X, y, classes=["a", "b", "c"], batch_size=5, presentation=True)
+    >>> lab.presentation, lab.session.n_samples  # 25 % of the rows are held out
+    (True, 150)
+    >>> lab.widget.close()
+    """
 
     def __init__(
         self,
@@ -214,6 +225,14 @@ def compare_strategies_figure(
     ------
     ValueError
         If X is not 2-D with two columns.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(120, centers=3, random_state=0)
+    >>> fig, summary = compare_strategies_figure(X, y, ("random", "coreset"), budget=10)
+    >>> summary["labels"].tolist(), len(fig.layout.annotations)  # one panel title each
+    ([10, 10], 2)
     """
     import pandas as pd
     from plotly.subplots import make_subplots
