@@ -286,7 +286,7 @@ def compare_strategies_figure(
         )
         titles.append(
             f"<b>{escape_plotly(name)}</b>: {n_far} of {int(geo.far.sum())} far outliers "
-            f"labeled,<br>{100 * of:.0f}% of picks in sparsest 10%, coverage radius {cmax:.2f}"
+            f"labeled,<br>{100 * of:.0f}% of picks in sparsest 10%,<br>coverage radius {cmax:.2f}"
         )
         picks.append((picked, order[picked]))
     fig = make_subplots(
@@ -356,8 +356,8 @@ def compare_strategies_figure(
             text=f"What each strategy picked in {budget} labels, same start{note}", x=0.01, y=0.98
         ),
         template="plotly_white",
-        height=470,
-        margin=dict(t=110, b=90),
+        height=500,
+        margin=dict(t=130, b=90),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
     )
     fig.update_annotations(font_size=13)
