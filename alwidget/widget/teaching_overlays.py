@@ -143,6 +143,8 @@ class TeachingLayers:
         picked = np.asarray(rnd.picked, dtype=np.int64)
         last = _NONE if before is None else np.asarray(before.picked, dtype=np.int64)
         title = f"uncertainty of round {r}'s model, high = unsure"
+        if str(rnd.strategy).startswith("cold start"):
+            title = f"uncertainty: no model yet at round {r} (cold start), all alike"
         if rnd.uncertainty is not None and rnd.labels_before is not None:
             self.map.update(rnd.uncertainty, rnd.labels_before, picked, title, last=last)
             self.map.set_heading(heading)
