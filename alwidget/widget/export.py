@@ -190,14 +190,22 @@ def replay_strip(
         before = rnd.labels_before if rnd.labels_before is not None else np.full(len(xy), -1)
         unl = np.flatnonzero(before < 0)
         colour = rnd.uncertainty[unl] if rnd.uncertainty is not None else "#bbbbbb"
-        first = j == 0
+        first = j == len(rs) - 1  # legend entries from the last panel: it has every class
         fig.add_trace(
             go.Scattergl(
                 x=xy[unl, 0],
                 y=xy[unl, 1],
                 mode="markers",
                 name="unlabeled (colour = uncertainty)",
-                marker=dict(size=4, color=colour, colorscale="Viridis", cmin=0, cmax=1),
+                marker=dict(
+                    size=4,
+                    color=colour,
+                    colorscale="Viridis",
+                    cmin=0,
+                    cmax=1,
+                    showscale=first and rnd.uncertainty is not None,
+                    colorbar=dict(title=dict(text="uncertainty, high = unsure"), thickness=12),
+                ),
                 showlegend=first,
                 legendgroup="pool",
             ),
