@@ -25,7 +25,7 @@ from .session import (
     SessionClosedError,
     StaleBatchError,
 )
-from .simulation import labels_to_target, plot_learning_curves, simulate
+from .simulation import labels_to_target, paired_difference, plot_learning_curves, simulate
 from .store import (
     LabelStore,
     StoreCorruptError,
@@ -47,6 +47,7 @@ __all__ = [
     "simulate",
     "plot_learning_curves",
     "labels_to_target",
+    "paired_difference",
     "LabelStore",
     "StoreMismatchError",
     "FitSnapshot",

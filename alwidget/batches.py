@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import StaleBatchError
 from .labelstate import LABELED, UNLABELED, UNSURE_STATUS
 from .selection import OPEN, Batch, UnsureNeighbours, cold_start_pick, strategy_order
 from .strategies import QueryContext, Strategy, get_strategy
@@ -104,18 +103,7 @@ class Batches:
         stale
         """
         self._s._check_live()
-        b = self.current
-        if batch_id is not None and int(batch_id) != b.id:
-            raise StaleBatchError(
-                f"this action was made on batch #{int(batch_id)}, which is no longer the "
-                f"current batch (#{b.id}); nothing was recorded. Answer the cards now shown."
-            )
-        if index is not None:
-            idx = check_index(index, self._s.n_samples)
-            if b.position(idx) is None:
-                raise ValueError(
-                    f"item {idx} is not a card of the current batch #{b.id}; nothing was recorded"
-                )
+        self.current.check_action(batch_id, index, self._s.n_samples)
 
     def context(self, candidates: np.ndarray) -> QueryContext:
         """The :class:`~alwidget.strategies.QueryContext` of the session for ``candidates``."""
@@ -336,15 +324,9 @@ class Batches:
             s._emit("query")
 
     def hold(self, held: np.ndarray) -> None:
-        """Keep these items out of batches for now (not saved: unlike :meth:`exclude`, a
-        resumed session asks them again). Stream mode holds back the items that have not
-        arrived and the ones the rule let pass, so only asked items reach the cards.
-
-        Parameters
-        ----------
-        held : ndarray of shape (n_samples,), bool
-            True for every item to hold back; all False ends holding.
-        """
+        """Keep the items where ``held`` (bool, shape (n_samples,); all False ends holding)
+        is True out of batches for now. Not saved (a resumed session asks them again,
+        unlike :meth:`exclude`): stream mode holds back what has not arrived or passed."""
         s = self._s
         with s._lock:
             mask = np.asarray(held, dtype=bool)

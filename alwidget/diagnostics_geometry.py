@@ -25,6 +25,7 @@ __all__ = [
     "coverage",
     "knn_distance",
     "outlier_fixation",
+    "far_outliers",
     "random_pair_distance",
     "batch_redundancy",
     "class_balance",
@@ -312,12 +313,15 @@ class PoolGeometry:
     >>> d = geo.diagnostics(np.arange(4), labels, n_classes=2)
     >>> {name: round(value, 2) for name, value in d.items()}
     {'coverage_mean': 0.89, 'coverage_max': 3.67, 'outlier_fixation': 0.0,
-     'batch_redundancy': 0.69, 'class_balance': 1.0}
+     'far_outlier_share': 0.0, 'far_outliers_labeled': 0.0, 'batch_redundancy': 0.69,
+     'class_balance': 1.0}
     """
 
     def __init__(self, X: np.ndarray, k: int = 10, random_state: int = 0) -> None:
         self.X = np.asarray(X, dtype=np.float64)
         self.knn_dist = knn_distance(self.X, k)
+        #: Far outliers of the pool (:func:`far_outliers` of ``knn_dist``), bool (n_samples,).
+        self.far = far_outliers(self.knn_dist)
         self.pair_distance = random_pair_distance(self.X, rng=random_state)
 
     def diagnostics(
@@ -335,9 +339,11 @@ class PoolGeometry:
         Returns
         -------
         dict
-            ``coverage_mean``, ``coverage_max`` (feature units), ``outlier_fixation`` (share),
-            ``batch_redundancy`` (ratio to a random batch), ``class_balance`` (normalised
-            entropy).
+            ``coverage_mean``, ``coverage_max`` (feature units), ``outlier_fixation`` (share
+            of the batch in the sparsest decile), ``far_outlier_share`` (share of the batch
+            that are far outliers), ``far_outliers_labeled`` (far outliers labeled so far,
+            a count), ``batch_redundancy`` (ratio to a random batch), ``class_balance``
+            (normalised entropy).
         """
         cmean, cmax = coverage(self.X, labels >= 0)
         _, bal = class_balance(labels, n_classes)
@@ -345,6 +351,42 @@ class PoolGeometry:
             "coverage_mean": cmean,
             "coverage_max": cmax,
             "outlier_fixation": outlier_fixation(batch, self.knn_dist),
+            "far_outlier_share": float(self.far[batch].mean()) if len(batch) else float("nan"),
+            "far_outliers_labeled": float(np.count_nonzero(self.far & (labels >= 0))),
             "batch_redundancy": batch_redundancy(self.X, batch, self.pair_distance),
             "class_balance": bal,
         }
+
+
+def far_outliers(knn_dist: np.ndarray, fence: float = 3.0) -> np.ndarray:
+    """Far outliers: items whose kNN distance lies beyond Tukey's far-out fence.
+
+    :func:`outlier_fixation` counts picks in the sparsest tenth of the pool, which holds the
+    gaps between clusters as well as real outliers; this keeps only the items far from
+    everything: kNN distance above ``Q3 + fence * (Q3 - Q1)`` of the pool's kNN distances
+    (Tukey, 1977: 3 IQR = "far out"). A Gaussian pool in 5 or more dimensions has none; on
+    2-D data the sparse tail of a cluster counts too (its points are far from the rest).
+
+    Parameters
+    ----------
+    knn_dist : ndarray of shape (n_samples,)
+        :func:`knn_distance` of the pool.
+    fence : float, default=3.0
+        Interquartile ranges above the third quartile (1.5 = Tukey's "outside").
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), bool
+        True for far outliers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.vstack([rng.normal(size=(200, 5)), np.full((1, 5), 8.0), np.full((1, 5), -9.0)])
+    >>> np.flatnonzero(far_outliers(knn_distance(X, k=5))).tolist()
+    [200, 201]
+    """
+    d = np.asarray(knn_dist, dtype=np.float64)
+    q1, q3 = np.quantile(d, [0.25, 0.75])
+    return d > q3 + float(fence) * (q3 - q1)

@@ -71,7 +71,9 @@ def plot_learning_curves(
     if spread not in ("std", "sem", "minmax"):
         raise ValueError(f"spread must be 'std', 'sem' or 'minmax'; got {spread!r}")
     fig = go.Figure()
-    n_rep = df["repeat"].nunique()
+    runs = ["seed", "repeat"] if "seed" in df.columns else ["repeat"]
+    n_rep = len(df.groupby(runs).size())
+    unit, bounds = _measure(metric)
     for i, (name, g) in enumerate(df.groupby("strategy", sort=False)):
         colour = STRATEGY_COLOURS.get(str(name), _FALLBACK[i % len(_FALLBACK)])
         st = g.groupby("n_labels")[metric].agg(["mean", "std", "min", "max", "count"]).reset_index()
@@ -83,6 +85,7 @@ def plot_learning_curves(
             lo, hi = st["mean"] - se, st["mean"] + se
         else:
             lo, hi = st["min"], st["max"]
+        lo, hi = lo.clip(*bounds), hi.clip(*bounds)  # a share's band stays in [0, 1]
         label = "random (baseline)" if name == "random" else str(name)
         x = st["n_labels"].to_numpy()
         fig.add_trace(
@@ -111,15 +114,41 @@ def plot_learning_curves(
         )
     band = {"std": "± 1 sd", "sem": "± 1 s.e.", "minmax": "min-max"}[spread]
     nice = metric.replace("_", " ").replace("macro f1", "macro F1")
+    where = "held-out " if unit == "on held-out set" else ""
     fig.update_layout(
-        title=title or f"Learning curves: held-out {nice} (mean, band {band}, {n_rep} repeats)",
+        title=title or f"Learning curves: {where}{nice} (mean, band {band}, {n_rep} runs)",
         xaxis_title="number of labels",
-        yaxis_title=f"{nice} on held-out set",
+        yaxis_title=f"{nice} ({unit})" if where == "" else f"{nice} {unit}",
         legend_title_text="strategy",
         template="plotly_white",
         height=450,
     )
     return fig
+
+
+#: What the pool measures of :func:`alwidget.simulate` are, and their range.
+_POOL_MEASURES: dict[str, tuple[str, tuple[float | None, float | None]]] = {
+    "coverage_mean": ("feature units, lower = better covered", (0.0, None)),
+    "coverage_max": ("covering radius, feature units", (0.0, None)),
+    "outlier_fixation": ("share of the batch in the sparsest 10 %", (0.0, 1.0)),
+    "far_outlier_share": ("share of the batch", (0.0, 1.0)),
+    "far_outliers_labeled": ("count", (0.0, None)),
+    "batch_redundancy": ("ratio to a random batch", (0.0, None)),
+    "class_balance": ("normalised entropy, 1 = balanced", (0.0, 1.0)),
+    "forgetting_events": ("count", (0.0, None)),
+    "mean_dispersion": ("share of rounds", (0.0, 1.0)),
+    "batch_size": ("items", (0.0, None)),
+}
+
+
+def _measure(metric: str) -> tuple[str, tuple[float | None, float | None]]:
+    """The y-axis unit of a :func:`alwidget.simulate` column and the range its band is
+    clipped to."""
+    if metric in _POOL_MEASURES:
+        return _POOL_MEASURES[metric]
+    if metric.startswith("time_"):
+        return "seconds", (0.0, None)
+    return "on held-out set", (0.0, 1.0)  # accuracy, macro F1, recall[c]
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from .errors import StaleBatchError
 from .strategies import QueryContext, Strategy
+from .validation import check_index
 
 __all__ = ["Batch", "OPEN", "UnsureNeighbours", "cold_start_pick", "strategy_order"]
 
@@ -87,6 +89,41 @@ class Batch:
         """Card position (0-based) of a pool index, or None if it is not a card."""
         pos = np.flatnonzero(self.indices == idx)
         return int(pos[0]) if pos.size else None
+
+    def check_action(self, batch_id: int | None, index: int | None, n_samples: int) -> None:
+        """Check that an action made on batch ``batch_id`` (None: not checked) and card
+        ``index`` (None: none) belongs to this batch, the one on screen.
+
+        Raises
+        ------
+        StaleBatchError
+            If ``batch_id`` is not :attr:`id` (the batch changed since the user saw it).
+        ValueError
+            If ``index`` is outside a pool of ``n_samples`` items or not one of the cards.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> b = Batch(np.array([7, 3]), np.array([0.9, 0.5]), "margin", 1, 10, False, id=4)
+        >>> b.check_action(4, 3, n_samples=10)  # card 3 of batch 4: fine
+        >>> try:
+        ...     b.check_action(3, 3, n_samples=10)
+        ... except StaleBatchError as e:
+        ...     print(str(e)[:40])
+        this action was made on batch #3, which
+        """
+        if batch_id is not None and int(batch_id) != self.id:
+            raise StaleBatchError(
+                f"this action was made on batch #{int(batch_id)}, which is no longer the "
+                f"current batch (#{self.id}); nothing was recorded. Answer the cards now shown."
+            )
+        if index is not None:
+            idx = check_index(index, n_samples)
+            if self.position(idx) is None:
+                raise ValueError(
+                    f"item {idx} is not a card of the current batch #{self.id}; nothing was "
+                    "recorded"
+                )
 
     def rank_of(self, idx: int) -> int:
         return int(np.flatnonzero(self.indices == idx)[0]) + 1

@@ -39,6 +39,38 @@ def test_outlier_fixation_sees_injected_outliers():
     assert np.isnan(outlier_fixation(np.array([], int), kd))
 
 
+def test_far_outliers_are_the_injected_ones_not_the_gaps_between_clusters():
+    from alwidget.diagnostics import far_outliers
+    from alwidget.teaching import outlier_toy
+
+    X, _, injected = outlier_toy(random_state=0)
+    far = far_outliers(knn_distance(X, k=10))
+    assert (far & injected).sum() == injected.sum()  # every injected outlier is found
+    assert (far & ~injected).sum() <= 0.02 * (~injected).sum()  # few cluster-tail items
+    # the sparsest decile holds many more items than the far outliers: the gaps
+    kd = knn_distance(X, k=10)
+    sparse = kd >= np.quantile(kd, 0.9)
+    assert sparse.sum() > far.sum() and (sparse & ~injected).sum() > 10
+    # a pool without outliers (10-D Gaussian) has none
+    assert not far_outliers(knn_distance(np.random.default_rng(0).normal(size=(500, 10)))).any()
+
+
+def test_pool_geometry_counts_far_outliers_picked_and_labeled():
+    from alwidget.diagnostics import PoolGeometry
+    from alwidget.teaching import outlier_toy
+
+    X, _, injected = outlier_toy(random_state=1)
+    geo = PoolGeometry(X)
+    out = np.flatnonzero(injected)[:3]
+    labels = np.full(len(X), -1)
+    labels[out] = 0
+    labels[:2] = 1  # two cluster items labeled earlier
+    batch = np.r_[out, 0, 1]
+    d = geo.diagnostics(batch, labels, 3)
+    assert d["far_outlier_share"] == pytest.approx(3 / 5)
+    assert d["far_outliers_labeled"] == 3
+
+
 def test_batch_redundancy_low_for_near_duplicates_high_for_spread():
     rng = np.random.default_rng(1)
     X = rng.uniform(size=(500, 2))

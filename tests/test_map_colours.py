@@ -110,5 +110,7 @@ def test_teaching_colours_have_truthful_titles(blobs2d):
     panel.colour_select.value = "uncertainty"
     panel.replay_round(2)
     assert _bar(w) == "uncertainty of round 2's model, high = unsure"
+    panel.replay_round(1)  # picked at cold start: there was no model
+    assert _bar(w) == "uncertainty: no model yet at round 1 (cold start), all alike"
     panel.close()
     w.close()

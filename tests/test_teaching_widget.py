@@ -51,7 +51,9 @@ def test_oracle_button_labels_retrains_and_draws_curve_and_diagnostics(lab):
     assert float(newest["accuracy"]) == pytest.approx(
         p.history.rounds[-1].metrics["accuracy"], abs=5e-4
     )
-    assert newest["outlier fixation"].endswith(" %")
+    assert newest["sparsest 10 %"].endswith(" %")
+    far_now, far_total = newest["far outliers"].split(" / ")  # in this batch / labeled so far
+    assert int(far_now) <= 5 and int(far_total) == int((p.history.geometry.far & (s.y >= 0)).sum())
     budget = {st.name: st for st in p.stopping_status}["budget"]
     assert not budget.fired and budget.message == "10 of 40 labels used"
     # the decision regions follow the model (2-D data: the map is the data)
@@ -75,6 +77,33 @@ def test_auto_play_is_driven_by_play_value_and_pauses_at_budget(lab):
     assert s.n_labeled == 40, "auto-play stops at the budget"
     assert p.play.playing is False
     assert {st.name: st.fired for st in p.stopping_status}["budget"] is True
+
+
+def test_auto_play_pauses_when_a_criterion_fires_says_how_to_go_on_and_goes_on(toy):
+    from alwidget.evaluation import StoppingMonitor
+    from alwidget.stopping import Budget
+
+    X, y = toy
+    w = alwidget.label(X, classes=["a", "b", "c"], store=":memory:", batch_size=5)
+    # a criterion that fires at 15 labels; the panel's own budget (auto-play's end) is 30
+    p = TeachingPanel(
+        w, y_true=y, baseline=False, budget=30, stopping=StoppingMonitor([Budget(15)])
+    )
+    p.play.playing = True
+    tick = 0
+    while p.play.playing and tick < 20:
+        tick += 1
+        p.play.value = tick  # what the browser's Play widget sends, tick by tick
+    assert w.session.n_labeled == 15 and p.play.playing is False  # paused by the criterion
+    assert "auto-play paused" in p.oracle_note.value and "Press ▶ to go on" in p.oracle_note.value
+    p.play.playing = True  # the user presses ▶
+    while p.play.playing and tick < 40:
+        tick += 1
+        p.play.value = tick
+    assert w.session.n_labeled == 30, "it went on past the fired criterion to the budget"
+    assert "done" in p.oracle_note.value
+    p.close()
+    w.close()
 
 
 def test_replay_slider_shows_past_picks_and_uncertainty(lab):
@@ -173,6 +202,13 @@ def test_compare_strategies_figure(toy):
     assert "not available: nope" in fig.layout.title.text
     assert summary["labels"].tolist() == [20, 20]
     assert fig.layout.xaxis.title.text == "x1" and fig.layout.yaxis.title.text == "x2"
+    # the three injected outliers are far outliers, marked on every panel and counted
+    far = [t for t in fig.data if t.name == "far outlier"]
+    assert len(far) == 2 and {(x, y) for x, y in zip(far[0].x, far[0].y, strict=True)} >= {
+        (16.0, 16.0)
+    }
+    assert (summary["far_outliers_labeled"] <= len(far[0].x)).all()
+    assert "far outliers labeled" in fig.layout.annotations[0].text
     with pytest.raises(ValueError):
         compare_strategies_figure(np.zeros((5, 3)), np.zeros(5))
 
@@ -260,3 +296,111 @@ def test_a_closed_panel_stops_listening(lab):
     w.choose(int(w.batch[0]), w.session.classes[0])
     w.submit()
     assert p.diagnostics == drawn, "the closed panel no longer redraws"
+
+
+def test_far_outliers_marked_and_the_outlier_filter_keeps_them_out_of_batches():
+    from alwidget.teaching import outlier_toy
+
+    X, y, injected = outlier_toy(n_samples=300, n_outliers=20, random_state=2)
+    lab = teach(X, y, classes=["a", "b", "c"], strategy="entropy", batch_size=5, budget=60)
+    p, s = lab.panel, lab.session
+    far = p.history.geometry.far
+    assert far[injected[lab.pool_index]].all()  # every injected outlier in the pool is far
+    oc = p.outliers
+    marked = p.widget.map._points[oc.overlay.trace]
+    assert sorted(marked.tolist()) == np.flatnonzero(far).tolist()
+    oc.mark.value = False
+    assert p.widget.map._points[oc.overlay.trace].size == 0
+    oc.mark.value = True
+    for _ in range(3):
+        p.oracle_step()
+    assert "far outliers in the pool" in oc.note.value
+    assert f"<b>{int((far & (s.y >= 0)).sum())}</b> labeled" in oc.note.value
+
+    batch_id = s.batch.id
+    oc.filter.value = True  # the user's click: a new batch, picked without the outliers
+    assert s.strategy.name == "outlier_filter(entropy)" and s.batch.id != batch_id
+    for _ in range(3):
+        assert not far[s.query()].any()
+        p.oracle_step()
+    assert p.diagnostics[0]["picked by"] == "outlier_filter(entropy)"
+    oc.filter.value = False
+    assert s.strategy.name == "entropy"
+    oc.filter.value = True
+    p.widget.strategy_select.value = "margin"  # the menu replaces the wrapped strategy
+    assert s.strategy.name == "margin" and oc.filter.value is False
+    lab.close()
+
+
+def test_the_live_curve_marks_strategy_switches(lab):
+    p, s = lab.panel, lab.session
+    for _ in range(2):
+        p.oracle_step()
+    assert len(p.curve.layout.shapes) == 0  # the end of the cold start is not a switch
+    s.set_strategy("margin")
+    p.oracle_step()
+    p.oracle_step()
+    (line,) = p.curve.layout.shapes
+    (note,) = p.curve.layout.annotations
+    assert line.x0 == line.x1 == 10  # margin picked the batch after the 10th label
+    assert note.text == "→ margin"
+
+
+def test_each_card_says_why_it_was_picked(lab):
+    from alwidget.explain import PickExplainer
+
+    p, s, w = lab.panel, lab.session, lab.widget
+    p.oracle_step()
+    p.oracle_step()
+    cards = w.view.cards
+    assert len(cards) == 5 and all(c["why"] for c in cards)
+    whys = PickExplainer(s, compare=["margin", "least_confidence"]).explain()
+    for card, why in zip(cards, whys, strict=True):
+        assert card["index"] == why.index
+        # the probabilities on the card are the model's, most likely first
+        top = s.proba[why.index].argsort()[::-1][:2]
+        assert card["why"].startswith(f"p {s.classes[top[0]]} ")
+        assert why.proba[0][1] == pytest.approx(s.proba[why.index, top[0]])
+        # distance to the nearest label, recomputed by hand
+        lab_X = s.X[s.y >= 0]
+        assert why.nearest_label == pytest.approx(
+            np.linalg.norm(lab_X - s.X[why.index], axis=1).min()
+        )
+        assert 0 <= why.density_percentile <= 100
+        details = card["why_details"]
+        assert f"rank {why.rank} of 5" in details and "rank under margin: " in details
+        assert "rank under least_confidence: " in details
+    # the strategy here is entropy: its first pick is margin's top few, never its last
+    assert whys[0].ranks["margin"] <= 50
+    # the injected outliers of the toy are in the sparsest percentiles
+    out = PickExplainer(s).explain(np.arange(s.n_samples)[-3:])
+    far = np.flatnonzero(np.isin(lab.pool_index, [240, 241, 242]))
+    if far.size:
+        assert all(w_.density_percentile < 5 for w_ in PickExplainer(s).explain(far))
+    assert len(out) == 3
+
+
+def test_acquisition_score_contour_over_the_2d_plane(lab):
+    p, s = lab.panel, lab.session
+    lines = p.layers.score_lines
+    assert (
+        p.widget.map.fig.data[lines.trace].z is None
+        or len(p.widget.map.fig.data[lines.trace].z) == 0
+    )
+    p.oracle_step()
+    p.oracle_step()
+    tr = p.widget.map.fig.data[lines.trace]
+    z = np.asarray(tr.z, dtype=float)
+    assert z.shape == (80, 80) and tr.contours.coloring == "lines"
+    # the contour is the strategy's uncertainty of the current model at each grid point
+    gx, gy = np.asarray(tr.x), np.asarray(tr.y)
+    pt = np.array([[gx[10], gy[20]]])
+    proba = np.zeros((1, 3))
+    proba[:, s.model.classes_] = s.model.predict_proba(pt)
+    assert z[20, 10] == pytest.approx(float(s.strategy.uncertainty(proba)[0]), abs=2e-3)
+    # a replayed round shows the contour of the model that picked it (round 1: none, cold start)
+    p.replay_round(1)
+    assert len(p.widget.map.fig.data[lines.trace].z) == 0
+    p.replay_round(2)
+    z1 = np.asarray(p.widget.map.fig.data[lines.trace].z, dtype=float)
+    assert z1.shape == (80, 80) and not np.allclose(z1, z)

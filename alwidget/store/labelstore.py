@@ -151,56 +151,13 @@ class LabelStore(StoreConnection):
             self._n, self._k = n, len(classes)
 
     def grow(self, fp: str, n_samples: int) -> None:
-        """Record that the pool grew to ``n_samples`` items (its first items unchanged).
-
-        The store then belongs to the grown pool (fingerprint ``fp``); every earlier size and
-        fingerprint is kept in the meta row ``growth``, so a session resumed on the grown
-        pool is accepted and one on anything else is refused as before.
-
-        Parameters
-        ----------
-        fp : str
-            :func:`fingerprint` of the grown pool.
-        n_samples : int
-            Its size; more than the current one.
-
-        Raises
-        ------
-        ValueError
-            If ``n_samples`` is not larger than the current pool.
-        StoreLockedError, StoreReadOnlyError, StoreWriteError
-            If the store cannot be written now.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from alwidget.store import LabelStore, fingerprint
-        >>> X = np.arange(8.0).reshape(4, 2)
-        >>> X2 = np.vstack([X, [[9.0, 9.0]]])
-        >>> store = LabelStore(":memory:")
-        >>> store.bind(fingerprint(X), 4, ["a", "b"])
-        >>> store.grow(fingerprint(X2), 5)
-        >>> store.bind(fingerprint(X2), 5, ["a", "b"])  # the grown pool: accepted
-        >>> [n for n, _ in store.growth()]
-        [4, 5]
-        """
-        n = int(n_samples)
-        with self._lock:
-            meta = dict(self._read("SELECT key, value FROM meta"))
-            if n <= int(meta.get("n_samples", "0")):
-                raise ValueError(
-                    f"a pool only grows: {n} items is not more than {meta.get('n_samples')}"
-                )
-            self._write(
-                lambda c: schema.record_growth(c, meta, fp, n), "recording the pool's growth"
-            )
-            self._n = n
+        writes.grow(self, fp, n_samples)
 
     def growth(self) -> list[tuple[int, str]]:
-        """Every size the pool had, oldest first, with its fingerprint: ``[(n, fp), ...]``
-        (one entry for a pool that never grew)."""
-        meta = dict(self._read("SELECT key, value FROM meta"))
-        return schema.growth_history(meta)
+        return writes.growth(self)
+
+    grow.__doc__ = writes.grow.__doc__
+    growth.__doc__ = writes.growth.__doc__
 
     # -- writes -------------------------------------------------------------------------
     def append(

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..explain import PickExplainer
 from ..session import SessionClosedError
 from ..store import StoreError
 from .view_state import card_dict, card_marks, enabled_actions, status_facts, status_html
@@ -44,10 +45,14 @@ class CardsController:
         Items of the last submit or map label ("last labeled" on the map).
     acting : int
         Depth of the widget's own actions in progress.
+    explainer : PickExplainer
+        Why each card was picked (the line under its caption, the rest on hover); set its
+        ``compare`` to add other strategies' ranks.
     """
 
     def __init__(self, widget: Any) -> None:
         self.w = widget
+        self.explainer = PickExplainer(widget.session)
         self.choices: dict[int, int] = {}
         self.cursor = 0
         self.acting = 0
@@ -292,6 +297,14 @@ class CardsController:
         """Per-card marks of the batch on screen (see :func:`.view_state.card_marks`)."""
         return card_marks(self.session, self.choices)
 
+    def explain_batch(self) -> dict[int, Any]:
+        """:class:`~alwidget.explain.Why` of each card of the batch, by pool index; empty if
+        it cannot be computed (the cards never wait on, or fail because of, the readout)."""
+        try:
+            return {w.index: w for w in self.explainer.explain()}
+        except Exception:  # noqa: BLE001 - an auxiliary readout must not block labeling
+            return {}
+
     def render_cards(self) -> None:
         """Draw the batch: new cards only for a new batch (undo's answers come back chosen),
         else the marks and the cursor."""
@@ -303,8 +316,9 @@ class CardsController:
             open_pos = np.flatnonzero(np.asarray(b.state) == 0)
             self.cursor = int(open_pos[0]) if open_pos.size else 0
             w = self.w
+            whys = self.explain_batch()
             cards = [
-                card_dict(s, rank, int(idx), w.items[int(idx)], w.renderer)
+                card_dict(s, rank, int(idx), w.items[int(idx)], w.renderer, whys.get(int(idx)))
                 for rank, idx in enumerate(b.indices.tolist())
             ]
             with v.hold_sync():

@@ -26,12 +26,14 @@ __all__ = [
     "CLASS_SYMBOLS",
     "Overlay",
     "SyncedFigureWidget",
+    "TITLE_BELOW_TOOLBAR",
     "build_map_figure",
     "clear_selection",
     "escape_plotly",
     "f32",
     "overlay_trace",
     "regions_trace",
+    "score_contour_trace",
 ]
 
 CLASS_COLOURS = [
@@ -162,6 +164,23 @@ def overlay_trace(name: str, hover: str, marker: dict) -> go.Scatter:
     )
 
 
+def score_contour_trace(name: str) -> go.Contour:
+    """An empty contour trace of lines only (levels 0.2, 0.4, 0.6, 0.8 of a score in [0, 1],
+    labelled), e.g. the acquisition score over a 2-D plane."""
+    return go.Contour(
+        name=escape_plotly(name),
+        showlegend=True,
+        showscale=False,
+        zmin=0,
+        zmax=1,
+        hoverinfo="skip",
+        contours=dict(coloring="lines", start=0.2, end=0.8, size=0.2, showlabels=True),
+        colorscale=[[0, "#7b3294"], [1, "#7b3294"]],
+        line=dict(width=1.5, dash="dot"),
+        contours_labelfont=dict(size=11, color="#7b3294"),
+    )
+
+
 def regions_trace(name: str, colours: Sequence[str], opacity: float) -> go.Contour:
     """An empty contour trace of class-coloured regions (one colour per class code)."""
     k = len(colours)
@@ -180,6 +199,19 @@ def regions_trace(name: str, colours: Sequence[str], opacity: float) -> go.Conto
         contours=dict(coloring="heatmap", start=0.5, end=max(k - 1.5, 0.5), size=1, showlines=True),
         line=dict(color="#222", width=1.5),
     )
+
+
+#: Title placement under plotly's toolbar: anchored to the top of the plot area, inside a
+#: top margin of at least 60 px, so the toolbar (top right of the figure) never covers it.
+TITLE_BELOW_TOOLBAR: dict[str, Any] = dict(
+    x=0.01,
+    xref="container",
+    y=1,
+    yref="paper",
+    yanchor="bottom",
+    pad=dict(b=8),
+    font=dict(size=15),
+)
 
 
 def build_map_figure(
@@ -267,14 +299,15 @@ def build_map_figure(
         traces.append(overlay_trace(name, what, marker))
     fig = SyncedFigureWidget(data=traces)
     fig.update_layout(
-        title=dict(text=title, x=0.01, y=0.98, font=dict(size=15)),
+        # the title sits just above the plot, under plotly's toolbar (which never covers it)
+        title=dict(text=title, **TITLE_BELOW_TOOLBAR),
         xaxis=dict(title=dict(text=escape_plotly(f"{projection} 1")), zeroline=False),
         yaxis=dict(title=dict(text=escape_plotly(f"{projection} 2")), zeroline=False),
         legend=dict(
             orientation="h", yanchor="top", y=-0.12, x=0, font=dict(size=11), entrywidth=105
         ),
-        height=560,
-        margin=dict(l=55, r=20, t=40, b=120),
+        height=580,
+        margin=dict(l=55, r=20, t=62, b=120),
         dragmode="lasso",
         uirevision=projection,  # keep the user's zoom and pan across updates
         template="plotly_white",

@@ -19,6 +19,7 @@ from ..evaluation import EvalSet, holdout_split
 from ..session import Session
 from ..strategies import get_strategy
 from .map import escape_plotly
+from .presentation import ColumnWidths, presentation_body
 
 __all__ = ["teach", "TeachingLab", "compare_strategies_figure"]
 
@@ -39,6 +40,7 @@ def teach(
     projection: str = "auto",
     renderer: Any = None,
     max_points: int = 50_000,
+    presentation: bool = False,
     **session_kwargs: Any,
 ) -> Any:
     """A teaching lab: a held-out split, a Session with an oracle, the widget and its panels.
@@ -63,6 +65,9 @@ def teach(
         As for :func:`alwidget.label` / :class:`~alwidget.Session`.
     budget : int, optional
         Label budget (a stopping criterion; auto-play stops there).
+    presentation : bool, default=False
+        For a projector: the teaching controls, learning curve and diagnostics beside the
+        map instead of below it, and every text at 16 px or more.
 
     Returns
     -------
@@ -118,16 +123,66 @@ def teach(
         budget=budget,
         random_state=random_state,
     )
-    return TeachingLab(widget, panel, tr, ev)
+    return TeachingLab(widget, panel, tr, ev, presentation=presentation)
 
 
 class TeachingLab(W.VBox):
-    """The labeling widget and its teaching panel in one VBox (see :func:`teach`)."""
+    """The labeling widget and its teaching panel (see :func:`teach`): one above the other, or
+    side by side in the presentation layout (``presentation=True``: map and cards on the left,
+    controls, curve and diagnostics on the right, fonts of 16 px and more).
 
-    def __init__(self, widget: Any, panel: Any, pool_index: np.ndarray, eval_index: np.ndarray):
-        super().__init__([widget, panel])
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> import alwidget
+    >>> X, y = make_blobs(200, centers=3, random_state=0)
+    >>> lab = alwidget.teach(X, y, classes=["a", "b", "c"], batch_size=5, presentation=True)
+    >>> lab.presentation, lab.session.n_samples  # 25 % of the rows are held out
+    (True, 150)
+    >>> lab.widget.close()
+    """
+
+    def __init__(
+        self,
+        widget: Any,
+        panel: Any,
+        pool_index: np.ndarray,
+        eval_index: np.ndarray,
+        *,
+        presentation: bool = False,
+    ) -> None:
+        self.presentation = bool(presentation)
+        #: The presentation layout's column widths in the browser (px), which size the map
+        #: and the curve (None without the presentation layout).
+        self.column_widths = ColumnWidths() if self.presentation else None
+        body = presentation_body(widget, panel, self.column_widths) if self.column_widths else []
+        super().__init__(body or [widget, panel])
+        if self.column_widths is not None:
+            self.add_class("alw-present")
+            self.column_widths.observe(self._fit_figures, names="widths")
         self.widget, self.panel, self.session = widget, panel, widget.session
         self.pool_index, self.eval_index = pool_index, eval_index
+
+    def _fit_figures(self, change: dict) -> None:
+        left, right = (int(v) for v in change["new"])
+        if left > 200:
+            self.widget.map.fig.layout.width = left - 8
+        if right > 200:
+            self.panel.curve.layout.width = right - 8
+
+    def export_figure(self, path: Any) -> tuple[Any, Any]:
+        """Write the current view (map, learning curve, diagnostics) as ``<path>.png`` and
+        ``<path>.html``; see :func:`alwidget.widget.export.export_view`."""
+        from .export import export_view
+
+        return export_view(self, path)
+
+    def export_replay_strip(self, path: Any, rounds: Any = None, columns: int = 4) -> Any:
+        """Write the map of rounds 1..r (or ``rounds``) side by side as a PNG; see
+        :func:`alwidget.widget.export.replay_strip`."""
+        from .export import replay_strip
+
+        return replay_strip(self, path, rounds, columns)
 
 
 def compare_strategies_figure(
@@ -162,13 +217,22 @@ def compare_strategies_figure(
     -------
     fig : plotly.graph_objects.Figure
     summary : pandas.DataFrame
-        Per strategy: ``outlier_fixation`` (share of all picks), ``coverage_max``,
-        ``coverage_mean``, ``labels``.
+        Per strategy: ``labels``, ``far_outliers_labeled`` (of the pool's
+        :func:`~alwidget.diagnostics.far_outliers`), ``outlier_fixation`` (share of all
+        picks in the sparsest 10 %), ``coverage_max``, ``coverage_mean``.
 
     Raises
     ------
     ValueError
         If X is not 2-D with two columns.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> X, y = make_blobs(120, centers=3, random_state=0)
+    >>> fig, summary = compare_strategies_figure(X, y, ("random", "coreset"), budget=10)
+    >>> summary["labels"].tolist(), len(fig.layout.annotations)  # one panel title each
+    ([10, 10], 2)
     """
     import pandas as pd
     from plotly.subplots import make_subplots
@@ -209,18 +273,20 @@ def compare_strategies_figure(
         picked = np.flatnonzero(order > 0)
         cmean, cmax = coverage(X, s.y >= 0)
         of = outlier_fixation(picked, geo.knn_dist)
+        n_far = int((geo.far & (s.y >= 0)).sum())
         rows.append(
             {
                 "strategy": name,
                 "labels": int(picked.size),
+                "far_outliers_labeled": n_far,
                 "outlier_fixation": of,
                 "coverage_mean": cmean,
                 "coverage_max": cmax,
             }
         )
         titles.append(
-            f"<b>{escape_plotly(name)}</b>: {100 * of:.0f}% of picks in sparsest 10%,<br>"
-            f"coverage radius {cmax:.2f}"
+            f"<b>{escape_plotly(name)}</b>: {n_far} of {int(geo.far.sum())} far outliers "
+            f"labeled,<br>{100 * of:.0f}% of picks in sparsest 10%,<br>coverage radius {cmax:.2f}"
         )
         picks.append((picked, order[picked]))
     fig = make_subplots(
@@ -240,6 +306,21 @@ def compare_strategies_figure(
                 marker=dict(color="#c8c8c8", size=5),
                 showlegend=j == 1,
                 legendgroup="pool",
+                hoverinfo="skip",
+            ),
+            row=1,
+            col=j,
+        )
+        far = np.flatnonzero(geo.far)
+        fig.add_trace(
+            go.Scatter(
+                x=X[far, 0],
+                y=X[far, 1],
+                mode="markers",
+                name="far outlier",
+                marker=dict(symbol="circle-open", color="#111", size=13, line=dict(width=1.5)),
+                showlegend=j == 1,
+                legendgroup="far",
                 hoverinfo="skip",
             ),
             row=1,
@@ -275,8 +356,8 @@ def compare_strategies_figure(
             text=f"What each strategy picked in {budget} labels, same start{note}", x=0.01, y=0.98
         ),
         template="plotly_white",
-        height=470,
-        margin=dict(t=110, b=90),
+        height=500,
+        margin=dict(t=130, b=90),
         legend=dict(orientation="h", yanchor="top", y=-0.15, x=0),
     )
     fig.update_annotations(font_size=13)

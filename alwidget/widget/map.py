@@ -33,6 +33,7 @@ from .figure import (
     f32,
     overlay_trace,
     regions_trace,
+    score_contour_trace,
 )
 
 __all__ = [
@@ -178,9 +179,12 @@ class MapView(MapPoints):
         self.fig.add_trace(overlay_trace(name, name if hover is None else hover, marker))
         return self._register(Overlay(str(name), trace))
 
-    def add_regions(self, name: str, colours: Sequence[str], *, opacity: float = 0.22) -> Overlay:
+    def add_regions(
+        self, name: str, colours: Sequence[str] = (), *, opacity: float = 0.22, lines: bool = False
+    ) -> Overlay:
         """Add an empty layer of coloured regions under the points (e.g. the model's decision
-        regions on 2-D data); filled by :meth:`set_regions`.
+        regions on 2-D data), or with ``lines`` of score contours in [0, 1] (e.g. the
+        acquisition score); filled by :meth:`set_regions`.
 
         Parameters
         ----------
@@ -196,7 +200,9 @@ class MapView(MapPoints):
             ``kind="regions"``; events on it give no pool indices.
         """
         trace = len(self.fig.data)
-        self.fig.add_trace(regions_trace(name, colours, opacity))
+        self.fig.add_trace(
+            score_contour_trace(name) if lines else regions_trace(name, colours, opacity)
+        )
         return self._register(Overlay(str(name), trace, "regions"))
 
     def set_shapes(self, shapes: Sequence[dict]) -> None:
@@ -271,14 +277,15 @@ class MapView(MapPoints):
             Grid columns in map coordinates.
         y : ndarray of shape (h,), float
             Grid rows.
-        z : array-like of shape (h, g), int
-            Class code of each grid cell.
+        z : array-like of shape (h, g)
+            Class code of each grid cell (int), or a score (float, for ``lines``).
         """
         self._check(overlay, "regions")
         if x is None:
             self.fig.plotly_restyle({"x": [[]], "y": [[]], "z": [[]]}, [overlay.trace])
             return
-        zz = np.asarray(z, dtype=np.int8).tolist()
+        z = np.asarray(z)
+        zz = (z.astype(np.int8) if z.dtype.kind in "iub" else z.astype(np.float32)).tolist()
         self.fig.plotly_restyle({"x": [f32(x)], "y": [f32(y)], "z": [zz]}, [overlay.trace])
 
     def _colour(self, values: np.ndarray) -> np.ndarray:

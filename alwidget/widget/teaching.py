@@ -20,6 +20,7 @@ curve is this panel's own :class:`~alwidget.widget.figure.SyncedFigureWidget` (a
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,6 +31,7 @@ import pandas as pd
 from ..diagnostics import RoundHistory
 from ..evaluation import EvalSet, StoppingMonitor, StopStatus
 from .teaching_eval import EvalSampler
+from .teaching_outliers import OutlierControls
 from .teaching_overlays import MAP_COLOURS, TeachingLayers
 from .teaching_views import (
     TEACHING_CSS,
@@ -39,6 +41,7 @@ from .teaching_views import (
     draw_baseline,
     draw_curve,
     learning_curve_figure,
+    oracle_controls,
     random_baseline,
     stopping_html,
 )
@@ -155,6 +158,7 @@ class TeachingPanel(W.VBox):
             redraw_live=getattr(widget, "redraw_map", None),
         )
         self.compare_names = self.layers.compare_names
+        widget.actions.explainer.compare = [n for n in self.compare_names if n != "random"]
         self.unavailable = self.layers.unavailable
         self.regions = self.layers.regions
         if self.regions is not None:
@@ -166,32 +170,7 @@ class TeachingPanel(W.VBox):
 
         # -- controls ------------------------------------------------------------------------
         has_truth = self.y_true is not None
-        self.oracle_button = W.Button(
-            description="Oracle: label this batch",
-            icon="magic",
-            disabled=not has_truth,
-            tooltip="Label the current batch with the true labels and submit",
-            layout=W.Layout(width="220px"),
-        )
-        self.play = W.Play(
-            value=0,
-            min=0,
-            max=100_000,
-            step=1,
-            interval=800,
-            description="Auto-play",
-            disabled=not has_truth,
-            show_repeat=False,
-        )
-        self.speed = W.IntSlider(
-            value=800,
-            min=150,
-            max=3000,
-            step=50,
-            description="ms / round",
-            disabled=not has_truth,
-            layout=W.Layout(width="300px"),
-        )
+        self.oracle_button, self.play, self.speed = oracle_controls(has_truth)
         W.link((self.speed, "value"), (self.play, "interval"))
         self.oracle_note = W.HTML()
         if not has_truth:
@@ -231,6 +210,10 @@ class TeachingPanel(W.VBox):
         )
         self.colour_select.observe(lambda _: self._apply_colour(), names="value")
 
+        geo = self.history.geometry
+        #: Far outliers marked on the map and the outlier-filter toggle (None without
+        #: diagnostics).
+        self.outliers = OutlierControls(widget, geo.far) if geo is not None else None
         self.eval_box: EvalSampler | W.VBox = W.VBox()
         if eval_set is None:
             self.eval_box = EvalSampler(widget, self._use_eval_set, random_state=random_state)
@@ -264,6 +247,7 @@ class TeachingPanel(W.VBox):
             W.HTML("<h4>Teaching &amp; research</h4>"),
             ctrl,
             mapctl,
+            *([self.outliers] if self.outliers is not None else []),
             self.compare_note,
             self.stop_html,
             self.curve,
@@ -324,7 +308,9 @@ class TeachingPanel(W.VBox):
             if new and self.play.playing:
                 self.play.playing = False
                 self.oracle_note.value = (
-                    f"auto-play paused: stopping criterion fired ({', '.join(sorted(new))})"
+                    f"<b>auto-play paused</b>: stopping criterion fired "
+                    f"({html.escape(', '.join(sorted(new)))}). Press ▶ to go on (it will not "
+                    "pause again), or stop here."
                 )
 
     def _after_refresh(self) -> None:
@@ -336,6 +322,8 @@ class TeachingPanel(W.VBox):
         self.layers.store_grid()
         self.layers.show_live(self.colour_select.value, self.history)
         self.update_compare()
+        if self.outliers is not None:
+            self.outliers.refresh()
         draw_curve(self.curve, self.history.rounds)
         self.diagnostics = diagnostics_rows(self.history.rounds)
         self.diag_html.value = diagnostics_html(self.diagnostics)
@@ -350,9 +338,11 @@ class TeachingPanel(W.VBox):
             return
         rnd = self.history.rounds[r - 1]
         self.layers.show_round(r, rnd, self.history.rounds[r - 2] if r > 1 else None)
+        d = rnd.diagnostics
         self.replay_label.value = (
-            f"round {r}: {rnd.n_labels} labels after it, outlier fixation "
-            f"{_pct(rnd.diagnostics.get('outlier_fixation'))}"
+            f"round {r}: {rnd.n_labels} labels after it; far outliers in its batch "
+            f"{_pct(d.get('far_outlier_share'))}, in the sparsest 10 % "
+            f"{_pct(d.get('outlier_fixation'))}"
         )
 
     def _apply_colour(self) -> None:
@@ -406,5 +396,7 @@ class TeachingPanel(W.VBox):
         unobserve = getattr(self.session, "unobserve", None)
         if unobserve is not None:
             unobserve(self._on_session)
+        if self.outliers is not None:
+            self.outliers.close()
         self.curve.close()
         super().close()

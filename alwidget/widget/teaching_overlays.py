@@ -93,6 +93,10 @@ class TeachingLayers:
             k = len(session.classes)
             colours = [CLASS_COLOURS[c % len(CLASS_COLOURS)] for c in range(k)]
             self.regions = map.add_regions("decision regions", colours)
+            #: Contour lines of the strategy's acquisition score (its uncertainty measure).
+            self.score_lines = map.add_regions(
+                "uncertainty the strategy scores, lines at .2 … .8", lines=True
+            )
         self.replay_overlay = map.add_overlay(
             "picked (replay)",
             hover="picked in this round",
@@ -139,6 +143,8 @@ class TeachingLayers:
         picked = np.asarray(rnd.picked, dtype=np.int64)
         last = _NONE if before is None else np.asarray(before.picked, dtype=np.int64)
         title = f"uncertainty of round {r}'s model, high = unsure"
+        if str(rnd.strategy).startswith("cold start"):
+            title = f"uncertainty: no model yet at round {r} (cold start), all alike"
         if rnd.uncertainty is not None and rnd.labels_before is not None:
             self.map.update(rnd.uncertainty, rnd.labels_before, picked, title, last=last)
             self.map.set_heading(heading)
@@ -246,5 +252,7 @@ class TeachingLayers:
         grid = self.grids[i] if 0 <= i < len(self.grids) else None
         if grid is None:
             self.map.set_regions(self.regions, None)
+            self.map.set_regions(self.score_lines, None)
         else:
-            self.map.set_regions(self.regions, *grid)
+            self.map.set_regions(self.regions, *grid[:3])
+            self.map.set_regions(self.score_lines, grid[0], grid[1], grid[3])

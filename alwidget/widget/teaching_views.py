@@ -13,13 +13,14 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+import ipywidgets as W
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from ..evaluation import EvalSet, StoppingMonitor, StopStatus
 from ..simulation import simulate
-from .figure import SyncedFigureWidget, f32
+from .figure import TITLE_BELOW_TOOLBAR, SyncedFigureWidget, escape_plotly, f32
 
 __all__ = [
     "DIAGNOSTIC_COLUMNS",
@@ -30,6 +31,7 @@ __all__ = [
     "draw_baseline",
     "draw_curve",
     "learning_curve_figure",
+    "oracle_controls",
     "random_baseline",
     "stopping_html",
 ]
@@ -55,8 +57,9 @@ DIAGNOSTIC_COLUMNS: dict[str, str] = {
     "macro F1": "held-out macro F1",
     "coverage mean / max": "distance from unlabeled items to the nearest labeled item "
     "(feature space; core-set radius = max; lower = better covered)",
-    "outlier fixation": "share of the batch in the pool's lowest-density decile "
-    "(kNN distance); a random batch has about 10 %",
+    "far outliers": "far outliers (kNN distance beyond Q3 + 3 IQR) in this batch / labeled so far",
+    "sparsest 10 %": "share of the batch in the pool's lowest-density decile (kNN distance): "
+    "gaps between clusters as well as outliers; a random batch has about 10 %",
     "batch redundancy": "mean pairwise distance in the batch / that of a random batch: "
     "below 1 = items close together (redundant), above 1 = spread out",
     "class balance": "normalised entropy of labeled classes: 1 = balanced",
@@ -101,7 +104,7 @@ def learning_curve_figure(n_eval: int) -> SyncedFigureWidget:
                 x=[],
                 y=[],
                 mode="lines",
-                name="random baseline (simulated): accuracy",
+                name="random baseline (simulated; band ±1 sd): accuracy",
                 line=dict(color="#555", width=2, dash="dash"),
             ),
         ]
@@ -112,12 +115,13 @@ def learning_curve_figure(n_eval: int) -> SyncedFigureWidget:
         else "Learning curve: no evaluation set yet (label one below)"
     )
     fig.update_layout(
-        title=dict(text=title, x=0.01, font=dict(size=15)),
+        title=dict(text=title, **TITLE_BELOW_TOOLBAR),
         xaxis=dict(title=dict(text="number of labels"), rangemode="tozero"),
         yaxis=dict(title=dict(text="score on held-out set"), range=[0, 1.02]),
         legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
-        height=380,
-        margin=dict(l=60, r=20, t=45, b=100),
+        height=400,
+        autosize=True,  # fit the container when it changes size (presentation layout)
+        margin=dict(l=60, r=20, t=62, b=100),
         template="plotly_white",
     )
     return fig
@@ -170,16 +174,51 @@ def draw_baseline(fig: go.FigureWidget, baseline: pd.DataFrame | None) -> None:
     m = baseline["mean"].to_numpy(np.float32)
     sd = baseline["std"].fillna(0).to_numpy(np.float32)
     xb = np.concatenate([x, x[::-1]])
-    yb = np.concatenate([m + sd, (m - sd)[::-1]])
+    yb = np.clip(np.concatenate([m + sd, (m - sd)[::-1]]), 0, 1)  # accuracy stays in [0, 1]
     fig.plotly_restyle({"x": [f32(xb), f32(x)], "y": [f32(yb), f32(m)]}, [2, 3])
 
 
 def draw_curve(fig: go.FigureWidget, rounds: Sequence[Any]) -> None:
-    """Draw the session's held-out accuracy and macro F1 per round on traces 0 and 1."""
+    """Draw the session's held-out accuracy and macro F1 per round on traces 0 and 1, and
+    mark every strategy switch (not the end of the cold start): a dotted vertical line at the
+    labels where a round was first picked by another strategy, named at the bottom of the plot
+    ("→ coreset")."""
     x = f32([r.n_labels for r in rounds])
     acc = f32([r.metrics["accuracy"] for r in rounds])
     f1 = f32([r.metrics["macro_f1"] for r in rounds])
-    fig.plotly_restyle({"x": [x, x], "y": [acc, f1]}, [0, 1])
+    shapes, notes = [], []
+    for before, r in zip(rounds, list(rounds)[1:], strict=False):
+        if str(r.strategy) != str(before.strategy) and not str(before.strategy).startswith(
+            "cold start"
+        ):
+            at = float(before.n_labels)  # the switch happened with this many labels
+            shapes.append(
+                dict(
+                    type="line",
+                    x0=at,
+                    x1=at,
+                    y0=0,
+                    y1=1,
+                    yref="paper",
+                    line=dict(color="#555", width=1.5, dash="dot"),
+                )
+            )
+            notes.append(
+                dict(
+                    x=at,
+                    y=0.02,
+                    yref="paper",
+                    yanchor="bottom",
+                    xanchor="left",
+                    showarrow=False,
+                    text=f"→ {escape_plotly(str(r.strategy))}",
+                    font=dict(size=12, color="#333"),
+                )
+            )
+    with fig.batch_update():
+        fig.plotly_restyle({"x": [x, x], "y": [acc, f1]}, [0, 1])
+        fig.layout.shapes = shapes
+        fig.layout.annotations = notes
 
 
 # -- diagnostics and stopping ------------------------------------------------------------------
@@ -196,6 +235,7 @@ def diagnostics_rows(rounds: Sequence[Any], last: int = 8) -> list[dict[str, str
             _fmt(m["accuracy"]),
             _fmt(m["macro_f1"]),
             f"{_fmt(d.get('coverage_mean'), 2)} / {_fmt(d.get('coverage_max'), 2)}",
+            _far(d, r.picked),
             _pct(d.get("outlier_fixation")),
             _fmt(d.get("batch_redundancy"), 2),
             _fmt(d.get("class_balance"), 2),
@@ -204,6 +244,13 @@ def diagnostics_rows(rounds: Sequence[Any], last: int = 8) -> list[dict[str, str
         ]
         out.append(dict(zip(DIAGNOSTIC_COLUMNS, cells, strict=True)))
     return out
+
+
+def _far(d: dict[str, Any], picked: Any) -> str:
+    share, total = d.get("far_outlier_share"), d.get("far_outliers_labeled")
+    if share is None or total is None or not np.isfinite(share):
+        return "–"
+    return f"{int(round(share * len(picked)))} / {int(total)}"
 
 
 def diagnostics_html(rows: list[dict[str, str]]) -> str:
@@ -242,9 +289,10 @@ def stopping_html(monitor: StoppingMonitor | None) -> tuple[list[StopStatus], st
 
 # -- decision regions --------------------------------------------------------------------------
 def decision_grid(session: Any, grid_size: int) -> list | None:
-    """The model's predicted class on a ``grid_size`` x ``grid_size`` grid over 2-D features
-    (5 % padding): ``[x (g,) float32, y (g,) float32, codes (g, g) int8 as lists]``, or None
-    without a model."""
+    """The model's predicted class and the strategy's acquisition score on a ``grid_size`` x
+    ``grid_size`` grid over 2-D features (5 % padding): ``[x (g,) float32, y (g,) float32,
+    codes (g, g) int8 as lists, score (g, g) float32 in [0, 1] as lists]`` (score = the
+    strategy's uncertainty measure, :meth:`Strategy.uncertainty`), or None without a model."""
     s = session
     if s.model is None:
         return None
@@ -260,8 +308,11 @@ def decision_grid(session: Any, grid_size: int) -> list | None:
     if cols is not None:
         grid = pd.DataFrame(grid, columns=cols)
     codes = np.asarray(s.model.classes_, dtype=np.int64)
-    pred = codes[np.asarray(s.model.predict_proba(grid)).argmax(axis=1)].reshape(g, g)
-    return [gx.astype(np.float32), gy.astype(np.float32), pred.astype(np.int8).tolist()]
+    proba = np.zeros((g * g, len(s.classes)))
+    proba[:, codes] = np.asarray(s.model.predict_proba(grid))
+    pred = proba.argmax(axis=1).reshape(g, g)
+    score = np.round(s.strategy.uncertainty(proba).reshape(g, g).astype(np.float32), 3)
+    return [gx.astype(np.float32), gy.astype(np.float32), pred.astype(np.int8).tolist(), score]
 
 
 def _fmt(v: Any, nd: int = 3) -> str:
@@ -274,3 +325,35 @@ def _pct(v: Any) -> str:
     if v is None or not np.isfinite(v):
         return "–"
     return f"{100 * v:.0f} %"
+
+
+def oracle_controls(has_truth: bool) -> tuple[W.Button, W.Play, W.IntSlider]:
+    """The oracle button, the auto-play control and its speed slider (disabled without the
+    true labels)."""
+    button = W.Button(
+        description="Oracle: label this batch",
+        icon="magic",
+        disabled=not has_truth,
+        tooltip="Label the current batch with the true labels and submit",
+        layout=W.Layout(width="220px"),
+    )
+    play = W.Play(
+        value=0,
+        min=0,
+        max=100_000,
+        step=1,
+        interval=800,
+        description="Auto-play",
+        disabled=not has_truth,
+        show_repeat=False,
+    )
+    speed = W.IntSlider(
+        value=800,
+        min=150,
+        max=3000,
+        step=50,
+        description="ms / round",
+        disabled=not has_truth,
+        layout=W.Layout(width="300px"),
+    )
+    return button, play, speed

@@ -143,14 +143,23 @@ def card_marks(session: Any, choices: dict[int, int]) -> list[dict[str, Any]]:
     return out
 
 
-def card_dict(session: Any, rank: int, idx: int, item: Any, renderer: Any) -> dict[str, Any]:
+def card_dict(
+    session: Any, rank: int, idx: int, item: Any, renderer: Any, why: Any = None
+) -> dict[str, Any]:
     """One card of the batch: ``index``, ``rank`` (1-based), ``caption`` (pool index, rank and
-    the strategy's score once a model picks) and the item's content
-    (:func:`~alwidget.widget.renderers.card_content`)."""
+    the strategy's score once a model picks), ``why`` and ``why_details`` (why it was picked:
+    :meth:`alwidget.explain.Why.line` and :meth:`~alwidget.explain.Why.details`, empty
+    without ``why``) and the item's content (:func:`~alwidget.widget.renderers.card_content`)."""
     cap = f"#{idx} · rank {rank + 1}"
     score = float(session.batch.scores[rank])
     if not session.batch.cold_start and np.isfinite(score):
         cap += f" · score {score:.3f}"
-    card = {"index": idx, "rank": rank + 1, "caption": cap}
+    card = {
+        "index": idx,
+        "rank": rank + 1,
+        "caption": cap,
+        "why": "" if why is None else why.line(),
+        "why_details": "" if why is None else why.details(),
+    }
     card.update(card_content(item, renderer))
     return card

@@ -1,5 +1,6 @@
 """Notebook 03 in a real JupyterLab, driven by headless Chromium: press the oracle, see the
-learning curve, diagnostics, stopping criteria, decision regions, replay and overlays drawn."""
+learning curve, diagnostics, stopping criteria, decision regions, replay and overlays drawn;
+the far outliers marked and the outlier filter; core-set's covering radius shrinking."""
 
 import shutil
 import time
@@ -23,19 +24,26 @@ def n_points(page, js, name):
 def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     base, token, root = lab_server
     shutil.copy(NB, root / NB.name)
+    page.set_viewport_size({"width": 1500, "height": 1100})  # a lecturer's screen
     t0 = time.monotonic()
     open_notebook_and_run_all(page, f"{base}/lab/tree/{NB.name}?token={token}", 240_000)
     panel = page.locator(".alw-teach").first
     panel.wait_for(timeout=60_000)
     status = page.locator(".alw-status").first
-    # the notebook ran three oracle rounds from code
-    page.locator(".alw-status", has_text="15 labeled").wait_for(timeout=60_000)
+    # the notebook ran four oracle rounds from code
+    page.locator(".alw-status", has_text="20 labeled").wait_for(timeout=60_000)
 
     oracle = page.locator("button", has_text="Oracle: label this batch")
-    for n in (20, 25, 30):
+    for n in (25, 30):
         oracle.click()
         page.locator(".alw-status", has_text=f"{n} labeled").wait_for(timeout=60_000)
     assert "round 6" in status.inner_text()
+    # (a) entropy with the GP has been labeling the far outliers, marked on the map
+    n_far = n_points(page, MAP_JS, "far outlier")
+    assert n_far >= 25
+    note = panel.locator(".widget-html", has_text="far outliers in the pool").first
+    far_labeled = int(note.inner_text().split("far outliers in the pool (◉),")[1].split()[0])
+    assert far_labeled >= 10, note.inner_text()
 
     # learning curve: 6 points, random baseline drawn, title/axes/legend present
     page.wait_for_function(
@@ -43,7 +51,7 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
         " return gd && gd._fullData && gd._fullData[0].x && gd._fullData[0].x.length === 6; }",
         timeout=60_000,
     )
-    assert n_points(page, CURVE_JS, "random baseline (simulated): accuracy") > 5
+    assert n_points(page, CURVE_JS, "random baseline (simulated; band ±1 sd): accuracy") > 5
     curve = panel.locator(".js-plotly-plot").first
     assert "Learning curve on the held-out set" in curve.locator(".gtitle").first.text_content()
     assert curve.locator(".xtitle").first.text_content() == "number of labels"
@@ -53,8 +61,9 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     # diagnostics and stopping criteria
     rows = panel.locator(".alw-diag tbody tr")
     assert rows.count() == 6
-    assert "outlier fixation" in panel.locator(".alw-diag thead").inner_text()
-    assert "budget: 30 of 100 labels used" in panel.locator(".alw-stop").inner_text()
+    head = panel.locator(".alw-diag thead").inner_text()
+    assert "far outliers" in head and "sparsest 10 %" in head
+    assert "budget: 30 of 60 labels used" in panel.locator(".alw-stop").inner_text()
 
     # the map: decision regions drawn, labeled overlays hold 30 points
     plot = page.locator(".alw-root .js-plotly-plot").first
@@ -143,4 +152,39 @@ def test_teaching_lab_oracle_curve_diagnostics(lab_server, page):
     plot.scroll_into_view_if_needed()
     plot.screenshot(path=str(SHOTS / "teaching_map_after_reload.png"))
 
+    # back to live, then the outlier filter: the next batches stay out of the far outliers
+    handle = panel.locator(".alw-replay .noUi-handle").first
+    handle.focus()
+    page.keyboard.press("Home")
+    page.locator("button", has_text="Outlier filter").click()
+    status.filter(has_text="outlier_filter(entropy)").wait_for(timeout=60_000)
+    page.locator("button", has_text="Oracle: label this batch").click()
+    page.locator(".alw-status", has_text="35 labeled").wait_for(timeout=60_000)
+    cells = panel.locator(".alw-diag tbody tr").first.locator("td")
+    assert cells.nth(2).inner_text() == "outlier_filter(entropy)"
+    assert cells.nth(6).inner_text().startswith("0 / "), cells.nth(6).inner_text()  # none
+    plot.scroll_into_view_if_needed()
+    plot.screenshot(path=str(SHOTS / "teaching_outlier_filter.png"))
+
+    # (b) core-set: the map shows the distance to the nearest label and the covering radius
+    box = page.locator(".widget-dropdown", has=page.locator("label", has_text="Strategy")).first
+    box.locator("select").select_option(label="coreset")
+    radii = []
+    for n in (40, 45):
+        page.locator("button", has_text="Oracle: label this batch").click()
+        page.locator(".alw-status", has_text=f"{n} labeled").wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => { const gd = document.querySelector('.alw-root .js-plotly-plot');"
+            " const t = gd._fullData[0].marker.colorbar.title.text;"
+            " return t.startsWith('distance to the nearest label'); }",
+            timeout=60_000,
+        )
+        title = page.evaluate(
+            "() => document.querySelector('.alw-root .js-plotly-plot')"
+            "._fullData[0].marker.colorbar.title.text"
+        )
+        radii.append(float(title.split("r = ")[1].split()[0].rstrip(",)")))
+    assert radii[1] <= radii[0], radii
+    plot.screenshot(path=str(SHOTS / "teaching_coreset_radius.png"))
+    print(f"\ncovering radius {radii}; far outliers labeled {far_labeled} of {n_far}")
     print(f"\nteaching lab in JupyterLab: ok in {time.monotonic() - t0:.1f}s")

@@ -150,6 +150,9 @@ function render({ model, el }) {
       const ce = h("div", "alw-card" + (mode === "point" ? " alw-map-card" : ""));
       ce.dataset.index = String(card.index);
       const cap = h("div", "alw-caption", card.caption);
+      // why it was picked: one line on the card, every number on hover
+      const why = h("div", "alw-why", card.why || "");
+      if (card.why_details) { cap.title = card.why_details; why.title = card.why_details; }
       const badge = h("div", "alw-badge");
       const bar = h("div", "alw-classes");
       const buttons = classes.map((name, code) => {
@@ -164,7 +167,7 @@ function render({ model, el }) {
         bar.appendChild(b);
         return b;
       });
-      ce.append(cap, itemView(card), badge, bar);
+      ce.append(cap, why, itemView(card), badge, bar);
       let skip = null;
       let unsure = null;
       const actions = h("div", "alw-card-actions");
