@@ -23,9 +23,8 @@ class StoreError(RuntimeError):
     One ``except`` clause catches every store error; the subclass says which kind:
 
     >>> from alwidget.store import LabelStore, StoreError
-    >>> [c.__name__ for c in StoreError.__subclasses__()]
-    ['StoreMismatchError', 'StoreCorruptError', 'StoreLockedError', 'StoreReadOnlyError',
-     'StoreWriteError']
+    >>> print(", ".join(c.__name__ for c in StoreError.__subclasses__()))
+    StoreMismatchError, StoreCorruptError, StoreLockedError, StoreReadOnlyError, StoreWriteError
     >>> try:
     ...     LabelStore(".")  # a folder, not a file
     ... except StoreError as err:
@@ -53,9 +52,7 @@ class StoreMismatchError(StoreError, ValueError):
     ...     alwidget.Session(np.ones((4, 4)), classes=["a", "b"], store="mine.sqlite", batch_size=2)
     ... except alwidget.StoreMismatchError as err:
     ...     print(err)
-    the label store 'mine.sqlite' was made for other data (4 items, fingerprint ...), not this X
-    (4 items, fingerprint ...). Use another store file (store=...) or the data the store was made
-    for (a pool may grow: its first 4 items must be those data).
+    the label store 'mine.sqlite' was made for other data (4 items, fingerprint ...), not this X ...
     """
 
 
@@ -73,8 +70,7 @@ class StoreCorruptError(StoreError):
     ...     LabelStore("notes.txt")
     ... except StoreCorruptError as err:
     ...     print(err)
-    the label store 'notes.txt' is not an alwidget label store or is damaged (file is not a
-    database). Nothing was changed. Move the file aside ...
+    the label store 'notes.txt' is not an alwidget label store or is damaged (file is not a ...
     """
 
 
@@ -171,8 +167,7 @@ class StoreWarning(UserWarning):
     ...     warnings.simplefilter("always", StoreWarning)
     ...     store = LabelStore("labels.sqlite")
     >>> print(caught[0].message)
-    the label store 'labels.sqlite' ends at event 0, but events up to 1 were saved to it: the last
-    1 events are missing ...
+    the label store 'labels.sqlite' ends at event 0, but events up to 1 were saved to it: ...
     >>> store.close()
     """
 
