@@ -11,6 +11,7 @@ Usage::
 
     python benchmarks/loop_latency.py            # 2k, 20k, 200k; 30 submits each
     python benchmarks/loop_latency.py --quick    # 2k and 20k, 8 submits (CI)
+    python benchmarks/loop_latency.py --million  # only: a 1M x 50 float32 session (entropy)
 """
 
 from __future__ import annotations
@@ -78,6 +79,63 @@ def time_alwidget(n: int, submits: int, strategy: str = "entropy") -> dict[str, 
             stages["plot"].append(t2 - t1)
             stages["total"].append(t2 - t0)
         return stages
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (MB), from /proc (Linux)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def time_million(n: int = 1_000_000, submits: int = 10) -> dict[str, float]:
+    """A float32 pool of ``n`` x 50, entropy, batch 10: median / p95 submit (store, fit,
+    predict, select) and the session's peak memory above the pool itself (MB)."""
+    import threading
+
+    from alwidget import Session
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, 50), dtype=np.float32)  # made in float32: no float64 copy
+    W = rng.standard_normal((50, 5)).astype(np.float32)
+    y = np.argmax(X @ W, axis=1)
+    base = rss_mb()
+    peak = [base]
+    stop = threading.Event()
+
+    def watch() -> None:  # the peak of resident memory while the session works
+        while not stop.wait(0.005):
+            peak[0] = max(peak[0], rss_mb())
+
+    t = threading.Thread(target=watch, daemon=True)
+    t.start()
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Session(
+            X,
+            classes=[f"c{i}" for i in range(5)],
+            strategy="entropy",
+            batch_size=10,
+            random_state=0,
+            store=os.path.join(tmp, "bench.sqlite"),
+        )
+        same = s.X is X or np.shares_memory(s.X, X)
+        for r in range(3 + submits):
+            labels = {int(i): int(y[i]) for i in s.query()}
+            t0 = time.perf_counter()
+            s.submit(labels)
+            if r >= 3:  # past the cold start
+                times.append(time.perf_counter() - t0)
+        s.close()
+    stop.set()
+    t.join()
+    return {
+        "median_ms": 1000 * float(np.median(times)),
+        "p95_ms": 1000 * float(np.percentile(times, 95)),
+        "pool_mb": X.nbytes / 2**20,
+        "peak_above_pool_mb": peak[0] - base,
+        "peak_total_mb": peak[0],
+        "pool_shared": float(same),
+    }
 
 
 def time_superintendent(n: int, submits: int) -> list[float] | None:
@@ -180,7 +238,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes, few submits (CI)")
     ap.add_argument("--strategies", default="entropy,margin,coreset,badge")
+    ap.add_argument("--million", action="store_true", help="only the 1M x 50 float32 session")
     args = ap.parse_args(argv)
+    if args.million:
+        m = time_million()
+        print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+        print(
+            "1M x 50 float32 pool, entropy, batch 10, 10 submits past the cold start: "
+            f"submit median {m['median_ms']:.1f} ms, p95 {m['p95_ms']:.1f} ms; "
+            f"pool {m['pool_mb']:.0f} MB (used in place: {bool(m['pool_shared'])}); "
+            f"peak resident memory {m['peak_total_mb']:.0f} MB, "
+            f"{m['peak_above_pool_mb']:.0f} MB above the process with the pool"
+        )
+        return 0
     sizes = [2_000, 20_000] if args.quick else [2_000, 20_000, 200_000]
     submits = 8 if args.quick else 30
     from alwidget.strategies import available_strategies

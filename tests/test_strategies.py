@@ -570,3 +570,18 @@ def test_information_density_weight_is_a_density_not_clipped_cosine(digits):
     far = np.vstack([X, X.max(axis=0) * 3])
     w2 = knn_density(far, rng=0)
     assert w2[-1] < np.percentile(w2[:-1], 1)  # the outlier is in no dense region
+
+
+def test_a_typo_in_a_measure_or_a_spaced_name_gets_a_clear_answer():
+    from alwidget.strategies import UncertaintyStrategy, get_strategy, register
+
+    with pytest.raises(ValueError, match="unknown uncertainty measure 'entropi'"):
+        UncertaintyStrategy("entropi")
+    from alwidget.strategies import base
+
+    register("Spaced Name", lambda: get_strategy("random"))  # the user's own spelling
+    try:
+        assert get_strategy("Spaced Name").name == "random"
+        assert get_strategy("spaced-name").name == "random"
+    finally:
+        del base._REGISTRY["spaced_name"]

@@ -67,12 +67,12 @@ class StoreConnection:
                 self._prepare("creating the store")
             elif not memory:
                 durability.check_sidecar(self._con, self.path)
-        except StoreError:
-            self._con.close()
-            raise
         except sqlite3.Error as exc:
             self._con.close()
             raise self._map_error(exc, "opening it", read=True) from None
+        except BaseException:  # a StoreError, or a StoreWarning turned into an error
+            self._con.close()
+            raise
 
     # -- connection, transactions, errors ----------------------------------------------
     def _map_error(

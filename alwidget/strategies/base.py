@@ -278,6 +278,9 @@ class UncertaintyStrategy(ScoreStrategy):
     """
 
     def __init__(self, measure: str) -> None:
+        measures = ("least_confidence", "margin", "entropy")
+        if measure not in measures:
+            raise ValueError(f"unknown uncertainty measure {measure!r}; use one of {measures}")
         fn = getattr(_u, measure)
 
         def score(ctx: QueryContext) -> np.ndarray:
@@ -325,6 +328,11 @@ _REGISTRY: dict[str, Callable[[], Strategy]] = {
 }
 
 
+def _key(name: str) -> str:
+    """The registry form of a strategy name: lower case, underscores."""
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
 def register(name: str, factory: Callable[[], Strategy]) -> None:
     """Make a strategy selectable by name (in :class:`~alwidget.Session` and the widget).
 
@@ -346,7 +354,7 @@ def register(name: str, factory: Callable[[], Strategy]) -> None:
     >>> get_strategy("smallest_first").name
     'smallest_first'
     """
-    _REGISTRY[name] = factory
+    _REGISTRY[_key(name)] = factory
 
 
 def available_strategies() -> list[str]:
@@ -393,7 +401,7 @@ def get_strategy(strategy: str | Strategy | Callable[[QueryContext], np.ndarray]
     if isinstance(strategy, Strategy):
         return strategy
     if isinstance(strategy, str):
-        key = strategy.strip().lower().replace(" ", "_").replace("-", "_")
+        key = _key(strategy)
         if key not in _REGISTRY:
             raise ValueError(
                 f"unknown strategy {strategy!r}; choose one of {available_strategies()} "
