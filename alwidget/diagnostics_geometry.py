@@ -282,7 +282,7 @@ def class_balance(labels: np.ndarray, n_classes: int) -> tuple[np.ndarray, float
     if tot == 0:
         return counts, float("nan")
     p = counts[counts > 0] / tot
-    return counts, float(-(p * np.log(p)).sum() / np.log(n_classes))
+    return counts, float(-(p * np.log(p)).sum() / np.log(n_classes)) + 0.0  # never -0.0
 
 
 class PoolGeometry:
