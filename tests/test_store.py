@@ -466,3 +466,18 @@ def test_widget_shows_disk_full_and_keeps_the_chosen_labels(data, tmp_path):
     con.execute("PRAGMA max_page_count = 1000000")  # space freed
     w.submit_button.click()  # the same choices, still on the cards
     assert w.session.n_labeled == len(X) and w.error.value == ""
+
+
+def test_fingerprint_by_blocks_equals_the_whole_array_digest():
+    """Stores made by earlier versions (digest of the whole float64 array) still bind: the
+    fingerprint is hashed by row blocks now, without a float64 copy of the pool."""
+    import hashlib
+    import json
+
+    from alwidget.store import fingerprint
+
+    X = np.random.default_rng(0).normal(size=(90_001, 50)).astype(np.float32)  # > one block
+    whole = hashlib.sha256(json.dumps(list(X.shape)).encode())
+    whole.update(np.ascontiguousarray(X, dtype=np.float64).tobytes())
+    assert fingerprint(X) == whole.hexdigest()
+    assert fingerprint(np.asfortranarray(X)) == whole.hexdigest()
