@@ -107,8 +107,7 @@ def coverage(X: np.ndarray, labeled: np.ndarray) -> tuple[float, float]:
         return float("nan"), float("nan")
     if labeled.all():
         return 0.0, 0.0
-    nn = NearestNeighbors(n_neighbors=1).fit(X[labeled])
-    d = nn.kneighbors(X[~labeled], return_distance=True)[0][:, 0]
+    d = distance_to_labels(X, labeled)[0][~labeled].astype(np.float64)
     return float(d.mean()), float(d.max())
 
 
@@ -364,8 +363,9 @@ def far_outliers(knn_dist: np.ndarray, fence: float = 3.0) -> np.ndarray:
     :func:`outlier_fixation` counts picks in the sparsest tenth of the pool, which holds the
     gaps between clusters as well as real outliers; this keeps only the items far from
     everything: kNN distance above ``Q3 + fence * (Q3 - Q1)`` of the pool's kNN distances
-    (Tukey, 1977: 3 IQR = "far out"). A Gaussian pool in 5 or more dimensions has none; on
-    2-D data the sparse tail of a cluster counts too (its points are far from the rest).
+    (Tukey, 1977: 3 IQR = "far out"). On Gaussian pools of 5 or more dimensions it marks
+    none or almost none; on 2-D data the sparse tail of a cluster counts too (its points are
+    far from the rest).
 
     Parameters
     ----------

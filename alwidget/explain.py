@@ -10,13 +10,13 @@ shows :meth:`PickExplainer.explain` as a line on each card and the rest on hover
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import pairwise_distances_argmin_min
 
-from .strategies import QueryContext, get_strategy
+from .strategies import get_strategy
 from .strategies.density import outlier_scores
 
 __all__ = ["Why", "PickExplainer"]
@@ -144,17 +144,16 @@ class PickExplainer:
         self.compare = [c for c in compare if c != "random"]
         self.n_reference = int(n_reference)
         self.random_state = int(random_state)
-        self._ref: tuple[np.ndarray, np.ndarray] | None = None
+        self._ref: np.ndarray | None = None
 
-    def _density_reference(self) -> tuple[np.ndarray, np.ndarray]:
-        """Pool rows of the reference sample and their kNN distances, sorted."""
+    def _density_reference(self) -> np.ndarray:
+        """kNN distances of a seeded pool sample, sorted (computed once per pool)."""
         if self._ref is None:
             X = self.session.X
-            n = X.shape[0]
             rng = np.random.default_rng(self.random_state)
-            idx = np.sort(rng.choice(n, min(n, self.n_reference), replace=False))
+            idx = np.sort(rng.choice(X.shape[0], min(X.shape[0], self.n_reference), replace=False))
             d = outlier_scores(X[idx], X, n_reference=self.n_reference, rng=0, X_index=idx)
-            self._ref = (idx, np.sort(d))
+            self._ref = np.sort(d)
         return self._ref
 
     def _ranks(self, indices: np.ndarray) -> dict[str, np.ndarray | None]:
@@ -166,16 +165,8 @@ class PickExplainer:
             if s.proba is None and st.needs_model:
                 out[st.name] = None
                 continue
-            ctx = QueryContext(
-                X=s.X,
-                labels=s.y,
-                candidates=cand,
-                proba=s.proba,
-                model=s.model,
-                estimator=s.estimator,
-                n_classes=len(s.classes),
-                rng=np.random.default_rng(self.random_state),
-            )
+            # the session's context with a generator of our own (the session's is untouched)
+            ctx = replace(s.batches.context(cand), rng=np.random.default_rng(self.random_state))
             try:
                 sc = np.nan_to_num(np.asarray(st.scores(ctx), dtype=np.float64), nan=-np.inf)
             except (NotImplementedError, ValueError):
@@ -206,7 +197,7 @@ class PickExplainer:
             return []
         labeled = s.y >= 0
         d = pairwise_distances_argmin_min(s.X[idx], s.X[labeled])[1] if labeled.any() else None
-        _, ref_d = self._density_reference()
+        ref_d = self._density_reference()
         mine = outlier_scores(s.X[idx], s.X, n_reference=self.n_reference, rng=0, X_index=idx)
         sparser = ref_d.size - np.searchsorted(ref_d, mine, side="right")
         pct = 100.0 * sparser / max(ref_d.size, 1)

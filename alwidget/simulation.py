@@ -321,7 +321,10 @@ def paired_difference(
         raise ValueError(f"no strategy {baseline!r} in the table; have {sorted(set(df.strategy))}")
     d = df if labels is None else df[df["n_labels"].between(*labels)]
     if d.empty:
-        raise ValueError(f"no round with {labels[0]} to {labels[1]} labels")  # type: ignore[index]
+        raise ValueError(
+            "no round to compare"
+            + ("" if labels is None else f" with {labels[0]} to {labels[1]} labels")
+        )
     keys = ["repeat"] + (["seed"] if "seed" in d.columns else [])
     per = d.groupby(["strategy", *keys])[metric].mean().unstack("strategy")
     order = [baseline] + [c for c in dict.fromkeys(d["strategy"]) if c != baseline]

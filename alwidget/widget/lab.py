@@ -155,8 +155,10 @@ class TeachingLab(W.VBox):
         #: The presentation layout's column widths in the browser (px), which size the map
         #: and the curve (None without the presentation layout).
         self.column_widths = ColumnWidths() if self.presentation else None
-        body = presentation_body(widget, panel, self.column_widths) if self.column_widths else []
-        super().__init__(body or [widget, panel])
+        if self.column_widths is None:
+            super().__init__([widget, panel])
+        else:
+            super().__init__(presentation_body(widget, panel, self.column_widths))
         if self.column_widths is not None:
             self.add_class("alw-present")
             self.column_widths.observe(self._fit_figures, names="widths")

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from ..simulation import STRATEGY_COLOURS
-from ..strategies import QueryContext, Strategy, get_strategy
+from ..strategies import Strategy, get_strategy
 from .colours import default_colour, map_colour, show_coverage
 from .figure import BATCH_COLOUR, CLASS_COLOURS, Overlay
 from .teaching_views import decision_grid
@@ -188,16 +189,8 @@ class TeachingLayers:
             if k == 0 or (st.needs_model and s.model is None):
                 out[st.name] = _NONE.copy()
                 continue
-            ctx = QueryContext(
-                X=s.X,
-                labels=s.y,
-                candidates=cand,
-                proba=s.proba,
-                model=s.model,
-                estimator=s.estimator,
-                n_classes=len(s.classes),
-                rng=np.random.default_rng([self.random_state, s.round]),
-            )
+            rng = np.random.default_rng([self.random_state, s.round])
+            ctx = replace(s.batches.context(cand), rng=rng)  # the session's rng untouched
             out[st.name] = np.asarray(st.query(ctx, k)[0], dtype=np.int64)
         return out
 
