@@ -322,6 +322,8 @@ class TeachingPanel(W.VBox):
         self.layers.store_grid()
         self.layers.show_live(self.colour_select.value, self.history)
         self.update_compare()
+        if self.outliers is not None:
+            self.outliers.refresh()
         draw_curve(self.curve, self.history.rounds)
         self.diagnostics = diagnostics_rows(self.history.rounds)
         self.diag_html.value = diagnostics_html(self.diagnostics)

@@ -85,21 +85,17 @@ class OutlierControls(W.HBox):
             layout=W.Layout(width="160px"),
         )
         self.note = W.HTML()
-        self.mark.observe(lambda _: self._draw_marks(), names="value")
+        self.mark.observe(lambda _: self.refresh(), names="value")
         self.filter.observe(self._on_filter, names="value")
         self.session.observe(self._on_session)
         self.children = [self.mark, self.filter, self.note]
-        self._draw_marks()
         self.refresh()
 
-    def _draw_marks(self) -> None:
-        """Draw (or clear) the marks; they stay on the map's overlay until toggled."""
+    def refresh(self) -> None:
+        """Redraw the marks and the count line."""
+        s = self.session
         on = bool(self.mark.value)
         self.widget.map.set_overlay(self.overlay, np.flatnonzero(self.far) if on else _NONE)
-
-    def refresh(self) -> None:
-        """Recount the far outliers labeled (after every submit, undo or import)."""
-        s = self.session
         n, lab = int(self.far.sum()), int((self.far & (s.y >= 0)).sum())
         self.note.value = (
             f"<span title='{html.escape(self.hover)}'>"
