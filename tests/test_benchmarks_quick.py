@@ -37,6 +37,44 @@ def test_benchmark_quick_runs(script, tmp_path):
     assert table_marker.get(script, "| ") in r.stdout
     if script == "query_speed.py":
         _check_query_speed_tables(r.stdout)
+    if script == "loop_latency.py":
+        _check_loop_latency_tables(r.stdout)
+
+
+def _numbers(line):
+    import math
+
+    vals = [float(x) for x in line.split()]
+    assert all(math.isfinite(v) and v >= 0 for v in vals), line
+    return vals
+
+
+def _check_loop_latency_tables(out):
+    """The stage table, the log-growth table and the refit-by-labels table parse."""
+    stages, growth_and_fit = out.split("\nlog growth")
+    growth, fit = growth_and_fit.split("\nrefit time by labels")
+    rows = [ln for ln in stages.splitlines() if ln.strip()[:1].isdigit()]
+    assert {ln.split()[1] for ln in rows} >= {"entropy", "margin", "coreset", "badge"}, rows
+    for ln in rows:
+        n, vals = int(ln.split()[0]), _numbers(" ".join(ln.split()[2:]))
+        assert n in (2_000, 20_000) and len(vals) == 12, ln  # median and p95 of six stages
+        assert vals[10] >= vals[2] and vals[10] >= vals[6], ln  # total >= fit, select
+    events = [_numbers(ln) for ln in growth.splitlines() if ln.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in events] == [1_000, 10_000] and all(len(r) == 5 for r in events)
+    fits = [_numbers(ln) for ln in fit.splitlines() if ln.strip()[:1].isdigit()]
+    assert [int(r[0]) for r in fits] == [1_000, 4_999, 5_000], fits
+    assert all(r[1] > 0 and r[2] >= 1 for r in fits), fits
+    assert "peak resident memory" in out
+
+
+def test_store_replay_quick_table_parses():
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    args = [sys.executable, str(ROOT / "benchmarks" / "store_replay.py"), "--quick"]
+    r = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    rows = [ln for ln in r.stdout.splitlines() if ln.startswith("| ") and ln[2:3].isdigit()]
+    table = [_numbers(ln.replace("|", " ")) for ln in rows]
+    assert [int(t[0]) for t in table] == [1_000, 10_000] and all(len(t) == 7 for t in table)
 
 
 def _check_query_speed_tables(out):

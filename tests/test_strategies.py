@@ -585,3 +585,18 @@ def test_a_typo_in_a_measure_or_a_spaced_name_gets_a_clear_answer():
         assert get_strategy("spaced-name").name == "random"
     finally:
         del base._REGISTRY["spaced_name"]
+
+
+def test_top_k_breaks_ties_at_random_and_keeps_the_order_of_scores():
+    from alwidget.strategies.base import top_k
+
+    s = np.r_[np.zeros(50), np.full(10, 0.5), [0.9, np.nan]]  # 10 tied for places 2-4
+    seen = np.zeros(len(s))
+    for seed in range(300):
+        got = top_k(s, 4, np.random.default_rng(seed))
+        assert got[0] == 60 and len(set(got.tolist())) == 4
+        assert np.all((got[1:] >= 50) & (got[1:] < 60))
+        seen[got[1:]] += 1
+    # each tied item is picked about 3 / 10 of the time (90 of 300); never the NaN one
+    assert seen[61] == 0 and seen[50:60].min() > 55 and seen[50:60].max() < 125
+    assert top_k(s, 62, np.random.default_rng(0))[-1] == 61  # NaN counts as the lowest

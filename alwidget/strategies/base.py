@@ -106,17 +106,19 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) ->
     >>> top_k(np.array([0.1, 0.9, 0.5]), 2).tolist()  # positions, best first
     [1, 2]
     """
-    scores = np.asarray(scores, dtype=np.float64)
-    n = scores.shape[0]
+    s = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=-np.inf)
+    n = s.shape[0]
     k = min(int(k), n)
     if k <= 0:
         return np.empty(0, dtype=np.int64)
     rng = np.random.default_rng() if rng is None else rng
-    perm = rng.permutation(n)
-    s = np.nan_to_num(scores[perm], nan=-np.inf)
-    part = np.argpartition(-s, k - 1)[:k] if k < n else np.arange(n)
-    part = part[np.argsort(-s[part], kind="stable")]
-    return perm[part].astype(np.int64)
+    # every item scoring at least the k-th best score (k of them unless there are ties at
+    # the boundary), then random keys break ties among them: the same distribution as a
+    # random permutation of the whole pool, for a few random numbers instead of n
+    kth = s[np.argpartition(s, n - k)[n - k]] if k < n else -np.inf
+    cand = np.flatnonzero(s >= kth)
+    order = np.lexsort((rng.random(cand.size), -s[cand]))[:k]
+    return cand[order].astype(np.int64)
 
 
 class Strategy:

@@ -97,7 +97,6 @@ class CardsController:
         """Take back this session's last submit; its answers come back chosen on the cards."""
         with self.acting_on():
             s = self.session
-            before = s.labels.set_index("index")["label"].to_dict() if len(s.labels) else {}
             try:
                 back = s.undo(retrain=self.retrain_mode(), wait=self.w.sync_wait)
             except (StoreError, SessionClosedError) as exc:
@@ -107,6 +106,11 @@ class CardsController:
                 self.say_error("Nothing to undo.")
                 return False
             back = [int(i) for i in np.asarray(back).tolist()]
+            # the answers taken back, from the undone submit itself (not the whole labels
+            # table, whose cost grows with the log)
+            before = {
+                i: s.classes[c] for i, c in s.batch.prefill.items() if 0 <= c < len(s.classes)
+            }
             said = ", ".join(f"#{i} ({before[i]})" if i in before else f"#{i}" for i in back[:6])
             more = f" and {len(back) - 6} more" if len(back) > 6 else ""
             self.say_error("")
