@@ -88,3 +88,30 @@ def test_a_float32_session_scores_in_float32_with_sklearns_values(pool):
         assert s.proba.dtype == np.float32
         seen = s.model.classes_
         np.testing.assert_allclose(s.proba[:, seen], s.model.predict_proba(X32), atol=2e-5)
+
+
+@pytest.mark.parametrize("measure", ["least_confidence", "margin", "entropy"])
+def test_scores_do_not_depend_on_the_layout_or_the_share_of_candidates(measure):
+    from alwidget.strategies import QueryContext, get_strategy
+    from alwidget.strategies import uncertainty as u
+
+    rng = np.random.default_rng(1)
+    P = rng.dirichlet(np.ones(4), 5_000).astype(np.float32)
+    P[:50] = np.eye(4, dtype=np.float32)[rng.integers(4, size=50)]  # certain rows: 0 log 0
+    fn = getattr(u, measure)
+    np.testing.assert_allclose(fn(np.asfortranarray(P)), fn(P), rtol=1e-6, atol=1e-7)
+    for cand in (np.arange(10, 5_000), np.arange(0, 5_000, 7)):  # most of the pool, or few
+        ctx = QueryContext(
+            np.zeros((5_000, 1)),
+            np.full(5_000, -1),
+            cand,
+            np.asfortranarray(P),
+            None,
+            None,
+            4,
+            np.random.default_rng(0),
+        )
+        idx, scores = get_strategy(measure).query(ctx, 5)
+        np.testing.assert_allclose(scores, fn(P)[idx], rtol=1e-6)  # pool indices
+        assert set(idx.tolist()) <= set(cand.tolist())
+        assert np.all(scores >= np.sort(fn(P[cand]))[-5] - 1e-6)  # the five best candidates

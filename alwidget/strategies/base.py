@@ -106,7 +106,9 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator | None = None) ->
     >>> top_k(np.array([0.1, 0.9, 0.5]), 2).tolist()  # positions, best first
     [1, 2]
     """
-    s = np.nan_to_num(np.asarray(scores, dtype=np.float64), nan=-np.inf)
+    s = np.asarray(scores, dtype=np.float64)
+    if np.isnan(s).any():
+        s = np.where(np.isnan(s), -np.inf, s)
     n = s.shape[0]
     k = min(int(k), n)
     if k <= 0:
@@ -288,7 +290,10 @@ class UncertaintyStrategy(ScoreStrategy):
         def score(ctx: QueryContext) -> np.ndarray:
             if ctx.proba is None:
                 raise ValueError(f"strategy {measure!r} needs a fitted model (ctx.proba is None)")
-            return fn(ctx.proba[ctx.candidates])
+            P, cand = ctx.proba, ctx.candidates
+            if 2 * cand.size > P.shape[0]:  # most of the pool: score it, then take the
+                return fn(P)[cand]  # candidates' scores (no copy of their probability rows)
+            return fn(P[cand])
 
         super().__init__(score, name=measure, measure=measure)
 

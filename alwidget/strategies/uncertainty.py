@@ -176,6 +176,17 @@ def entropy(proba: np.ndarray) -> np.ndarray:
     # 0 * log(tiny) = 0, i.e. 0 log 0 = 0.
     n = proba.shape[0]
     tiny = np.finfo(proba.dtype).tiny
+    if proba.flags.f_contiguous and not proba.flags.c_contiguous:
+        # class-major (e.g. alwidget.linear_proba's output): one contiguous column at a time
+        out = np.zeros(n, dtype=np.float64)
+        col_buf = np.empty(n, dtype=proba.dtype)
+        for c in range(proba.shape[1]):
+            col = proba[:, c]
+            np.maximum(col, tiny, out=col_buf)
+            np.log(col_buf, out=col_buf)
+            col_buf *= col
+            out -= col_buf
+        return out
     out = np.empty(n, dtype=np.float64)
     buf = np.empty((min(n, _ROW_BLOCK), proba.shape[1]), dtype=proba.dtype)
     for start in range(0, n, _ROW_BLOCK):
