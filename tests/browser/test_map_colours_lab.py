@@ -28,6 +28,15 @@ def _bar_is(page, text_start):
     return page.evaluate(BAR)
 
 
+def _shapes_become(page, n):
+    """Wait until the map holds ``n`` layout shapes (they may arrive after the colours)."""
+    page.wait_for_function(
+        "() => (document.querySelector('.alw-root .js-plotly-plot').layout.shapes || [])"
+        f".length === {n}",
+        timeout=60_000,
+    )
+
+
 def _select(page, label, value):
     """Choose ``value`` in the ipywidgets Dropdown whose description is ``label``."""
     box = page.locator(".widget-dropdown", has=page.locator("label", has_text=label)).first
@@ -45,10 +54,7 @@ def test_colour_bar_title_follows_strategy_and_teaching_colour(lab_server, page)
     title = _bar_is(page, "distance to the nearest label")
     assert "covering radius r = " in title and title.endswith("high = far")
     # the covering radius is drawn: a ring shape and the marked farthest item
-    n_shapes = page.evaluate(
-        "() => (document.querySelector('.alw-root .js-plotly-plot').layout.shapes || []).length"
-    )
-    assert n_shapes == 1
+    _shapes_become(page, 1)
     plot = page.locator(".alw-root .js-plotly-plot").first
     plot.scroll_into_view_if_needed()
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -64,7 +70,4 @@ def test_colour_bar_title_follows_strategy_and_teaching_colour(lab_server, page)
     assert _bar_is(page, "uncertainty (entropy") == (
         "uncertainty (entropy ÷ log classes), high = unsure"
     )
-    n_shapes = page.evaluate(
-        "() => (document.querySelector('.alw-root .js-plotly-plot').layout.shapes || []).length"
-    )
-    assert n_shapes == 0
+    _shapes_become(page, 0)  # the ring goes with core-set
