@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import PoolUnavailableError  # a Dask pool's cluster is gone (dask_session)
 from .session import (
     LABELED,
     SKIPPED,
@@ -54,6 +55,7 @@ __all__ = [
     "Batch",
     "StaleBatchError",
     "SessionClosedError",
+    "PoolUnavailableError",
     "UNSURE",
     "STATUS_NAMES",
     "UNLABELED",

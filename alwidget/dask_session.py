@@ -33,20 +33,22 @@ from typing import Any
 
 import numpy as np
 
-from .dask_pool import UNCERTAINTY_MEASURES, DaskPool, _local_mask
+from .dask_guard import GuardedPool, Neighbours, default_client
+from .dask_local import to_local
+from .dask_pool import UNCERTAINTY_MEASURES, _local_mask
 from .errors import PoolUnavailableError
 from .training import FitSnapshot, fit_model, predict_proba_full
 
-__all__ = ["DaskSessionPool", "is_dask_array", "open_dask_pool", "SUPPORTED_STRATEGIES"]
+__all__ = [
+    "DaskSessionPool",
+    "is_dask_array",
+    "open_dask_pool",
+    "to_local",
+    "SUPPORTED_STRATEGIES",
+]
 
 #: Strategies a session runs on a Dask pool.
 SUPPORTED_STRATEGIES = ("least_confidence", "margin", "entropy", "random", "coreset", "badge")
-
-_LOST = (
-    "the Dask cluster of this pool is gone ({what}); every label is kept in the store. "
-    "Start a cluster and a new session on the same store to resume, or go on with "
-    "session.to_local(sample=...) on a local sample that holds every labeled item"
-)
 
 
 def is_dask_array(X: Any) -> bool:
@@ -73,17 +75,6 @@ def open_dask_pool(X: Any, client: Any = None) -> DaskSessionPool | None:
     return None
 
 
-def _default_client() -> Any:
-    """dask's current ``distributed.Client``, or None (then the local scheduler runs)."""
-    distributed = sys.modules.get("distributed")
-    if distributed is None:
-        return None
-    try:
-        return distributed.default_client()
-    except ValueError:
-        return None
-
-
 def _proba_rows_block(X: np.ndarray, model: Any, n_classes: int) -> np.ndarray:
     return predict_proba_full(model, X, n_classes)
 
@@ -97,81 +88,6 @@ def _select_block(X: np.ndarray, sel: np.ndarray, block_info: Any = None) -> np.
     """The chunk's rows among the sorted global indices ``sel``."""
     start = block_info[0]["array-location"][0][0] if block_info else 0
     return X[_local_mask(sel, start, X.shape[0])]
-
-
-def _knn_block(
-    X: np.ndarray, U: np.ndarray, k: int, block_info: Any = None
-) -> np.ndarray:  # (1, m, k, 2): the k nearest rows of the chunk to each row of U
-    from sklearn.metrics import pairwise_distances
-
-    start = block_info[0]["array-location"][0][0] if block_info else 0
-    out = np.full((1, U.shape[0], k, 2), np.inf)
-    out[..., 1] = -1
-    if X.shape[0] == 0:
-        return out
-    D = pairwise_distances(U, X)  # (m, n_chunk), float64
-    m = min(k, X.shape[0])
-    for i in range(U.shape[0]):
-        part = np.argpartition(D[i], m - 1)[:m] if m < X.shape[0] else np.arange(X.shape[0])
-        out[0, i, :m, 0] = D[i, part]
-        out[0, i, :m, 1] = part + start
-    return out
-
-
-class _Guarded(DaskPool):
-    """:class:`DaskPool` whose computations raise :class:`PoolUnavailableError` when the
-    cluster is gone, and whose rows are cached on the client (labeled and batch rows)."""
-
-    def __init__(self, X: Any, client: Any = None, cache_rows: int = 200_000) -> None:
-        super().__init__(X, client=client)
-        self._rows: dict[int, np.ndarray] = {}
-        self.cache_rows = int(cache_rows)
-
-    def check_live(self) -> None:
-        """Raise :class:`PoolUnavailableError` if the client is closed or lost its scheduler."""
-        c = self.client
-        if c is None:
-            return
-        status = getattr(c, "status", "running")
-        if status not in ("running", "connecting"):
-            raise PoolUnavailableError(_LOST.format(what=f"the client is {status}"))
-        cluster = getattr(c, "cluster", None)
-        if cluster is not None and getattr(cluster, "status", None) is not None:
-            if getattr(cluster.status, "name", str(cluster.status)) in ("closed", "closing"):
-                raise PoolUnavailableError(_LOST.format(what="its cluster was closed"))
-
-    def _compute(self, *arrays: Any) -> Any:
-        self.check_live()
-        try:
-            return super()._compute(*arrays)
-        except PoolUnavailableError:
-            raise
-        except (OSError, TimeoutError) as e:  # CommClosedError is an OSError
-            raise PoolUnavailableError(_LOST.format(what=f"{type(e).__name__}: {e}")) from e
-        except Exception as e:
-            if type(e).__name__ in ("CancelledError", "FutureCancelledError"):
-                raise PoolUnavailableError(_LOST.format(what="its work was cancelled")) from e
-            raise
-
-    def _persist(self, array: Any) -> Any:
-        self.check_live()
-        return super()._persist(array)
-
-    def take(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
-        """Rows of ``indices`` (in order), from the row cache where possible."""
-        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-        missing = np.unique([i for i in idx.tolist() if i not in self._rows])
-        if missing.size:
-            got = super().take(missing)
-            if len(self._rows) + missing.size <= self.cache_rows:
-                self._rows.update(zip(missing.tolist(), got, strict=True))
-            else:  # beyond the cache: serve this call without keeping the rows
-                fresh = dict(zip(missing.tolist(), got, strict=True))
-                both = {**fresh, **self._rows}
-                return np.stack([both[i] for i in idx.tolist()])
-        if idx.size == 0:
-            return np.empty((0, self.n_features), dtype=self.X.dtype)
-        return np.stack([self._rows[i] for i in idx.tolist()])
 
 
 class DaskSessionPool:
@@ -219,8 +135,8 @@ class DaskSessionPool:
             raise ValueError(f"a Dask pool must be numeric; got dtype {X.dtype}")
         if np.dtype(X.dtype).kind != "f":
             X = X.astype(np.float64)
-        self.client = client if client is not None else _default_client()
-        self.pool = _Guarded(X, client=self.client)
+        self.client = client if client is not None else default_client()
+        self.pool = GuardedPool(X, client=self.client)
         self.X = self.pool.X
         self.n_samples = self.pool.n_samples
         self.watched = np.empty(0, dtype=np.int64)
@@ -393,8 +309,18 @@ class DaskSessionPool:
         key = (id(model), strategy.measure, self.watched.size, extra.tobytes())
         if self._unc is not None and self._unc[0] == key:
             return self._unc[1]
-        out = np.full(self.n_samples, np.nan, dtype=np.float32)
         n_classes = len(session.classes)
+        try:
+            out = self._uncertainty(model, strategy, n_classes, extra)
+        except PoolUnavailableError:  # the map keeps the colours it has; the query says why
+            return self._unc[1] if self._unc is not None else np.ones(self.n_samples, np.float32)
+        self._unc = (key, out)
+        return out
+
+    def _uncertainty(
+        self, model: Any, strategy: Any, n_classes: int, extra: np.ndarray
+    ) -> np.ndarray:
+        out = np.full(self.n_samples, np.nan, dtype=np.float32)
         if self._watched_X is not None:
             handle = self.pool._broadcast(model)
             P = self._watched_X.map_blocks(
@@ -409,43 +335,8 @@ class DaskSessionPool:
         if extra.size:
             p = predict_proba_full(model, self.pool.take(extra), n_classes)
             out[extra] = strategy.uncertainty(p)
-        self._unc = (key, out)
         return out
 
-    def neighbours(self, k: int) -> _Neighbours:
+    def neighbours(self, k: int) -> Neighbours:
         """The :class:`~alwidget.selection.UnsureNeighbours` of a Dask pool."""
-        return _Neighbours(self, k)
-
-
-class _Neighbours:
-    """The ``k`` nearest neighbours of the unsure items, chunk-wise (one pass per change)."""
-
-    def __init__(self, owner: DaskSessionPool, k: int) -> None:
-        self.owner, self.k = owner, int(k)
-        self._cache: tuple[tuple[int, ...], np.ndarray] | None = None
-
-    def near(self, unsure: np.ndarray) -> np.ndarray:
-        key = tuple(np.asarray(unsure).tolist())
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
-        pool, k = self.owner.pool, min(self.k + 1, self.owner.n_samples)
-        U = pool.take(unsure).astype(np.float64)
-        parts = pool.X.map_blocks(
-            _knn_block,
-            pool._broadcast(U),
-            k,
-            dtype=np.float64,
-            chunks=((1,) * len(pool.X.chunks[0]), (U.shape[0],), (k,), (2,)),
-            new_axis=[2, 3],
-        )
-        (c,) = pool._compute(parts)
-        c = np.asarray(c)  # (n_chunks, m, k, 2)
-        near: list[np.ndarray] = [np.asarray(unsure, dtype=np.int64)]
-        for i in range(U.shape[0]):
-            cand = c[:, i].reshape(-1, 2)
-            cand = cand[cand[:, 1] >= 0]
-            order = np.lexsort((cand[:, 1], cand[:, 0]))[:k]
-            near.append(cand[order, 1].astype(np.int64))
-        out = np.unique(np.concatenate(near))
-        self._cache = (key, out)
-        return out
+        return Neighbours(self, k)

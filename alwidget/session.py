@@ -438,6 +438,16 @@ class Session(SessionState):
 
     set_strategy = delegate("batches", Batches.set_strategy)
 
+    #: For a session made by :meth:`to_local`: each item's index in the Dask pool.
+    pool_index: np.ndarray | None = None
+
+    def to_local(self, sample: int = 100_000, **kwargs: Any) -> Session:
+        """Go on without the cluster: a local session on a seeded sample of this Dask pool
+        that holds every answered item (see :func:`alwidget.dask_session.to_local`)."""
+        from .dask_session import to_local
+
+        return to_local(self, sample, **kwargs)
+
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:
         self.listeners.emit(event)
