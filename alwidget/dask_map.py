@@ -108,9 +108,17 @@ class DaskProjection:
             self.projector: Any = _Identity()
             self.method_, self.status = "identity", "features"
         else:
-            self.projector = _fit_pca(pool.pool.take(self._fit_idx), random_state)
+            self.projector = _fit_pca(self._fit_rows(), random_state)
             self.method_, self.status = "pca", f"PCA (fitted on {m:,} rows of the sample)"
         self.xy[self.shown] = self._apply(self.projector)
+
+    def _fit_rows(self) -> np.ndarray:
+        """The fit rows, from the sample kept on the workers (the pool is not read again)."""
+        Xs = self.pool._watched_X
+        if Xs is None or self._fit_idx.size == 0:
+            return self.pool.pool.take(self._fit_idx)
+        (rows,) = self.pool.pool._compute(Xs[np.searchsorted(self.shown, self._fit_idx)])
+        return np.asarray(rows)
 
     def _apply(self, projector: Any) -> np.ndarray:
         """The projector applied to the sample chunk-wise on the workers: (m, 2) float32."""
@@ -157,7 +165,7 @@ class DaskProjection:
             try:
                 import umap
 
-                rows = self.pool.pool.take(self._fit_idx).astype(np.float32)
+                rows = self._fit_rows().astype(np.float32)
                 model = umap.UMAP(
                     n_neighbors=min(15, rows.shape[0] - 1), random_state=self.random_state
                 ).fit(rows)

@@ -144,13 +144,18 @@ class DaskSessionPool:
         self._unc: tuple[tuple[Any, ...], np.ndarray] | None = None
 
     # -- binding ---------------------------------------------------------------------------
-    def fingerprint(self, n_rows: int = 1000, random_state: int = 0) -> str:
+    def fingerprint(self, n_chunks: int = 8, n_rows: int = 128, random_state: int = 0) -> str:
         """SHA-256 of the pool's shape, dtype and row chunks and of a seeded sample of rows.
+
+        The rows come from a few chunks only (a seeded choice of ``n_chunks`` chunks, a seeded
+        ``n_rows`` rows in each): a pool that is generated or read lazily is not read whole.
+        The same data chunked otherwise, or as a numpy array, is another pool to the store.
 
         Parameters
         ----------
-        n_rows : int, default=1000
-            Rows hashed (a seeded uniform sample, sorted); the rest are not read.
+        n_chunks : int, default=8
+        n_rows : int, default=128
+            Rows hashed per chosen chunk; the rest are not read.
         random_state : int, default=0
 
         Returns
@@ -158,10 +163,17 @@ class DaskSessionPool:
         str
             64 hex digits; ties the label store to this pool.
         """
-        head = ["dask", list(map(int, self.X.shape)), str(self.X.dtype)]
-        h = hashlib.sha256(json.dumps([*head, list(map(int, self.X.chunks[0]))]).encode())
-        rows = self.pool.take(self.pool.sample(n_rows, random_state))
-        h.update(np.ascontiguousarray(rows).tobytes())
+        sizes = np.asarray(self.X.chunks[0], dtype=np.int64)
+        head = ["dask", list(map(int, self.X.shape)), str(self.X.dtype), sizes.tolist()]
+        h = hashlib.sha256(json.dumps(head).encode())
+        rng = np.random.default_rng(random_state)
+        starts = np.r_[0, np.cumsum(sizes)]
+        chunks = np.sort(rng.choice(sizes.size, min(n_chunks, sizes.size), replace=False))
+        picks = [
+            starts[c] + np.sort(rng.choice(sizes[c], min(n_rows, sizes[c]), replace=False))
+            for c in chunks.tolist()
+        ]
+        h.update(np.ascontiguousarray(self.pool.take(np.concatenate(picks))).tobytes())
         return h.hexdigest()
 
     def prepared(self) -> tuple[Any, Any, str]:
