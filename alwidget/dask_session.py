@@ -309,6 +309,9 @@ class DaskSessionPool:
     def uncertainty(self, model: Any, strategy: Any, session: Any) -> np.ndarray:
         """The strategy's uncertainty (0..1) of the watched, labeled, unsure and batch items.
 
+        The watched items (the map's sample, kept on the workers) are scored once per model
+        and measure; the others (few) here, from the row cache.
+
         Returns
         -------
         ndarray of shape (n_samples,), float32
@@ -316,38 +319,43 @@ class DaskSessionPool:
         """
         from .labelstate import UNLABELED
 
-        extra = np.union1d(np.flatnonzero(session.status != UNLABELED), session.batch.indices)
-        extra = np.setdiff1d(extra, self.watched).astype(np.int64)
-        key = (id(model), strategy.measure, self.watched.size, extra.tobytes())
-        if self._unc is not None and self._unc[0] == key:
-            return self._unc[1]
+        batch = getattr(session.batches, "batch", None)
+        asked = np.flatnonzero(session.status != UNLABELED)
+        if batch is not None:
+            asked = np.union1d(asked, batch.indices)
+        extra = np.setdiff1d(asked, self.watched).astype(np.int64)
         n_classes = len(session.classes)
-        try:
-            out = self._uncertainty(model, strategy, n_classes, extra)
-        except PoolUnavailableError:  # the map keeps the colours it has; the query says why
-            return self._unc[1] if self._unc is not None else np.ones(self.n_samples, np.float32)
-        self._unc = (key, out)
+        key = (id(model), strategy.measure, self.watched.size)
+        if self._unc is None or self._unc[0] != key:
+            out = np.full(self.n_samples, np.nan, dtype=np.float32)
+            try:
+                out[self.watched] = self._watched_uncertainty(model, strategy, n_classes)
+            except PoolUnavailableError:  # the map keeps the colours it has; queries say why
+                if self._unc is not None:
+                    out = self._unc[1]
+            self._unc = (key, out)
+        out = self._unc[1]
+        todo = extra[np.isnan(out[extra])]
+        if todo.size:
+            try:
+                p = predict_proba_full(model, self.pool.take(todo), n_classes)
+                out[todo] = strategy.uncertainty(p)
+            except PoolUnavailableError:
+                pass
         return out
 
-    def _uncertainty(
-        self, model: Any, strategy: Any, n_classes: int, extra: np.ndarray
-    ) -> np.ndarray:
-        out = np.full(self.n_samples, np.nan, dtype=np.float32)
-        if self._watched_X is not None:
-            handle = self.pool._broadcast(model)
-            P = self._watched_X.map_blocks(
-                _proba_rows_block,
-                handle,
-                n_classes,
-                dtype=np.float64,
-                chunks=(self._watched_X.chunks[0], (n_classes,)),
-            )
-            (p,) = self.pool._compute(P)
-            out[self.watched] = strategy.uncertainty(np.asarray(p))
-        if extra.size:
-            p = predict_proba_full(model, self.pool.take(extra), n_classes)
-            out[extra] = strategy.uncertainty(p)
-        return out
+    def _watched_uncertainty(self, model: Any, strategy: Any, n_classes: int) -> np.ndarray:
+        if self._watched_X is None:
+            return np.empty(0, dtype=np.float32)
+        P = self._watched_X.map_blocks(
+            _proba_rows_block,
+            self.pool._broadcast(model),
+            n_classes,
+            dtype=np.float64,
+            chunks=(self._watched_X.chunks[0], (n_classes,)),
+        )
+        (p,) = self.pool._compute(P)
+        return strategy.uncertainty(np.asarray(p))
 
     def neighbours(self, k: int) -> Neighbours:
         """The :class:`~alwidget.selection.UnsureNeighbours` of a Dask pool."""
