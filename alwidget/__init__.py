@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import PoolUnavailableError  # a Dask pool's cluster is gone (dask_session)
 from .session import (
     LABELED,
     SKIPPED,
@@ -54,6 +55,7 @@ __all__ = [
     "Batch",
     "StaleBatchError",
     "SessionClosedError",
+    "PoolUnavailableError",
     "UNSURE",
     "STATUS_NAMES",
     "UNLABELED",
@@ -98,8 +100,10 @@ def label(
 
     Parameters
     ----------
-    X : ndarray or DataFrame of shape (n_samples, n_features)
-        Numeric features of the pool.
+    X : ndarray, DataFrame or dask.array.Array of shape (n_samples, n_features)
+        Numeric features of the pool. A Dask array (chunked by rows) is scored on its cluster
+        (pass ``client=``); the map then shows a seeded sample of ``max_points`` items plus
+        every labeled and batch item (docs/dask.md).
     classes : sequence of str
         Label names.
     items : sequence, optional

@@ -69,7 +69,12 @@ class Batches:
         if saved:
             self.excluded[np.asarray(json.loads(saved), dtype=np.int64)] = True
         self._counter = 0
-        self._near = UnsureNeighbours(session.X, session.unsure_neighbours)
+        dask = getattr(session, "dask", None)  # seam: a Dask pool finds neighbours chunk-wise
+        self._near: Any = (
+            UnsureNeighbours(session.X, session.unsure_neighbours)
+            if dask is None
+            else dask.neighbours(session.unsure_neighbours)
+        )
 
     @property
     def current(self) -> Batch:
@@ -199,6 +204,9 @@ class Batches:
             idx = cold_start_pick(s.cold_start, s.X, cand, k, s.rng)
             name, cold = f"cold start ({s.cold_start})", True
             scores = np.zeros(idx.size)
+        elif (dask := getattr(s, "dask", None)) is not None:  # seam: the Dask pool queries
+            idx, scores = dask.query(st, self.context(cand), k)
+            name, cold = st.name, False
         else:
             idx, scores = st.query(self.context(cand), k)
             name, cold = st.name, False
@@ -386,6 +394,8 @@ class Batches:
         with s._lock:
             s._check_live()
             new, old = get_strategy(strategy), self.strategy
+            if (dask := getattr(s, "dask", None)) is not None:  # seam: what runs on Dask
+                dask.check_strategy(new)
             self.strategy = new
             try:
                 batch = self.select() if requery else None

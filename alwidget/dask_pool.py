@@ -247,7 +247,14 @@ class DaskPool:
         )
         return self._persist(P)
 
-    def top_k(self, scores: Any, k: int, exclude: Sequence[int] | None = None) -> np.ndarray:
+    def top_k(
+        self,
+        scores: Any,
+        k: int,
+        exclude: Sequence[int] | np.ndarray | None = None,
+        *,
+        return_scores: bool = False,
+    ) -> Any:
         """Global top ``k`` of a per-row score array, from each chunk's own top ``k``.
 
         Parameters
@@ -258,14 +265,20 @@ class DaskPool:
         exclude : sequence of int, optional
             Pool indices never picked (labeled, skipped, already in a batch).
 
+        return_scores : bool, default=False
+            Also return the picks' scores.
+
         Returns
         -------
         ndarray of shape (min(k, n_available),), int64
             Pool indices, best first; a tie goes to the lower index.
+        scores : ndarray of the same shape, float64
+            Only with ``return_scores``.
         """
         k = int(k)
         if k <= 0:
-            return np.empty(0, dtype=np.int64)
+            empty = np.empty(0, dtype=np.int64)
+            return (empty, np.empty(0)) if return_scores else empty
         parts = scores.map_blocks(
             _block_top_k,
             self._broadcast(self._excluded(exclude)),
@@ -278,6 +291,8 @@ class DaskPool:
         cand = np.asarray(cand).reshape(-1, 2)
         cand = cand[np.isfinite(cand[:, 0]) & (cand[:, 1] >= 0)]
         order = np.lexsort((cand[:, 1], -cand[:, 0]))[:k]
+        if return_scores:
+            return cand[order, 1].astype(np.int64), cand[order, 0]
         return cand[order, 1].astype(np.int64)
 
     def uncertainty_top_k(
@@ -286,7 +301,7 @@ class DaskPool:
         n_classes: int,
         measure: str,
         k: int,
-        exclude: Sequence[int] | None = None,
+        exclude: Sequence[int] | np.ndarray | None = None,
     ) -> np.ndarray:
         """Pick the ``k`` most uncertain rows (least confidence, margin or entropy).
 
@@ -309,7 +324,7 @@ class DaskPool:
         self,
         k: int,
         centers: Sequence[int] | np.ndarray,
-        exclude: Sequence[int] | None = None,
+        exclude: Sequence[int] | np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Greedy k-center (core-set) picks: the row farthest from every centre, ``k`` times.
 

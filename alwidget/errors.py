@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["AlwidgetWarning", "StaleBatchError", "SessionClosedError"]
+__all__ = ["AlwidgetWarning", "StaleBatchError", "SessionClosedError", "PoolUnavailableError"]
 
 
 class AlwidgetWarning(UserWarning):
@@ -56,4 +56,23 @@ class SessionClosedError(RuntimeError):
     ... except alwidget.SessionClosedError:
     ...     print("closed")
     closed
+    """
+
+
+class PoolUnavailableError(RuntimeError):
+    """The pool's Dask cluster cannot be reached (closed, or its scheduler is gone).
+
+    Raised by a query, a retrain or any step that needs the pool's rows on a session over a
+    Dask array (:mod:`alwidget.dask_session`). Every label is kept: answers are written to the
+    local store before the pool is touched. Reconnect (a new session on the same store and a
+    live cluster resumes), or go on with :meth:`alwidget.Session.to_local` on a seeded local
+    sample that holds every labeled item.
+
+    Examples
+    --------
+    >>> try:
+    ...     raise PoolUnavailableError("the Dask cluster of this pool is gone")
+    ... except RuntimeError as e:
+    ...     print(type(e).__name__)
+    PoolUnavailableError
     """

@@ -103,6 +103,8 @@ class Models:
         ([1.0, 1.0, 1.0, 1.0], dtype('float32'))
         """
         s = self._s
+        if (dask := getattr(s, "dask", None)) is not None and self.model is not None:
+            return dask.uncertainty(self.model, s.strategy, s)  # seam: shown items only
         if self.proba is None:
             return np.ones(s.n_samples, dtype=np.float32)
         st = s.strategy
@@ -131,6 +133,15 @@ class Models:
         """Fit a clone of the estimator on ``snapshot`` and predict the pool (no state
         change but :attr:`Session.timings`); see :func:`alwidget.training.fit_model`."""
         s = self._s
+        if (dask := getattr(s, "dask", None)) is not None:  # seam: fit on labeled rows only
+            return dask.fit(
+                s.estimator,
+                snapshot,
+                len(s.classes),
+                threads=self.threads,
+                timings=s.timings,
+                progress=self.progress,
+            )
         return fit_model(
             s.estimator,
             s.X_fit,

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from .batches import Batches
+from .dask_session import open_dask_pool
 from .errors import AlwidgetWarning, SessionClosedError, StaleBatchError
 from .growth import prefix_fingerprint
 from .labelstate import (
@@ -79,8 +80,10 @@ class Session(SessionState):
 
     Parameters
     ----------
-    X : ndarray, DataFrame or scipy.sparse matrix of shape (n_samples, n_features)
-        Numeric features of the pool, what the estimator is trained on; never modified.
+    X : ndarray, DataFrame, scipy.sparse matrix or dask.array.Array of shape (n_samples, n_features)
+        Numeric features of the pool, what the estimator is trained on; never modified. A
+        Dask array (chunked by rows) stays where it is: the whole-pool steps run chunk-wise
+        on its cluster (:mod:`alwidget.dask_session`, docs/dask.md).
     classes : sequence of str or numbers
         Class names; labels are stored as codes ``0..n_classes-1`` (see :meth:`code_of`).
     embedding : ndarray of shape (n_samples, n_dims), optional
@@ -111,6 +114,9 @@ class Session(SessionState):
         Keep the ``unsure_neighbours`` nearest neighbours of "unsure" items out of batches.
     unsure_neighbours : int, default=5
         How many neighbours of each unsure item to avoid.
+    client : distributed.Client, optional
+        Only with a Dask array ``X``: the cluster to run on (default: dask's current client,
+        else the local scheduler).
 
     Raises
     ------
@@ -157,8 +163,14 @@ class Session(SessionState):
         avoid_unsure_neighbours: bool = True,
         unsure_neighbours: int = 5,
         embedding: Any = None,
+        client: Any = None,
     ) -> None:
-        self.X_fit, self.X, self.fingerprint = prepare_pool(X, embedding)
+        #: The pool object of a Dask array X (whole-pool steps delegate to it), else None.
+        self.dask = open_dask_pool(X, client)
+        if self.dask is None:
+            self.X_fit, self.X, self.fingerprint = prepare_pool(X, embedding)
+        else:  # seam: alwidget.dask_session
+            self.X_fit, self.X, self.fingerprint = self.dask.prepared()
         n = self.X.shape[0]
         self._classes = ClassNames(classes)
         self.classes = self._classes.names
@@ -172,7 +184,12 @@ class Session(SessionState):
             random_state = int(random_state.randint(2**31 - 1))
         self.rng = np.random.default_rng(random_state)
         strategy = None if strategy is None else get_strategy(strategy)  # fails before any file
-        prefix = None if is_sparse(self.X_fit) else prefix_fingerprint(self.X)
+        if self.dask is not None:
+            self.dask.check_cold_start(cold_start)
+            if strategy is not None:
+                self.dask.check_strategy(strategy)
+        plain = not is_sparse(self.X_fit) and self.dask is None
+        prefix = prefix_fingerprint(self.X) if plain else None
         self.store, own_store = open_store(store, name, self.fingerprint, n, self.classes, prefix)
         self._lock = threading.RLock()
         self.session_id = uuid.uuid4().hex
@@ -420,6 +437,16 @@ class Session(SessionState):
             return self.query()
 
     set_strategy = delegate("batches", Batches.set_strategy)
+
+    #: For a session made by :meth:`to_local`: each item's index in the Dask pool.
+    pool_index: np.ndarray | None = None
+
+    def to_local(self, sample: int = 100_000, **kwargs: Any) -> Session:
+        """Go on without the cluster: a local session on a seeded sample of this Dask pool
+        that holds every answered item (see :func:`alwidget.dask_session.to_local`)."""
+        from .dask_session import to_local
+
+        return to_local(self, sample, **kwargs)
 
     # -- internals ------------------------------------------------------------------------
     def _emit(self, event: str) -> None:

@@ -25,10 +25,19 @@ table measures one chunk's work on a materialised chunk (what a worker does when
 persisted in the cluster's memory, as a team would keep a 10M pool on 8 workers: ~2 GB each)
 and gives the same model from it.
 
+``--session`` times the loop a user sees instead: ``Session(X, client=...)`` on the pool with
+200 imported labels, then ``submit(one batch of 10 answers)`` -> the next batch (a refit on the
+labeled rows plus the query on the workers), for margin, core-set and BADGE (median of
+``--repeats`` submits on the 2M pool; on the 10M lazy pool margin is measured once and core-set
+and BADGE, one pass over the pool per pick, are extrapolated as 11 passes of the measured
+margin pass, said so in the table), and the client process's peak memory.
+
 Usage::
 
     python benchmarks/dask_pool.py            # 2M x 64 and 10M x 384 (slow: minutes)
     python benchmarks/dask_pool.py --quick    # 200k x 16 only (CI)
+    python benchmarks/dask_pool.py --session  # submit -> next batch through the Session
+    python benchmarks/dask_pool.py --costs    # only the per-chunk times and the 8-worker model
 """
 
 from __future__ import annotations
@@ -122,6 +131,124 @@ def run_pool(
     }
 
 
+def _oracle(rows: np.ndarray) -> np.ndarray:
+    return (rows[:, 0] + 0.5 * rows[:, 1] > 0).astype(int) + (rows[:, 2] > 1).astype(int)
+
+
+def run_session(client, n: int, d: int, chunk_rows: int, persist: bool, repeats: int) -> list:
+    """Submit -> next batch through ``Session`` on a Dask pool, per strategy (see the notes)."""
+    import dask.array as da
+
+    import alwidget
+
+    X = da.random.default_rng(0).standard_normal((n, d), dtype=np.float32, chunks=(chunk_rows, d))
+    if persist:
+        X = client.persist(X)
+        from distributed import wait
+
+        wait(X)
+    lab = np.sort(np.random.default_rng(1).choice(n, 200, replace=False))
+    rows_out = []
+    margin_pass = float("nan")
+    for strategy in ("margin", "coreset", "badge"):
+        measured = persist or strategy == "margin"
+        if not measured:  # one pass over the lazy pool per pick: 11 passes, not run here
+            rows_out.append(
+                {
+                    "pool": f"{n / 1e6:g}M x {d}",
+                    "strategy": strategy,
+                    "submit_to_next_batch_s": 11 * margin_pass,
+                    "how": "extrapolated: 11 passes of the margin pass",
+                    "query_s": float("nan"),
+                    "session_setup_s": float("nan"),
+                    "client_peak_mb": _peak_mb(),
+                }
+            )
+            continue
+        t0 = time.perf_counter()
+        s = alwidget.Session(
+            X,
+            classes=["a", "b", "c"],
+            client=client,
+            store=":memory:",
+            strategy="random",  # the 200 imported labels are the start, not a query
+            random_state=0,
+        )
+        s.import_labels(
+            dict(zip(lab.tolist(), _oracle(s.dask.pool.take(lab)).tolist(), strict=True))
+        )
+        s.set_strategy(strategy)
+        setup_s = time.perf_counter() - t0
+        times, query_s = [], []
+        for _ in range(repeats if persist else 1):
+            b = s.query()
+            answers = dict(zip(b.tolist(), _oracle(s.dask.pool.take(b)).tolist(), strict=True))
+            t0 = time.perf_counter()
+            s.submit(answers)
+            times.append(time.perf_counter() - t0)
+            query_s.append(s.timings.get("select", float("nan")))
+        if strategy == "margin":
+            margin_pass = statistics.median(query_s) if query_s else float("nan")
+        s.close()
+        submit_s, how = statistics.median(times), "measured"
+        rows_out.append(
+            {
+                "pool": f"{n / 1e6:g}M x {d}",
+                "strategy": strategy,
+                "submit_to_next_batch_s": submit_s,
+                "how": how,
+                "query_s": statistics.median(query_s) if query_s else float("nan"),
+                "session_setup_s": setup_s,
+                "client_peak_mb": _peak_mb(),
+            }
+        )
+    if persist:
+        client.cancel(X)
+    return rows_out
+
+
+def session_main(args: argparse.Namespace) -> None:
+    from distributed import Client, LocalCluster
+
+    pools = (
+        [(200_000, 16, 50_000, True)]
+        if args.quick
+        else [(2_000_000, 64, 250_000, True), (10_000_000, 384, 100_000, False)]
+    )
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit="6GiB",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        print(
+            f"# dask_pool --session: Session(X, client=...) on a LocalCluster of 2 workers x 1 "
+            f"thread, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} (a shared machine); "
+            f"200 imported labels, batch 10, logistic regression; medians of {args.repeats}"
+        )
+        cols = [
+            "pool",
+            "strategy",
+            "submit_to_next_batch_s",
+            "how",
+            "query_s",
+            "session_setup_s",
+            "client_peak_mb",
+        ]
+        print(" | ".join(cols))
+        for n, d, rows, persist in pools:
+            for r in run_session(client, n, d, rows, persist, args.repeats):
+                print(
+                    " | ".join(
+                        f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols
+                    )
+                )
+
+
 def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
     """One chunk's work on one worker, on a materialised chunk (a pool persisted in the
     cluster's memory), and the cost model for W = 8 workers from it."""
@@ -149,8 +276,19 @@ def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
     def pick_chunk() -> None:
         _block_argmax(_update_min(Xc, dmin, c), excluded)
 
+    from alwidget.dask_badge import _factors_block, _update_block
+
+    F = _factors_block(Xc, model, 3, False)
+    bmind = np.full((rows, 1), np.inf)
+    bpick = np.r_[0.0, F[0, 4], F[0, :3], Xc[0].astype(np.float64)]
+
+    def badge_chunk() -> None:
+        u = _update_block(Xc, F, bmind, bpick)
+        float(u.sum())
+
     m = _median_s(margin_chunk, repeats)
     p = _median_s(pick_chunk, repeats)
+    b = _median_s(badge_chunk, repeats)
     chunks = math.ceil(n / rows)
     per_worker = math.ceil(chunks / 8)
     rt = 0.05  # a scheduler round trip on a LAN: an assumption, said in the table
@@ -161,6 +299,8 @@ def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
         "coreset_pick_chunk_s": p,
         "model8_margin_s": per_worker * m + rt,
         "model8_coreset_10_s": 11 * (per_worker * p + rt),
+        "badge_pick_chunk_s": b,
+        "model8_badge_10_s": per_worker * m + 10 * (per_worker * b + 2 * rt),
     }
 
 
@@ -168,7 +308,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="200k x 16 only (CI)")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--session", action="store_true", help="submit -> next batch via Session")
+    ap.add_argument("--costs", action="store_true", help="only the per-chunk cost model")
     args = ap.parse_args()
+    if args.session:
+        session_main(args)
+        return
+    if not args.costs:
+        pool_main(args)
+    costs_main(args)
+
+
+def pool_main(args: argparse.Namespace) -> None:
     from distributed import Client, LocalCluster
 
     with (
@@ -214,6 +365,9 @@ def main() -> None:
             print(" | ".join(f"{r[c]:.3f}" if isinstance(r[c], float) else str(r[c]) for c in cols))
             if persist:
                 client.cancel(list(client.futures))
+
+
+def costs_main(args: argparse.Namespace) -> None:
     print()
     print(
         "# per chunk on one worker, chunk materialised (a pool persisted in cluster memory); "
@@ -226,6 +380,8 @@ def main() -> None:
         "coreset_pick_chunk_s",
         "model8_margin_s",
         "model8_coreset_10_s",
+        "badge_pick_chunk_s",
+        "model8_badge_10_s",
     ]
     print(" | ".join(cols2))
     sizes = (

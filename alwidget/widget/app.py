@@ -20,6 +20,8 @@ import ipywidgets as W
 import numpy as np
 import traitlets
 
+from ..errors import PoolUnavailableError
+from ..labelstate import UNLABELED
 from ..projection import Projection
 from ..session import Session
 from .actions import CardsController
@@ -48,7 +50,11 @@ def _to(part: str, func: Callable[..., Any]) -> Any:
 
     @functools.wraps(func)
     def method(self: LabelingWidget, *args: Any, **kwargs: Any) -> Any:
-        return getattr(getattr(self, part), func.__name__)(*args, **kwargs)
+        try:
+            return getattr(getattr(self, part), func.__name__)(*args, **kwargs)
+        except PoolUnavailableError as exc:  # seam: a Dask pool's cluster is gone
+            self.pool_lost(exc)
+            return False
 
     return method
 
@@ -130,7 +136,14 @@ class LabelingWidget(W.VBox):
     ) -> None:
         super().__init__()
         self.session = session
-        self.items = _as_items(items, session)
+        # seam: a pool on Dask (alwidget.dask_session, alwidget.dask_map)
+        dask = getattr(session, "dask", None)
+        if dask is not None and items is None:
+            from ..dask_map import DaskRowItems
+
+            self.items: Any = DaskRowItems(session)
+        else:
+            self.items = _as_items(items, session)
         self.renderer = renderer
         self.background = bool(background)
         self.sync_wait = float(sync_wait)
@@ -152,7 +165,9 @@ class LabelingWidget(W.VBox):
         self.arriving_items: Any = None
 
         self.view = BatchCards(
-            self.actions.on_action, columns=int(columns), classes=session.classes
+            functools.partial(self._guarded_action, self.actions.on_action),
+            columns=int(columns),
+            classes=session.classes,
         )
         self.point_view = BatchCards(self._point_action, mode="point", classes=session.classes)
         self.strategy_select = W.Dropdown(
@@ -162,13 +177,24 @@ class LabelingWidget(W.VBox):
             layout=W.Layout(width="260px"),
         )
         self.strategy_select.observe(self.actions.on_strategy, names="value")
-        self.projection = Projection(session.X, session.fingerprint, method=projection)
+        self.projection: Any
+        if dask is not None:  # the map holds a seeded sample and the answered/batch items
+            from ..dask_map import DaskProjection, NoExplainer, lazy_hover_texts
+
+            self.projection = DaskProjection(dask, method=projection, sample=max_points)
+            shown, hover = self.projection.shown, lazy_hover_texts(self.items)
+            # its density readout reads every row; NoExplainer has the same explain()/compare
+            self.actions.explainer = NoExplainer()  # type: ignore[assignment]
+        else:
+            self.projection = Projection(session.X, session.fingerprint, method=projection)
+            shown, hover = None, _hover_texts(self.items, session.n_samples)
         self.map = MapView(
             self.projection.xy,
             session.classes,
             _proj_name(self.projection),
-            hover_text=_hover_texts(self.items, session.n_samples),
+            hover_text=hover,
             max_points=max_points,
+            shown=shown,
         )
         #: The item at the covering radius while the map shows distance to the labels.
         self.coverage_layer = add_coverage_layer(self.map)
@@ -302,7 +328,12 @@ class LabelingWidget(W.VBox):
     def _update_map(self) -> None:
         s = self.session
         self._drawn_model = s.model_labels_version
-        colour = map_colour(s, default_colour(s))
+        dask = getattr(s, "dask", None)
+        if dask is not None:  # seam: place the answered and batch items on a sampled map
+            asked = np.r_[np.flatnonzero(s.status != UNLABELED), s.batch.indices]
+            placed = self.projection.place(asked)
+            self.map.place(placed, self.projection.xy[placed])
+        colour = map_colour(s, default_colour(s) if dask is None else "uncertainty")
         self.map.update(
             colour.values,
             s.y,
@@ -312,6 +343,19 @@ class LabelingWidget(W.VBox):
             unsure=s.unsure,
         )
         show_coverage(self.map, colour, self.coverage_layer)
+
+    def _guarded_action(self, handler: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return handler(*args)
+        except PoolUnavailableError as exc:  # seam: a Dask pool's cluster is gone
+            self.pool_lost(exc)
+            return False
+
+    def pool_lost(self, exc: PoolUnavailableError) -> None:
+        """The pool's Dask cluster is gone: say so (:func:`alwidget.dask_map.show_pool_lost`)."""
+        from ..dask_map import show_pool_lost
+
+        show_pool_lost(self, exc)
 
     @property
     def status_facts(self) -> dict[str, Any]:

@@ -69,6 +69,10 @@ class MapView(MapPoints):
         (labeled, unsure and batch items are always drawn by their overlays).
     random_state : int, default=0
         Seed of that sample.
+    shown : array-like of int, optional
+        The pool items trace 0 draws, instead of the seeded sample (a Dask pool's map holds
+        a sample: :class:`alwidget.dask_map.DaskProjection`; its other items get coordinates
+        through :meth:`place`).
 
     Attributes
     ----------
@@ -102,6 +106,7 @@ class MapView(MapPoints):
         hover_text: Sequence[str] | None = None,
         max_points: int = DEFAULT_MAX_POINTS,
         random_state: int = 0,
+        shown: Any = None,
     ) -> None:
         self.classes = [str(c) for c in classes]
         self.xy = np.asarray(xy, dtype=np.float32)
@@ -110,7 +115,9 @@ class MapView(MapPoints):
         self.projection = projection
         self.max_points = int(max_points)
         n = self.n_samples = len(self.xy)
-        if n > max_points:
+        if shown is not None:  # seam: the items of a sampled map (alwidget.dask_map)
+            self.shown = np.unique(np.asarray(shown, dtype=np.int64))
+        elif n > max_points:
             rng = np.random.default_rng(random_state)
             self.shown = np.sort(rng.choice(n, size=max_points, replace=False)).astype(np.int64)
         else:
@@ -386,6 +393,13 @@ class MapView(MapPoints):
                 fig.layout.uirevision = projection  # new coordinates: reset the view once
         drawn = {self._overlays[t]: g for t, g in self._points.items() if g.size}
         self.set_overlays(drawn)
+
+    def place(self, indices: np.ndarray, xy: np.ndarray) -> None:
+        """Set the coordinates of some pool items (on a map that holds a sample, the items
+        placed as they are answered or batched); overlays drawn after this use them, trace 0
+        is not resent."""
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        self.xy[idx] = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
 
     def grow(self, xy: np.ndarray, hover_text: Sequence[str] | None = None) -> None:
         """Take new pool items (appended to the pool): ``xy`` holds every item's coordinates,
