@@ -304,13 +304,49 @@ def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
     }
 
 
+def check_equal(n: int = 200_000, d: int = 16, submits: int = 3) -> None:
+    """Print whether a Session on a Dask array picks the same batches as one on the numpy
+    array (same data, seed and oracle), per strategy, on Dask's local scheduler."""
+    import dask.array as da
+
+    from alwidget import Session
+
+    X = np.random.default_rng(0).standard_normal((n, d), dtype=np.float32)
+    for strategy in ("margin", "coreset", "badge"):
+        picks = []
+        for pool in (X, da.from_array(X, chunks=(n // 8, d))):
+            with Session(
+                pool,
+                classes=["a", "b", "c"],
+                strategy=strategy,
+                random_state=0,
+                store=":memory:",
+                cold_start="random",
+            ) as s:
+                got = []
+                for _ in range(submits + 1):
+                    b = s.query()
+                    got.append(b.tolist())
+                    s.submit(dict(zip(b.tolist(), _oracle(X[b]).tolist(), strict=True)))
+                picks.append(got)
+        print(
+            f"{n:,} x {d} float32, {strategy}: batches over {submits + 1} rounds identical to "
+            f"the numpy pool: {picks[0] == picks[1]}",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="200k x 16 only (CI)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--session", action="store_true", help="submit -> next batch via Session")
     ap.add_argument("--costs", action="store_true", help="only the per-chunk cost model")
+    ap.add_argument("--equal", action="store_true", help="batches equal the numpy pool's")
     args = ap.parse_args()
+    if args.equal:
+        check_equal()
+        return
     if args.session:
         session_main(args)
         return
