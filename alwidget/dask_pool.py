@@ -374,6 +374,8 @@ class DaskPool:
             p = int(b[j, 1])
             picks.append(p)
             dists.append(float(np.sqrt(max(b[j, 0], 0.0))))
+            if len(picks) == int(k):  # the last pick's distances would never be read
+                break
             c = self.take([p])[0].astype(np.float64)
             excluded = np.insert(excluded, np.searchsorted(excluded, p), p)
             dmin = self._persist(
