@@ -139,7 +139,7 @@ BUDGETS = {
     "bbc_tfidf": 400,
     "bbc_minilm": 300,
     "animal_mnist": 1000,
-    "animal_mnist_cnn": 600,
+    "animal_mnist_cnn": 1000,
 }
 # method -> (strategy, cold start, estimator kind)
 METHODS = {
