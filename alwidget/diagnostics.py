@@ -164,7 +164,8 @@ class RoundHistory:
     >>> import numpy as np, alwidget
     >>> from sklearn.datasets import make_blobs
     >>> X, y = make_blobs(60, centers=2, random_state=0)
-    >>> s = alwidget.Session(X, classes=["a", "b"], store=":memory:", batch_size=4, random_state=2)
+    >>> s = alwidget.Session(X, classes=["a", "b"], store=":memory:", batch_size=4, random_state=2,
+    ...                      cold_start="random")
     >>> history = RoundHistory(s, y_true=y)
     >>> for _ in range(3):
     ...     _ = s.submit({int(i): "ab"[y[i]] for i in s.query()})

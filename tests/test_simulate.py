@@ -62,7 +62,22 @@ def test_tidy_frame(run):
 def test_paired_runs_share_cold_start_and_split(run, monkeypatch):
     X, y, df = run
     first = df[df["round"] == 1].set_index(["repeat", "strategy"])["accuracy"].unstack()
-    # same first batch and same held-out set within a repeat -> same first model
+    # same first batch and same held-out set within a repeat -> same first model (the
+    # default TypiClust cold start serves the strategies that need a model)
+    assert np.allclose(first["entropy"], first["margin"], equal_nan=True)
+    # with a random cold start, the random strategy's first batch is that same draw
+    df = simulate(
+        X,
+        y,
+        strategies=["random", "entropy", "margin"],
+        budget=20,
+        batch_size=10,
+        n_repeats=2,
+        random_state=0,
+        progress=False,
+        cold_start="random",
+    )
+    first = df[df["round"] == 1].set_index(["repeat", "strategy"])["accuracy"].unstack()
     assert np.allclose(first["random"], first["entropy"], equal_nan=True)
     assert np.allclose(first["entropy"], first["margin"], equal_nan=True)
 
@@ -232,6 +247,7 @@ def test_outlier_toy_uncertainty_sampling_wastes_labels_and_the_filter_stops_it(
         estimator=gp,
         diagnostics=True,
         progress=False,
+        cold_start="random",  # the notebook-03 story starts from random labels
     )
     last = df[df.n_labels == 30].groupby("strategy")["far_outliers_labeled"].mean()
     assert last["entropy"] >= 10 and last["outlier_filter(entropy)"] <= 1

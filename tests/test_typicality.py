@@ -101,3 +101,19 @@ def test_errors_and_cold_start_hook(blobs):
         cold_start_select("nope", X, np.arange(len(X)), 3, np.random.default_rng(0))
     got = cold_start_select("typiclust", X, np.arange(100, 500), 5, np.random.default_rng(0))
     assert got.shape == (5,) and np.isin(got, np.arange(100, 500)).all()
+
+
+def test_large_clusters_sampled_picks_still_typical(blobs):
+    X, y = blobs  # 5 blobs of 100: with max_members=30 each cluster's typicality is sampled
+    labeled = np.zeros(len(X), bool)
+    idx, _ = typiclust_select(X, labeled, np.arange(len(X)), 5, 0, max_members=30)
+    assert sorted(set(y[idx].tolist())) == [0, 1, 2, 3, 4]
+    for i in idx:  # still near the blob's centre
+        members = X[y == y[i]]
+        d = np.linalg.norm(members - members.mean(axis=0), axis=1)
+        assert np.linalg.norm(X[i] - members.mean(axis=0)) <= np.quantile(d, 0.75)
+    # a cap above every cluster's size changes nothing
+    exact = typiclust_select(X, labeled, np.arange(len(X)), 5, 0)[0]
+    np.testing.assert_array_equal(
+        typiclust_select(X, labeled, np.arange(len(X)), 5, 0, max_members=10_000)[0], exact
+    )

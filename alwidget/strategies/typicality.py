@@ -71,6 +71,7 @@ def typiclust_select(
     rng: np.random.Generator | int | None = None,
     n_neighbors: int = 20,
     max_fit: int = 20000,
+    max_members: int = 5000,
 ) -> tuple[np.ndarray, np.ndarray]:
     """TypiClust (Hacohen et al., 2022): the most typical item of each uncovered cluster.
 
@@ -79,7 +80,10 @@ def typiclust_select(
     *uncovered*. The largest uncovered clusters are visited first, and from each the candidate
     with the highest :func:`typicality` (within its cluster) is picked. If fewer than ``k``
     uncovered clusters hold a candidate, the cluster just used counts as covered and the loop
-    continues on the largest clusters again, so a full batch is always returned.
+    continues on the largest clusters again, so a full batch is always returned. In a cluster
+    of more than ``max_members`` items, typicality is estimated on a seeded random sample of
+    ``max_members`` of them (the pick is among the sample), which bounds the kNN cost on large
+    pools (the exact kNN of a 100,000-item cluster takes minutes).
 
     Parameters
     ----------
@@ -97,6 +101,8 @@ def typiclust_select(
         Neighbours in the typicality estimate.
     max_fit : int, default=20000
         Pools larger than this use ``MiniBatchKMeans``.
+    max_members : int, default=5000
+        Largest cluster on which typicality is computed exactly; bigger clusters are sampled.
 
     Returns
     -------
@@ -157,6 +163,8 @@ def typiclust_select(
         covered[c] = True
         if c not in typ_cache:
             members = np.flatnonzero(assign == c)
+            if members.size > max_members:
+                members = np.sort(rng.choice(members, size=max_members, replace=False))
             typ_cache[c] = (members, typicality(X[members], n_neighbors))
         members, typ = typ_cache[c]
         ok = is_cand[members]
@@ -180,6 +188,8 @@ class TypiClust(Strategy):
         Neighbours in the typicality estimate.
     max_fit : int, default=20000
         Pools larger than this are clustered with ``MiniBatchKMeans``.
+    max_members : int, default=5000
+        Clusters larger than this are sampled for the typicality estimate.
 
     Examples
     --------
@@ -197,13 +207,23 @@ class TypiClust(Strategy):
     name = "typiclust"
     needs_model = False
 
-    def __init__(self, n_neighbors: int = 20, max_fit: int = 20000) -> None:
+    def __init__(
+        self, n_neighbors: int = 20, max_fit: int = 20000, max_members: int = 5000
+    ) -> None:
         self.n_neighbors = n_neighbors
         self.max_fit = max_fit
+        self.max_members = max_members
 
     def query(self, ctx: QueryContext, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
         return typiclust_select(
-            ctx.X, ctx.labeled, ctx.candidates, batch_size, ctx.rng, self.n_neighbors, self.max_fit
+            ctx.X,
+            ctx.labeled,
+            ctx.candidates,
+            batch_size,
+            ctx.rng,
+            self.n_neighbors,
+            self.max_fit,
+            self.max_members,
         )
 
 

@@ -29,6 +29,7 @@ from .cards import BatchCards
 from .colours import add_coverage_layer, default_colour, map_colour, show_coverage
 from .events import BrowserEvents, Listeners
 from .map import DEFAULT_MAX_POINTS, MapView
+from .pseudo_labels import PseudoLabelLayer
 from .selection import MapLabeling, as_selection
 from .support import (
     _as_items,
@@ -198,6 +199,8 @@ class LabelingWidget(W.VBox):
         )
         #: The item at the covering radius while the map shows distance to the labels.
         self.coverage_layer = add_coverage_layer(self.map)
+        #: The model's pseudo-labels (semi-supervised estimators), apart from human labels.
+        self.pseudo_layer = PseudoLabelLayer(self.map, session)
         self.map.on_point(self.show_point)
         self.map.on_select(self._on_map_select)
         self.map_events = BrowserEvents()
@@ -343,6 +346,7 @@ class LabelingWidget(W.VBox):
             unsure=s.unsure,
         )
         show_coverage(self.map, colour, self.coverage_layer)
+        self.pseudo_layer.update()
 
     def _guarded_action(self, handler: Callable[..., Any], *args: Any) -> Any:
         try:

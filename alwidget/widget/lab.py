@@ -85,7 +85,8 @@ def teach(
     >>> from sklearn.datasets import make_blobs
     >>> import alwidget
     >>> X, y = make_blobs(300, centers=3, random_state=0)
-    >>> lab = alwidget.teach(X, y, classes=["a", "b", "c"], batch_size=5, budget=40)
+    >>> lab = alwidget.teach(X, y, classes=["a", "b", "c"], batch_size=5, budget=40,
+    ...                      cold_start="random")
     >>> lab.panel.oracle_step()  # the oracle labels the batch with the truth and submits
     True
     >>> lab.panel.diagnostics[0]["labels"], lab.panel.diagnostics[0]["picked by"]

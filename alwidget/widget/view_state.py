@@ -71,6 +71,10 @@ def status_html(f: dict[str, Any], projection_status: str) -> tuple[str, str]:
         parts.append(f"<b>{f['queued']} queued</b> (served before the strategy picks)")
     if f["cold_start"] == "random":
         parts.append("model: cold start (batch picked randomly until two classes are labeled)")
+    elif f["cold_start"] == "typiclust":
+        parts.append(
+            "model: cold start (typical items of the pool's clusters until two classes are labeled)"
+        )
     elif f["cold_start"] is not None:
         parts.append("model: cold start (diverse batch until two classes are labeled)")
     else:
