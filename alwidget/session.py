@@ -103,8 +103,9 @@ class Session(SessionState):
         ``alwidget-<name or data fingerprint>.sqlite`` in the working directory.
     name : str, optional
         Session name, used for the default store file name.
-    cold_start : {"typiclust", "random", "diverse", "probcover"}, default="typiclust"
-        How to pick batches until two classes are labeled (see
+    cold_start : {"typiclust", "random", "diverse", "probcover"}, optional
+        Default ``"typiclust"`` (``"random"`` on a Dask pool, where the others would read the
+        whole pool). How to pick batches until two classes are labeled (see
         :func:`alwidget.selection.cold_start_pick`): TypiClust (the most typical item of each
         k-means cluster, Hacohen et al. 2022) beat a random first batch on 7 of the 8
         feature sets measured in docs/strategies.md ("Fewer labels on real data") and was not
@@ -160,7 +161,7 @@ class Session(SessionState):
         random_state: int | np.random.Generator | None = None,
         store: Any = None,
         name: str | None = None,
-        cold_start: str = DEFAULT_COLD_START,
+        cold_start: str | None = None,
         annotator: str | None = None,
         label_policy: str = "latest",
         avoid_unsure_neighbours: bool = True,
@@ -175,6 +176,8 @@ class Session(SessionState):
         else:  # seam: alwidget.dask_session
             self.X_fit, self.X, self.fingerprint = self.dask.prepared()
         n = self.X.shape[0]
+        if cold_start is None:
+            cold_start = DEFAULT_COLD_START if self.dask is None else "random"
         self._classes = ClassNames(classes)
         self.classes = self._classes.names
         self.batch_size = check_options(n, batch_size, cold_start, label_policy, unsure_neighbours)

@@ -3,9 +3,9 @@
 # real browser). Used verbatim by the README and by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# the deep extra is torch==2.13.0, the CPU wheel on this machine's local index (never a bare
+# deep: torch==2.13.0, the CPU wheel on this machine's local index (never a bare
 # "pip install torch": that downloads gigabytes of CUDA)
-python -m pip install -q -e ".[test,deep]"
+python -m pip install -q -e ".[test,deep,text,images]"
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy

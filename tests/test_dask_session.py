@@ -22,6 +22,7 @@ def data():
 
 def run(pool, y, strategy, submits=3, **kw):
     """The batches a session shows over ``submits`` oracle submits (and the one after)."""
+    kw.setdefault("cold_start", "random")  # the Dask pool's default; the numpy pool's is TypiClust
     with alwidget.Session(
         pool, classes=CLASSES, store=":memory:", strategy=strategy, random_state=0, **kw
     ) as s:
@@ -98,7 +99,12 @@ def test_unsure_items_and_their_neighbours_are_avoided_as_in_memory(data):
     seqs = []
     for pool in (X, da.from_array(X, chunks=(750, 10))):
         with alwidget.Session(
-            pool, classes=CLASSES, store=":memory:", random_state=1, strategy="margin"
+            pool,
+            classes=CLASSES,
+            store=":memory:",
+            random_state=1,
+            strategy="margin",
+            cold_start="random",
         ) as s:
             b = s.query()
             s.mark_unsure(int(b[0]))
