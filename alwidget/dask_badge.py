@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .dask_pool import DaskPool, _local_mask
+from .strategies.gradient import badge_sq_dist_rows
 from .training import predict_proba_full
 
 __all__ = ["badge_select_dask"]
@@ -61,18 +62,7 @@ def _sq_dist(X: np.ndarray, F: np.ndarray, ap: np.ndarray, xp: np.ndarray, xn_p:
     C = F.shape[1] - 2
     A = F[:, :C].astype(np.float32)
     Xf = np.ascontiguousarray(X, dtype=np.float32)
-    an = F[:, C]
-    out = np.empty(X.shape[0])
-    step = 16384
-    for s in range(0, X.shape[0], step):
-        Dx = Xf[s : s + step] - xp
-        Da = A[s : s + step] - ap
-        dx2 = np.einsum("ij,ij->i", Dx, Dx).astype(np.float64)
-        da2 = np.einsum("ij,ij->i", Da, Da).astype(np.float64)
-        cross = np.einsum("ij,ij->i", A[s : s + step], Da).astype(np.float64) * (Dx @ xp)
-        out[s : s + step] = an[s : s + step] * dx2 + da2 * xn_p + 2.0 * cross
-    np.maximum(out, 0.0, out=out)
-    return out
+    return badge_sq_dist_rows(A, Xf, F[:, C], ap, xp, xn_p)
 
 
 def _update_block(

@@ -99,9 +99,23 @@ def _badge_sq_dist_to(
     (a constant 1 appended to ``x``) only enters ``|x_p|^2`` (``xn_p``). Row blocks of
     ``step`` rows bound the temporaries.
     """
+    return badge_sq_dist_rows(A, Xf, an, A[p], Xf[p], xn_p, step)
+
+
+def badge_sq_dist_rows(
+    A: np.ndarray,
+    Xf: np.ndarray,
+    an: np.ndarray,
+    ap: np.ndarray,
+    xp: np.ndarray,
+    xn_p: float,
+    step: int = 16384,
+) -> np.ndarray:
+    """``||g_i - g_p||^2`` of the rows ``(A, Xf, an)`` to a pick given by its factors
+    ``(ap, xp, xn_p)``: the kernel of :func:`_badge_sq_dist_to`, also run per chunk on a Dask
+    pool (:mod:`alwidget.dask_badge`), so both give the same distances in the same order."""
     n = A.shape[0]
     out = np.empty(n)
-    ap, xp = A[p], Xf[p]
     for s in range(0, n, step):
         Dx = Xf[s : s + step] - xp
         Da = A[s : s + step] - ap
