@@ -302,7 +302,9 @@ def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
         # one pass to the labeled centres, then one update per pick but the last: 10 passes
         "model8_coreset_10_s": 10 * (per_worker * p + rt),
         "badge_pick_chunk_s": b,
-        "model8_badge_10_s": per_worker * m + 10 * (per_worker * b + 2 * rt),
+        # the factors (a margin-like pass) and the largest norm, the first pick's row, then
+        # per later pick one update with the chunk sums and one lookup: 9 updates for 10 picks
+        "model8_badge_10_s": per_worker * m + 2 * rt + 9 * (per_worker * b + 2 * rt),
     }
 
 
