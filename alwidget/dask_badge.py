@@ -8,11 +8,11 @@ never built (``||g_i - g_p||²`` from factors, float32, no cancellation). Here:
 
 - the factors (``a_i`` in float32, ``|a_i|²``, ``|x_i|²``) are computed per chunk on the
   workers with the model as one graph key, and kept there (``persist``);
-- each chunk keeps its ``D²`` vector on the workers; a pick is one pass over the chunks
-  (update ``D²`` with the last pick, return the chunk's sum) and one lookup in the one chunk
-  the draw falls in (the client draws ``u`` from the session's generator, as
-  ``Generator.choice(n, p=D²/ΣD²)`` does, finds the chunk from the chunk sums, and that chunk
-  finds the row from its cumulative sum and sends the row back).
+- each chunk keeps its ``D²`` vector on the workers. The client draws ``u`` from the session's
+  generator, as ``Generator.choice(n, p=D²/ΣD²)`` does, and finds the chunk the draw falls in
+  from the chunk sums; then one graph finds the row in that chunk (its cumulative sum), updates
+  every chunk's ``D²`` with that row (it goes from worker to worker, not through the client)
+  and returns the row and the new chunk sums: **one round trip per pick**.
 
 Picks equal the in-memory :func:`~alwidget.strategies.gradient.badge_select` on the same data
 and seed (same kernels, same draws; only the order of the float64 sums differs, which changes
@@ -66,14 +66,16 @@ def _sq_dist(X: np.ndarray, F: np.ndarray, ap: np.ndarray, xp: np.ndarray, xn_p:
 
 
 def _update_block(
-    X: np.ndarray, F: np.ndarray, mind: np.ndarray, pick: np.ndarray, block_info: Any = None
+    X: np.ndarray, F: np.ndarray, mind: np.ndarray, row: np.ndarray, block_info: Any = None
 ) -> np.ndarray:
-    """``min(D², ||g - g_p||²)``, 0 at the pick itself and at non-candidates (kept at 0)."""
+    """``min(D², ||g - g_p||²)`` for the pick's ``row`` (as :func:`_row` gives it), 0 at the
+    pick itself and at non-candidates (kept at 0)."""
     start = block_info[0]["array-location"][0][0] if block_info else 0
-    p, xn_p = int(pick[0]), float(pick[1])
+    r = np.asarray(row).reshape(-1)
+    p, xn_p = int(r[0]), float(r[2])
     C = F.shape[1] - 2
-    ap = pick[2 : 2 + C].astype(np.float32)
-    xp = pick[2 + C :].astype(np.float32)
+    ap = r[3 : 3 + C].astype(np.float32)
+    xp = r[3 + C :].astype(np.float32)
     d = np.minimum(mind[:, 0], _sq_dist(X, F, ap, xp, xn_p))
     if start <= p < start + X.shape[0]:
         d[p - start] = 0.0
@@ -175,7 +177,8 @@ def badge_select_dask(
         F.map_blocks(_init_block, pool._broadcast(excluded), dtype=float, chunks=col)
     )
 
-    def one_chunk(fn: Any, p_local: Any, c: int) -> np.ndarray:
+    def row_in_chunk(fn: Any, p_local: Any, c: int) -> Any:
+        """The delayed ``[index, D², |x|², a, x]`` row that ``fn`` finds in chunk ``c``."""
         out = da.map_blocks(
             fn,
             X.blocks[c],
@@ -186,22 +189,26 @@ def badge_select_dask(
             dtype=np.float64,
             chunks=((1,), (3 + C + X.shape[1],)),
         )
-        (r,) = pool._compute(out)
-        return np.asarray(r)[0]
+        return out.to_delayed().ravel()[0]
+
+    def take(row: Any) -> None:
+        r = np.asarray(row).reshape(-1)
+        picks.append(int(r[0]))
+        dists.append(float(np.sqrt(max(r[1], 0.0))))
 
     p0 = int(idx[0])
     c0 = int(np.searchsorted(bounds, p0, side="right") - 1)
-    row = one_chunk(_fetch_block, (p0 - int(bounds[c0]), float(best[0])), c0)
-    picks, dists = [p0], [float(np.sqrt(max(best[0], 0.0)))]
+    row = row_in_chunk(_fetch_block, (p0 - int(bounds[c0]), float(best[0])), c0)
+    picks: list[int] = []
+    dists: list[float] = []
     for _ in range(1, k):
-        pick = np.r_[row[0], row[2:]]  # index, |x_p|², a_p, x_p
-        mind = pool._persist(
-            da.map_blocks(_update_block, X, F, mind, pick, dtype=float, chunks=col)
-        )
+        # one round trip: the pick's row, D² updated with it on every chunk, the chunk sums
+        mind = pool._persist(da.map_blocks(_update_block, X, F, mind, row, dtype=float, chunks=col))
         sums = mind.map_blocks(
             lambda m: np.array([[m.sum()]]), dtype=float, chunks=((1,) * len(col[0]), (1,))
         )
-        (s,) = pool._compute(sums)
+        got, s = pool._compute(row, sums)
+        take(got)
         s = np.asarray(s)[:, 0]
         total = float(s.sum())
         if total > 0 and np.isfinite(total):
@@ -211,12 +218,12 @@ def badge_select_dask(
             while s[c] <= 0:  # rounding past the last drawable chunk
                 c -= 1
             before = float(offsets[c - 1]) if c else 0.0
-            row = one_chunk(_lookup_block, (max(target - before, 0.0),), c)
+            row = row_in_chunk(_lookup_block, (max(target - before, 0.0),), c)
         else:  # every remaining point coincides with a pick: uniform among the rest
             rest = np.setdiff1d(np.arange(pool.n_samples), np.r_[excluded, picks])
             p = int(rng.choice(rest))
             c = int(np.searchsorted(bounds, p, side="right") - 1)
-            row = one_chunk(_fetch_block, (p - int(bounds[c]), 0.0), c)
-        picks.append(int(row[0]))
-        dists.append(float(np.sqrt(max(row[1], 0.0))))
+            row = row_in_chunk(_fetch_block, (p - int(bounds[c]), 0.0), c)
+    (got,) = pool._compute(row)  # the last pick's row: no update after it
+    take(got)
     return np.asarray(picks, dtype=np.int64), np.asarray(dists)

@@ -23,14 +23,18 @@ Cost model for W workers: ``passes x ceil(chunks / W) x chunk_s + passes x round
 It assumes chunks spread evenly and no network limit: an estimate, not a measurement. A second
 table measures one chunk's work on a materialised chunk (what a worker does when the pool is
 persisted in the cluster's memory, as a team would keep a 10M pool on 8 workers: ~2 GB each)
-and gives the same model from it.
+and gives the same model from it: margin = one pass + one round trip; core-set, 10 picks =
+10 passes (the labeled centres, then one update per pick but the last) and 10 round trips;
+BADGE, 10 picks = the factors pass + 9 updates and 11 round trips (one per pick: the drawn
+row, the update with it and the chunk sums travel in one graph; then the last row).
 
 ``--session`` times the loop a user sees instead: ``Session(X, client=...)`` on the pool with
 200 imported labels, then ``submit(one batch of 10 answers)`` -> the next batch (a refit on the
 labeled rows plus the query on the workers), for margin, core-set and BADGE (median of
 ``--repeats`` submits on the 2M pool; on the 10M lazy pool margin is measured once and core-set
-and BADGE, one pass over the pool per pick, are extrapolated as 11 passes of the measured
-margin pass (core-set now needs 10: the last pick's update is skipped), said so in the table), and the client process's peak memory.
+and BADGE, one pass over the pool per pick, are extrapolated as 10 passes of the measured
+margin pass (core-set: the labeled centres, then one update per pick but the last; BADGE: the
+factors, then the same), said so in the table), and the client process's peak memory.
 
 Usage::
 
@@ -127,7 +131,7 @@ def run_pool(
         "round_trip_s": round_trip,
         "client_peak_mb": _peak_mb(),
         "model8_margin_s": math.ceil(n_chunks / 8) * chunk_s + round_trip,
-        "model8_coreset_10_s": 11
+        "model8_coreset_10_s": 10
         * (math.ceil(n_chunks / 8) * (pass_s * n_workers / n_chunks) + round_trip),
     }
 
@@ -153,13 +157,13 @@ def run_session(client, n: int, d: int, chunk_rows: int, persist: bool, repeats:
     margin_pass = float("nan")
     for strategy in ("margin", "coreset", "badge"):
         measured = persist or strategy == "margin"
-        if not measured:  # one pass over the lazy pool per pick: 11 passes, not run here
+        if not measured:  # one pass over the lazy pool per pick but the last, plus the first
             rows_out.append(
                 {
                     "pool": f"{n / 1e6:g}M x {d}",
                     "strategy": strategy,
-                    "submit_to_next_batch_s": 11 * margin_pass,
-                    "how": "extrapolated: 11 passes of the margin pass",
+                    "submit_to_next_batch_s": 10 * margin_pass,
+                    "how": "extrapolated: 10 passes of the margin pass",
                     "query_s": float("nan"),
                     "session_setup_s": float("nan"),
                     "client_peak_mb": _peak_mb(),
@@ -281,7 +285,7 @@ def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
 
     F = _factors_block(Xc, model, 3, False)
     bmind = np.full((rows, 1), np.inf)
-    bpick = np.r_[0.0, F[0, 4], F[0, :3], Xc[0].astype(np.float64)]
+    bpick = np.r_[0.0, 0.0, F[0, 4], F[0, :3], Xc[0].astype(np.float64)]  # a row as _row gives
 
     def badge_chunk() -> None:
         u = _update_block(Xc, F, bmind, bpick)
@@ -302,9 +306,10 @@ def chunk_costs(n: int, d: int, rows: int, repeats: int) -> dict:
         # one pass to the labeled centres, then one update per pick but the last: 10 passes
         "model8_coreset_10_s": 10 * (per_worker * p + rt),
         "badge_pick_chunk_s": b,
-        # the factors (a margin-like pass) and the largest norm, the first pick's row, then
-        # per later pick one update with the chunk sums and one lookup: 9 updates for 10 picks
-        "model8_badge_10_s": per_worker * m + 2 * rt + 9 * (per_worker * b + 2 * rt),
+        # the factors (a margin-like pass) and the largest norm; then per later pick one round
+        # trip (the drawn row, the update with it, the chunk sums): 9 updates for 10 picks;
+        # then the last pick's row
+        "model8_badge_10_s": per_worker * m + rt + 9 * (per_worker * b + rt) + rt,
     }
 
 
