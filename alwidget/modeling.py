@@ -133,24 +133,14 @@ class Models:
         """Fit a clone of the estimator on ``snapshot`` and predict the pool (no state
         change but :attr:`Session.timings`); see :func:`alwidget.training.fit_model`."""
         s = self._s
+        how: dict[str, Any] = {
+            "threads": self.threads,
+            "timings": s.timings,
+            "progress": self.progress,
+        }
         if (dask := getattr(s, "dask", None)) is not None:  # seam: fit on labeled rows only
-            return dask.fit(
-                s.estimator,
-                snapshot,
-                len(s.classes),
-                threads=self.threads,
-                timings=s.timings,
-                progress=self.progress,
-            )
-        return fit_model(
-            s.estimator,
-            s.X_fit,
-            snapshot,
-            len(s.classes),
-            threads=self.threads,
-            timings=s.timings,
-            progress=self.progress,
-        )
+            return dask.fit(s.estimator, snapshot, len(s.classes), **how)
+        return fit_model(s.estimator, s.X_fit, snapshot, len(s.classes), **how)
 
     def progress(self, step: int, total: int, *_: Any) -> None:
         """Record the progress of a fit and emit ``"fit_progress"``."""

@@ -48,12 +48,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import resource
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -136,6 +138,24 @@ def run_pool(
     }
 
 
+@contextlib.contextmanager
+def _local_client() -> Iterator[Any]:
+    """A client of a LocalCluster of 2 worker processes x 1 thread (this machine's cores)."""
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            memory_limit="6GiB",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
+
+
 def _oracle(rows: np.ndarray) -> np.ndarray:
     return (rows[:, 0] + 0.5 * rows[:, 1] > 0).astype(int) + (rows[:, 2] > 1).astype(int)
 
@@ -213,23 +233,13 @@ def run_session(client, n: int, d: int, chunk_rows: int, persist: bool, repeats:
 
 
 def session_main(args: argparse.Namespace) -> None:
-    from distributed import Client, LocalCluster
 
     pools = (
         [(200_000, 16, 50_000, True)]
         if args.quick
         else [(2_000_000, 64, 250_000, True), (10_000_000, 384, 100_000, False)]
     )
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            memory_limit="6GiB",
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with _local_client() as client:
         print(
             f"# dask_pool --session: Session(X, client=...) on a LocalCluster of 2 workers x 1 "
             f"thread, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} (a shared machine); "
@@ -365,18 +375,7 @@ def main() -> None:
 
 
 def pool_main(args: argparse.Namespace) -> None:
-    from distributed import Client, LocalCluster
-
-    with (
-        LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",
-            memory_limit="6GiB",
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with _local_client() as client:
         pools = (
             [(200_000, 16, 50_000, True, True)]
             if args.quick
