@@ -75,12 +75,18 @@ def align_columns(p: np.ndarray, model: Any, n_classes: int) -> np.ndarray:
 #: Largest temporary block of a distance computation, in bytes (issue: bounded memory).
 BLOCK_BYTES = 64 * 2**20
 
+#: Row block of a one-point distance pass (core-set's update, BADGE's kernel), in bytes: small
+#: enough that the difference block stays in a core's cache for the reads that follow it
+#: (100k x 384 float32 on an idle core: 31.7 ms with 8 MB blocks, 18.8 ms with 2 MB).
+CACHE_BLOCK_BYTES = 2 * 2**20
+
 
 def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """``|x_i - c|^2`` for every row, from differences in row blocks (no cancellation).
 
     The expansion ``|x|^2 - 2 x.c + |c|^2`` loses every digit in float32 when ``x`` is near
-    ``c`` (it missed self-matches); differences do not. Temporaries stay under 8 MB.
+    ``c`` (it missed self-matches); differences do not. Temporaries stay under
+    :data:`CACHE_BLOCK_BYTES`.
 
     Parameters
     ----------
@@ -96,7 +102,7 @@ def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None
     c = np.asarray(c, dtype=X.dtype)
     if out is None:
         out = np.empty(X.shape[0], dtype=X.dtype)
-    step = max(1, (8 * 2**20) // max(X.shape[1] * X.itemsize, 1))  # 8 MB blocks
+    step = max(1, CACHE_BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
     for s in range(0, X.shape[0], step):
         D = X[s : s + step] - c
         out[s : s + step] = np.einsum("ij,ij->i", D, D)

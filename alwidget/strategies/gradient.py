@@ -24,11 +24,15 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ._utils import check_features, check_proba, f32, require_proba, row_sq_norms
+from ._utils import (
+    CACHE_BLOCK_BYTES,
+    check_features,
+    check_proba,
+    f32,
+    require_proba,
+    row_sq_norms,
+)
 from .base import QueryContext, ScoreStrategy, Strategy
-
-CACHE_BLOCK_BYTES = 2 * 2**20
-"""Bytes of one row block of the BADGE distance kernel (sized to stay in a core's cache)."""
 
 __all__ = ["egl", "badge_embedding_norms", "badge_select", "EGL", "Badge"]
 
