@@ -126,17 +126,30 @@ def badge_sq_dist_rows(
     to 24-32 ms, about one core-set distance update; on 250k x 64 with the other core busy,
     from 216 ms (two BLAS threads) to 22 ms.
     """
-    n = A.shape[0]
+    n, d = Xf.shape
+    step = max(1, CACHE_BLOCK_BYTES // max(d * Xf.itemsize, 1))
     out = np.empty(n)
-    step = max(1, CACHE_BLOCK_BYTES // max(Xf.shape[1] * Xf.itemsize, 1))
+    # every temporary allocated once: Dask's nanny sets MALLOC_TRIM_THRESHOLD_, and a fresh
+    # block per step then costs an mmap and its page faults (4x slower on a worker)
+    m0 = min(step, n)
+    Dx, Da = np.empty((m0, d), Xf.dtype), np.empty((m0, A.shape[1]), A.dtype)
+    dx2, dot = np.empty(m0, Xf.dtype), np.empty(m0, Xf.dtype)
+    da2, ada = np.empty(m0, A.dtype), np.empty(m0, A.dtype)
+    tmp = np.empty(m0)
     for s in range(0, n, step):
-        Dx = Xf[s : s + step] - xp
-        Da = A[s : s + step] - ap
-        dx2 = np.einsum("ij,ij->i", Dx, Dx).astype(np.float64)
-        da2 = np.einsum("ij,ij->i", Da, Da).astype(np.float64)
-        dot = np.einsum("ij,j->i", Dx, xp)  # not BLAS: its threads fight over small blocks
-        cross = np.einsum("ij,ij->i", A[s : s + step], Da).astype(np.float64) * dot
-        out[s : s + step] = an[s : s + step] * dx2 + da2 * xn_p + 2.0 * cross
+        m = min(step, n - s)
+        rows, o, t = slice(s, s + m), out[s : s + m], tmp[:m]
+        np.subtract(Xf[rows], xp, out=Dx[:m])
+        np.subtract(A[rows], ap, out=Da[:m])
+        np.einsum("ij,ij->i", Dx[:m], Dx[:m], out=dx2[:m])
+        np.einsum("ij,j->i", Dx[:m], xp, out=dot[:m])  # not BLAS: its threads fight here
+        np.einsum("ij,ij->i", Da[:m], Da[:m], out=da2[:m])
+        np.einsum("ij,ij->i", A[rows], Da[:m], out=ada[:m])
+        np.multiply(an[rows], dx2[:m], out=o, dtype=np.float64)
+        o += np.multiply(da2[:m], xn_p, out=t, dtype=np.float64)
+        np.multiply(ada[:m], dot[:m], out=t, dtype=np.float64)
+        t *= 2.0
+        o += t
     np.maximum(out, 0.0, out=out)
     return out
 
