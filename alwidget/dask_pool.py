@@ -99,7 +99,12 @@ def _min_sq_dist_block(X: np.ndarray, C: np.ndarray) -> np.ndarray:
 
 def _update_min(X: np.ndarray, dmin: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``min(dmin, |x - c|^2)`` per row (differences in float32 row blocks, no cancellation)."""
-    return np.minimum(dmin, sq_dist_to_point(X, c)[:, None])
+    return np.minimum(dmin, sq_dist_to_point(X, np.reshape(c, -1))[:, None])
+
+
+def _one_row(X: np.ndarray, i: int) -> np.ndarray:
+    """Row ``i`` of a chunk, shape (1, d)."""
+    return np.array(X[i : i + 1])
 
 
 def _block_argmax(dmin: np.ndarray, excluded: np.ndarray, block_info: Any = None) -> np.ndarray:
@@ -355,6 +360,7 @@ class DaskPool:
         excluded = self._excluded(np.r_[centers, self._excluded(exclude)])
         C = self._broadcast(self.take(centers).astype(np.float64))
         col = (self.X.chunks[0], (1,))
+        bounds, d = np.r_[0, np.cumsum(self.X.chunks[0])], self.n_features
         dmin = self._persist(self.X.map_blocks(_min_sq_dist_block, C, dtype=np.float64, chunks=col))
         picks: list[int] = []
         dists: list[float] = []
@@ -376,9 +382,21 @@ class DaskPool:
             dists.append(float(np.sqrt(max(b[j, 0], 0.0))))
             if len(picks) == int(k):  # the last pick's distances would never be read
                 break
-            c = self.take([p])[0].astype(np.float64)
             excluded = np.insert(excluded, np.searchsorted(excluded, p), p)
+            # the pick's row goes from its chunk's worker to the others inside the graph, so
+            # the next compute is this pick's only round trip
+            ch = int(np.searchsorted(bounds, p, side="right") - 1)
+            row = self.X.blocks[ch].map_blocks(
+                _one_row, p - int(bounds[ch]), dtype=self.X.dtype, chunks=((1,), (d,))
+            )
             dmin = self._persist(
-                da.map_blocks(_update_min, self.X, dmin, c, dtype=np.float64, chunks=col)
+                da.map_blocks(
+                    _update_min,
+                    self.X,
+                    dmin,
+                    row.to_delayed().ravel()[0],
+                    dtype=np.float64,
+                    chunks=col,
+                )
             )
         return np.asarray(picks, dtype=np.int64), np.asarray(dists, dtype=np.float64)
