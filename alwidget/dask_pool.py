@@ -102,11 +102,6 @@ def _update_min(X: np.ndarray, dmin: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.minimum(dmin, sq_dist_to_point(X, np.reshape(c, -1))[:, None])
 
 
-def _one_row(X: np.ndarray, i: int) -> np.ndarray:
-    """Row ``i`` of a chunk, shape (1, d)."""
-    return np.array(X[i : i + 1])
-
-
 def _block_argmax(dmin: np.ndarray, excluded: np.ndarray, block_info: Any = None) -> np.ndarray:
     start = block_info[0]["array-location"][0][0] if block_info else 0
     d = np.where(_local_mask(excluded, start, dmin.shape[0]), -np.inf, dmin[:, 0])
@@ -360,7 +355,6 @@ class DaskPool:
         excluded = self._excluded(np.r_[centers, self._excluded(exclude)])
         C = self._broadcast(self.take(centers).astype(np.float64))
         col = (self.X.chunks[0], (1,))
-        bounds, d = np.r_[0, np.cumsum(self.X.chunks[0])], self.n_features
         dmin = self._persist(self.X.map_blocks(_min_sq_dist_block, C, dtype=np.float64, chunks=col))
         picks: list[int] = []
         dists: list[float] = []
@@ -385,18 +379,8 @@ class DaskPool:
             excluded = np.insert(excluded, np.searchsorted(excluded, p), p)
             # the pick's row goes from its chunk's worker to the others inside the graph, so
             # the next compute is this pick's only round trip
-            ch = int(np.searchsorted(bounds, p, side="right") - 1)
-            row = self.X.blocks[ch].map_blocks(
-                _one_row, p - int(bounds[ch]), dtype=self.X.dtype, chunks=((1,), (d,))
-            )
+            row = self.X[p : p + 1].to_delayed().ravel()[0]
             dmin = self._persist(
-                da.map_blocks(
-                    _update_min,
-                    self.X,
-                    dmin,
-                    row.to_delayed().ravel()[0],
-                    dtype=np.float64,
-                    chunks=col,
-                )
+                da.map_blocks(_update_min, self.X, dmin, row, dtype=np.float64, chunks=col)
             )
         return np.asarray(picks, dtype=np.int64), np.asarray(dists, dtype=np.float64)

