@@ -233,7 +233,6 @@ def run_session(client, n: int, d: int, chunk_rows: int, persist: bool, repeats:
 
 
 def session_main(args: argparse.Namespace) -> None:
-
     pools = (
         [(200_000, 16, 50_000, True)]
         if args.quick

@@ -9,23 +9,26 @@ import alwidget.simulation as sim_mod
 from alwidget.simulation import labels_to_target, plot_learning_curves, simulate
 
 
+def _three_strategies(X, y, **kw):
+    """random, entropy and margin, batches of 10, 2 paired repeats."""
+    return simulate(
+        X,
+        y,
+        strategies=["random", "entropy", "margin"],
+        batch_size=10,
+        n_repeats=2,
+        random_state=0,
+        progress=False,
+        **kw,
+    )
+
+
 @pytest.fixture(scope="module")
 def run(request):
     from sklearn.datasets import make_blobs
 
     X, y = make_blobs(n_samples=400, centers=4, n_features=6, cluster_std=3.0, random_state=2)
-    df = simulate(
-        X,
-        y,
-        strategies=["random", "entropy", "margin"],
-        budget=45,
-        batch_size=10,
-        n_repeats=2,
-        random_state=0,
-        progress=False,
-        diagnostics=True,
-    )
-    return X, y, df
+    return X, y, _three_strategies(X, y, budget=45, diagnostics=True)
 
 
 def test_tidy_frame(run):
@@ -66,17 +69,7 @@ def test_paired_runs_share_cold_start_and_split(run, monkeypatch):
     # default TypiClust cold start serves the strategies that need a model)
     assert np.allclose(first["entropy"], first["margin"], equal_nan=True)
     # with a random cold start, the random strategy's first batch is that same draw
-    df = simulate(
-        X,
-        y,
-        strategies=["random", "entropy", "margin"],
-        budget=20,
-        batch_size=10,
-        n_repeats=2,
-        random_state=0,
-        progress=False,
-        cold_start="random",
-    )
+    df = _three_strategies(X, y, budget=20, cold_start="random")
     first = df[df["round"] == 1].set_index(["repeat", "strategy"])["accuracy"].unstack()
     assert np.allclose(first["random"], first["entropy"], equal_nan=True)
     assert np.allclose(first["entropy"], first["margin"], equal_nan=True)
